@@ -1,10 +1,19 @@
+using ModelRegistry.Admin;
+using ModelRegistry.Common;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddOpenApi();
-builder.Services.AddHealthChecks();
+builder.AddRegistryPlatform();
+builder.Services.AddAdmin();
 
 var app = builder.Build();
-app.MapOpenApi();
-app.MapHealthChecks("/health/live");
+app.UseRegistryPlatform();
+app.MapAdmin();
+
+if (await AdminCommands.TryRunAsync(app, args))
+{
+    return;
+}
+
 app.Run();
 
 public partial class Program;

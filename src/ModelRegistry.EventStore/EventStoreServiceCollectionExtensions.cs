@@ -1,0 +1,72 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using ModelRegistry.EventStore.Projections;
+using ModelRegistry.EventStore.Storage;
+using Npgsql;
+
+namespace ModelRegistry.EventStore;
+
+/// <summary>Registers the event store, its schema, projections and daemon.</summary>
+public static class EventStoreServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the event store on <paramref name="connectionString"/>. Migrations and projection tables are
+    /// applied when the host starts, before it serves anything.
+    /// </summary>
+    public static IServiceCollection AddEventStore(this IServiceCollection services, string connectionString,
+        Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
+    {
+        var options = new EventStoreOptions();
+        configure?.Invoke(options);
+        var registry = new EventTypeRegistry();
+        types?.Invoke(registry);
+
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(options);
+        services.AddSingleton(registry);
+        services.AddSingleton<HighWaterMark>();
+        services.AddSingleton<DaemonSignal>();
+        services.AddSingleton<InlineProjections>();
+        services.AddSingleton<PostgresEventStore>();
+        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+        services.AddSingleton<ProjectionStore>();
+        services.AddSingleton<ProjectionRunner>();
+        services.AddSingleton<IProjectionAdmin, ProjectionAdmin>();
+        services.AddSingleton<SchemaMigrator>();
+        services.AddHostedService<EventStoreStartup>();
+        services.AddSingleton<ProjectionDaemon>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProjectionDaemon>());
+        return services;
+    }
+
+    /// <summary>Applies pending migrations and prepares projection tables (what start-up does).</summary>
+    public static async Task MigrateEventStoreAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        await services.GetRequiredService<SchemaMigrator>().MigrateAsync(ct);
+        await services.GetRequiredService<ProjectionStore>().EnsureAsync(ct);
+    }
+
+    /// <summary>Adds a projection.</summary>
+    public static IServiceCollection AddProjection<TProjection>(this IServiceCollection services)
+        where TProjection : class, IProjection
+    {
+        services.AddSingleton<IProjection, TProjection>();
+        return services;
+    }
+
+    /// <summary>Adds a module's schema migration (ids must be unique and above 100).</summary>
+    public static IServiceCollection AddMigration(this IServiceCollection services, Migration migration)
+    {
+        services.AddSingleton(migration);
+        return services;
+    }
+}
+
+/// <summary>Migrates the schema and prepares projection tables before the host serves requests.</summary>
+internal sealed class EventStoreStartup(IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => services.MigrateEventStoreAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,78 @@
+using Npgsql;
+
+namespace ModelRegistry.EventStore.Projections;
+
+/// <summary>When a projection sees events.</summary>
+public enum ProjectionLifecycle
+{
+    /// <summary>In the append's own transaction.</summary>
+    Inline,
+
+    /// <summary>In the daemon, after commit, from a stored checkpoint.</summary>
+    Async,
+}
+
+/// <summary>
+/// A read model built from events. Its tables are named by <see cref="ProjectionBatch.Table"/> so a
+/// rebuild can fill shadow copies; indexes and constraints must be left unnamed so copies never clash.
+/// Apply must be idempotent: the daemon delivers at least once.
+/// </summary>
+public interface IProjection
+{
+    /// <summary>Unique name, also the checkpoint's key.</summary>
+    string Name { get; }
+
+    /// <summary>Bump it to rebuild the read model from the first event.</summary>
+    int Version { get; }
+
+    /// <summary>Inline or async.</summary>
+    ProjectionLifecycle Lifecycle { get; }
+
+    /// <summary>The logical names of the tables it owns.</summary>
+    IReadOnlyList<string> Tables { get; }
+
+    /// <summary>DDL that creates its tables if missing, using <paramref name="table"/> to name each.</summary>
+    string CreateTablesSql(Func<string, string> table);
+
+    /// <summary>Applies a batch of events, in position order, inside the batch's transaction.</summary>
+    Task ApplyAsync(ProjectionBatch batch, CancellationToken ct);
+}
+
+/// <summary>Events to apply and where to write them.</summary>
+public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
+    Func<string, string> table, bool isRebuild)
+{
+    /// <summary>The open connection.</summary>
+    public NpgsqlConnection Connection { get; } = connection;
+
+    /// <summary>The transaction that also records progress.</summary>
+    public NpgsqlTransaction Transaction { get; } = transaction;
+
+    /// <summary>The events, in position order.</summary>
+    public IReadOnlyList<StoredEvent> Events { get; } = events;
+
+    /// <summary>True when writing into shadow tables.</summary>
+    public bool IsRebuild { get; } = isRebuild;
+
+    /// <summary>The physical name of a logical table for this batch.</summary>
+    public string Table(string logicalName) => table(logicalName);
+
+    /// <summary>A command bound to the batch's transaction.</summary>
+    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+}
+
+/// <summary>A projection's progress and health.</summary>
+/// <param name="Name">Projection name.</param>
+/// <param name="Version">Version in code.</param>
+/// <param name="StoredVersion">Version the live tables were built with.</param>
+/// <param name="Lifecycle">inline or async.</param>
+/// <param name="Checkpoint">Last position applied (the safe head for inline projections).</param>
+/// <param name="Head">The gap-safe head of the store.</param>
+/// <param name="Lag">Head minus checkpoint.</param>
+/// <param name="State">running, rebuilding, rebuild_pending or faulted.</param>
+/// <param name="LastError">The error that faulted it, if any.</param>
+/// <param name="RebuildPosition">How far a running rebuild has replayed.</param>
+/// <param name="LastUpdated">When progress was last recorded.</param>
+public sealed record ProjectionStatus(
+    string Name, int Version, int StoredVersion, string Lifecycle, long Checkpoint, long Head, long Lag, string State,
+    string? LastError, long? RebuildPosition, DateTimeOffset LastUpdated);

@@ -1,0 +1,69 @@
+using ModelRegistry.EventStore.Storage;
+
+namespace ModelRegistry.EventStore.Projections;
+
+/// <summary>Status, rebuilds and waiting for projections: what operators and tests need.</summary>
+public interface IProjectionAdmin
+{
+    /// <summary>Every registered projection with its progress.</summary>
+    Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken ct = default);
+
+    /// <summary>Asks the daemon's leader to rebuild a projection; false when the name is unknown.</summary>
+    Task<bool> RequestRebuildAsync(string name, CancellationToken ct = default);
+
+    /// <summary>Waits until every projection is running and has reached the gap-safe head as of the call.</summary>
+    Task WaitForNonStaleAsync(TimeSpan timeout, CancellationToken ct = default);
+}
+
+internal sealed class ProjectionAdmin(ProjectionStore projections, HighWaterMark highWaterMark, DaemonSignal signal) : IProjectionAdmin
+{
+    public async Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken ct = default)
+    {
+        var head = await highWaterMark.RefreshAsync(ct);
+        var rows = (await projections.LoadAllAsync(ct)).ToDictionary(r => r.Name);
+        return projections.All.Select(p =>
+        {
+            var row = rows.GetValueOrDefault(p.Name);
+            var inline = p.Lifecycle == ProjectionLifecycle.Inline;
+            var checkpoint = row is null ? 0 : inline && row.State == "running" ? head : row.Checkpoint;
+            return new ProjectionStatus(p.Name, p.Version, row?.Version ?? 0, inline ? "inline" : "async", checkpoint, head,
+                Math.Max(0, head - checkpoint), row?.State ?? "missing", row?.LastError, row?.RebuildPosition,
+                row?.LastUpdated ?? DateTimeOffset.MinValue);
+        }).ToList();
+    }
+
+    public async Task<bool> RequestRebuildAsync(string name, CancellationToken ct = default)
+    {
+        var projection = projections.Find(name);
+        if (projection is null || !await projections.RequestRebuildAsync(projection.Name, ct))
+        {
+            return false;
+        }
+
+        signal.Poke();
+        return true;
+    }
+
+    public async Task WaitForNonStaleAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        var target = await highWaterMark.RefreshAsync(cts.Token);
+        while (true)
+        {
+            var statuses = await GetStatusAsync(cts.Token);
+            if (statuses.FirstOrDefault(s => s.State == "faulted") is { } faulted)
+            {
+                throw new InvalidOperationException($"Projection {faulted.Name} is faulted: {faulted.LastError}");
+            }
+
+            if (statuses.All(s => s.State == "running" && s.Checkpoint >= target))
+            {
+                return;
+            }
+
+            signal.Poke();
+            await Task.Delay(20, cts.Token);
+        }
+    }
+}

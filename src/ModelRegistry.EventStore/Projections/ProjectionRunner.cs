@@ -1,0 +1,203 @@
+using Microsoft.Extensions.Logging;
+using ModelRegistry.EventStore.Storage;
+using Npgsql;
+
+namespace ModelRegistry.EventStore.Projections;
+
+/// <summary>
+/// One step of work for one projection: catch an async projection up by a batch, or move a rebuild
+/// forward by a batch and, once it has caught up, swap the shadow tables in (docs/adr/0005).
+/// Only the daemon's leader calls it.
+/// </summary>
+internal sealed class ProjectionRunner(
+    NpgsqlDataSource dataSource,
+    PostgresEventStore store,
+    ProjectionStore projections,
+    EventStoreOptions options,
+    ILogger<ProjectionRunner> logger)
+{
+    private readonly Dictionary<string, int> _failures = [];
+
+    /// <summary>Does one step for every projection; true when any of them did work.</summary>
+    public async Task<bool> StepAllAsync(long safeHead, CancellationToken ct)
+    {
+        var worked = false;
+        var rows = (await projections.LoadAllAsync(ct)).ToDictionary(r => r.Name);
+        foreach (var projection in projections.All)
+        {
+            if (!rows.TryGetValue(projection.Name, out var row) || row.State == "faulted")
+            {
+                continue;
+            }
+
+            try
+            {
+                worked |= row.State switch
+                {
+                    "rebuild_pending" => await StartRebuildAsync(projection, ct),
+                    "rebuilding" => await RebuildStepAsync(projection, row, safeHead, ct),
+                    _ when projection.Lifecycle == ProjectionLifecycle.Async => await CatchUpAsync(projection, row, safeHead, ct),
+                    _ => false,
+                };
+                _failures.Remove(projection.Name);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                var count = _failures[projection.Name] = _failures.GetValueOrDefault(projection.Name) + 1;
+                logger.LogWarning(ex, "Projection {Projection} failed (attempt {Attempt})", projection.Name, count);
+                if (count >= options.ProjectionMaxAttempts)
+                {
+                    await projections.SetStateAsync(projection.Name, "faulted", $"{ex.GetType().Name}: {ex.Message}", ct);
+                    _failures.Remove(projection.Name);
+                }
+            }
+        }
+
+        return worked;
+    }
+
+    private async Task<bool> CatchUpAsync(IProjection projection, ProjectionStore.Row row, long safeHead, CancellationToken ct)
+    {
+        if (row.Checkpoint >= safeHead)
+        {
+            return false;
+        }
+
+        var events = await store.ReadRangeAsync(dataSource, null, row.Checkpoint, safeHead, options.ProjectionBatchSize, ct);
+        var next = events.Count < options.ProjectionBatchSize ? safeHead : events[^1].Position;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (events.Count > 0)
+        {
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false), ct);
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            "UPDATE mt_event_progression SET last_seq_id = @next, last_updated = now() WHERE name = @n AND last_seq_id = @prev AND state = 'running'",
+            conn, tx);
+        cmd.Parameters.AddWithValue("n", projection.Name);
+        cmd.Parameters.AddWithValue("next", next);
+        cmd.Parameters.AddWithValue("prev", row.Checkpoint);
+        if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+        {
+            await tx.RollbackAsync(ct);
+            return false;
+        }
+
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    private async Task<bool> StartRebuildAsync(IProjection projection, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var drop = string.Join(";", projection.Tables.Select(t => $"DROP TABLE IF EXISTS {ProjectionStore.Shadow(t)}"));
+        await using (var ddl = new NpgsqlCommand($"{drop}; {projection.CreateTablesSql(ProjectionStore.Shadow)}", conn, tx))
+        {
+            await ddl.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var cmd = new NpgsqlCommand(
+            "UPDATE mt_event_progression SET state = 'rebuilding', rebuild_position = 0, last_error = NULL, last_updated = now() WHERE name = @n AND state = 'rebuild_pending'",
+            conn, tx))
+        {
+            cmd.Parameters.AddWithValue("n", projection.Name);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Rebuilding projection {Projection} from the first event", projection.Name);
+        return true;
+    }
+
+    private async Task<bool> RebuildStepAsync(IProjection projection, ProjectionStore.Row row, long safeHead, CancellationToken ct)
+    {
+        var position = row.RebuildPosition ?? 0;
+        if (position < safeHead)
+        {
+            var events = await store.ReadRangeAsync(dataSource, null, position, safeHead, options.RebuildBatchSize, ct);
+            var next = events.Count < options.RebuildBatchSize ? safeHead : events[^1].Position;
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            if (events.Count > 0)
+            {
+                await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, ProjectionStore.Shadow, isRebuild: true), ct);
+            }
+
+            await using var cmd = new NpgsqlCommand(
+                "UPDATE mt_event_progression SET rebuild_position = @next, last_updated = now() WHERE name = @n AND state = 'rebuilding' AND rebuild_position = @prev",
+                conn, tx);
+            cmd.Parameters.AddWithValue("n", projection.Name);
+            cmd.Parameters.AddWithValue("next", next);
+            cmd.Parameters.AddWithValue("prev", position);
+            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            {
+                await tx.RollbackAsync(ct);
+                return false;
+            }
+
+            await tx.CommitAsync(ct);
+            if (next < safeHead || events.Count == options.RebuildBatchSize)
+            {
+                return true;
+            }
+
+            position = next;
+        }
+
+        await SwapAsync(projection, position, ct);
+        return true;
+    }
+
+    private async Task SwapAsync(IProjection projection, long position, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var live = string.Join(", ", projection.Tables);
+        await using (var lockCmd = new NpgsqlCommand($"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE", conn, tx))
+        {
+            await lockCmd.ExecuteNonQueryAsync(ct);
+        }
+
+        // Holding the lock, every transaction that wrote the live tables has committed and every later
+        // one waits, then writes the swapped-in tables. Inline projections therefore take every event
+        // committed so far; async ones only what the high-water mark allows, and resume from there.
+        var last = projection.Lifecycle == ProjectionLifecycle.Inline
+            ? long.MaxValue
+            : await store.GetSafeHeadAsync(ct);
+        var tail = await store.ReadRangeAsync(null, conn, position, last, int.MaxValue, ct);
+        if (tail.Count > 0)
+        {
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, tail, ProjectionStore.Shadow, isRebuild: true), ct);
+        }
+
+        var checkpoint = projection.Lifecycle == ProjectionLifecycle.Inline
+            ? Math.Max(position, tail.Count == 0 ? position : tail[^1].Position)
+            : Math.Max(position, last);
+        var swap = string.Join(";", projection.Tables.Select(t => $"DROP TABLE {t}; ALTER TABLE {ProjectionStore.Shadow(t)} RENAME TO {t}"));
+        await using (var ddl = new NpgsqlCommand(swap, conn, tx))
+        {
+            await ddl.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var cmd = new NpgsqlCommand("""
+            UPDATE mt_event_progression
+            SET state = 'running', last_seq_id = @cp, projection_version = @v, rebuild_position = NULL, last_error = NULL, last_updated = now()
+            WHERE name = @n AND state = 'rebuilding'
+            """, conn, tx))
+        {
+            cmd.Parameters.AddWithValue("n", projection.Name);
+            cmd.Parameters.AddWithValue("cp", checkpoint);
+            cmd.Parameters.AddWithValue("v", projection.Version);
+            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            {
+                await tx.RollbackAsync(ct);
+                return;
+            }
+        }
+
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Projection {Projection} rebuilt up to position {Position} and swapped in", projection.Name, checkpoint);
+    }
+}
