@@ -1,3 +1,4 @@
+using ModelRegistry.Catalog;
 using ModelRegistry.EventStore;
 
 namespace ModelRegistry.Common;
@@ -7,5 +8,6 @@ internal static class EventTypes
 {
     public static void Register(EventTypeRegistry registry)
     {
+        CatalogStream.Register(registry);
     }
 }
