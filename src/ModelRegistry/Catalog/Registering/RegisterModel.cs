@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+using FluentValidation;
+using ModelRegistry.Common;
+
+namespace ModelRegistry.Catalog.Registering;
+
+internal sealed record RegisterModelRequest(string? Name, string? Description, IReadOnlyDictionary<string, string>? Tags)
+{
+    public RegisterModel ToCommand(string? owner) =>
+        new(Name!, Description, Tags ?? ImmutableDictionary<string, string>.Empty, owner);
+}
+
+internal sealed class RegisterModelRequestValidator : AbstractValidator<RegisterModelRequest>
+{
+    public RegisterModelRequestValidator()
+    {
+        RuleFor(x => x.Name).ModelName();
+        RuleFor(x => x.Description).Description();
+        RuleFor(x => x.Tags).Tags();
+    }
+}
+
+internal sealed record RegisterModel(string Name, string? Description, IReadOnlyDictionary<string, string> Tags, string? Owner)
+{
+    public static IReadOnlyList<object> Decide(ModelState state, RegisterModel command, DateTimeOffset now) =>
+        state.Exists
+            ? throw DomainErrors.Conflict("duplicate-model", $"A model named '{state.Name}' already exists.")
+            : [new ModelRegistered(command.Name, command.Description, command.Tags, command.Owner)];
+}

@@ -1,0 +1,162 @@
+using System.Collections.Immutable;
+using FluentValidation;
+using ModelRegistry.Common;
+
+namespace ModelRegistry.Catalog.Registering;
+
+internal sealed record RegisterVersionRequest(int? Version, SourceRequest? Source, string? Sha256, string? Format, MetadataRequest? Metadata)
+{
+    public RegisterVersion ToCommand(string name, string? owner, MeasuredFile? local) => new(
+        name,
+        Version,
+        new VersionSource(CatalogRules.Parse<SourceType>(Source!.Type!), Source.Uri!, Source.Revision, Source.File),
+        Sha256,
+        Format is null ? null : CatalogRules.Parse<ModelFormat>(Format),
+        Metadata is null
+            ? VersionMetadata.Empty
+            : new VersionMetadata(
+                Metadata.Description,
+                Metadata.Metrics ?? ImmutableDictionary<string, double>.Empty,
+                Metadata.Architecture,
+                Metadata.Quantization,
+                Metadata.ContextLength,
+                Metadata.Tags ?? ImmutableDictionary<string, string>.Empty),
+        owner,
+        local);
+}
+
+internal sealed record SourceRequest(string? Type, string? Uri, string? Revision, string? File);
+
+internal sealed record MetadataRequest(
+    string? Description,
+    IReadOnlyDictionary<string, double>? Metrics,
+    string? Architecture,
+    string? Quantization,
+    int? ContextLength,
+    IReadOnlyDictionary<string, string>? Tags);
+
+internal sealed class RegisterVersionRequestValidator : AbstractValidator<RegisterVersionRequest>
+{
+    public RegisterVersionRequestValidator()
+    {
+        RuleFor(x => x.Version).GreaterThan(0);
+        RuleFor(x => x.Source).NotNull().SetValidator(new SourceRequestValidator()!);
+        RuleFor(x => x.Sha256).Sha256();
+        RuleFor(x => x.Format).Must(f => f is null || CatalogRules.IsOneOf<ModelFormat>(f))
+            .WithMessage($"One of: {CatalogRules.Names<ModelFormat>()}.");
+        RuleFor(x => x.Metadata).SetValidator(new MetadataRequestValidator()!);
+    }
+}
+
+internal sealed class SourceRequestValidator : AbstractValidator<SourceRequest>
+{
+    public SourceRequestValidator()
+    {
+        RuleFor(x => x.Type).NotEmpty().Must(t => CatalogRules.IsOneOf<SourceType>(t))
+            .WithMessage($"One of: {CatalogRules.Names<SourceType>()}.");
+        RuleFor(x => x.Uri).NotEmpty().MaximumLength(2048).Must(u => !u!.Any(char.IsControl))
+            .WithMessage("The uri may not contain control characters.");
+        RuleFor(x => x.Uri).Must(u => Uri.TryCreate(u, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
+            .When(x => Is(x, SourceType.Url) && !string.IsNullOrEmpty(x.Uri))
+            .WithMessage("A url source is an absolute http(s) URL.");
+        RuleFor(x => x.Uri).Must(u => u!.Split('/') is { Length: 1 or 2 } parts && parts.All(CatalogRules.NamePart().IsMatch))
+            .When(x => Is(x, SourceType.Huggingface) && !string.IsNullOrEmpty(x.Uri))
+            .WithMessage("A huggingface source is a repository id, 'repo' or 'org/repo'.");
+        RuleFor(x => x.Revision).Matches(@"\A[A-Za-z0-9][A-Za-z0-9._/-]{0,254}\z").Must(r => !r!.Contains("..", StringComparison.Ordinal))
+            .When(x => x.Revision is not null)
+            .WithMessage("A revision is a branch, tag or commit: letters, digits, '.', '_', '-' and '/'.");
+        RuleFor(x => x.File).Must(IsRelativeFile).When(x => x.File is not null)
+            .WithMessage("A file is a relative path inside the repository, without '..' segments.");
+    }
+
+    private static bool Is(SourceRequest source, SourceType type) =>
+        CatalogRules.IsOneOf<SourceType>(source.Type) && CatalogRules.Parse<SourceType>(source.Type!) == type;
+
+    private static bool IsRelativeFile(string? file) =>
+        file is { Length: > 0 and <= 1024 }
+        && !file.StartsWith('/')
+        && !file.Contains('\\', StringComparison.Ordinal)
+        && !file.Any(char.IsControl)
+        && file.Split('/').All(segment => segment is not ("" or "." or ".."));
+}
+
+internal sealed class MetadataRequestValidator : AbstractValidator<MetadataRequest>
+{
+    public MetadataRequestValidator()
+    {
+        RuleFor(x => x.Description).Description();
+        RuleFor(x => x.Architecture).MaximumLength(128);
+        RuleFor(x => x.Quantization).MaximumLength(128);
+        RuleFor(x => x.ContextLength).GreaterThan(0);
+        RuleFor(x => x.Metrics).Must(m => m is null || (m.Count <= 256 && m.All(kv => kv.Key.Length is > 0 and <= 128 && double.IsFinite(kv.Value))))
+            .WithMessage("At most 256 metrics; names are 1 to 128 characters, values finite numbers.");
+        RuleFor(x => x.Tags).Tags();
+    }
+}
+
+internal sealed record MeasuredFile(string LocalPath, long SizeBytes, string Sha256);
+
+internal sealed record RegisterVersion(
+    string Name,
+    int? Version,
+    VersionSource Source,
+    string? Sha256,
+    ModelFormat? Format,
+    VersionMetadata Metadata,
+    string? Owner,
+    MeasuredFile? Local)
+{
+    public static IReadOnlyList<object> Decide(ModelState state, RegisterVersion command, DateTimeOffset now)
+    {
+        if (state.Exists)
+        {
+            state.RequireMutable(command.Name);
+        }
+
+        var version = command.Version ?? (state.LatestVersion < int.MaxValue
+            ? state.LatestVersion + 1
+            : throw DomainErrors.Conflict("versions-exhausted", $"Model '{state.Name}' has no version numbers left."));
+        if (state.Versions.ContainsKey(version))
+        {
+            throw DomainErrors.Conflict("duplicate-version", $"Model '{state.Name}' already has version {version}.");
+        }
+
+        var source = command.Source is { Type: SourceType.Huggingface, Revision: null } ? command.Source with { Revision = "main" } : command.Source;
+        var expectedSha256 = command.Sha256?.ToLowerInvariant();
+        var format = command.Format ?? InferFormat(source);
+        var registered = (source.Type, command.Local) switch
+        {
+            (SourceType.Local, null) => throw new InvalidOperationException("A local file is measured at the edge before it is registered."),
+            (SourceType.Local, { } file) when expectedSha256 is not null && expectedSha256 != file.Sha256.ToLowerInvariant() =>
+                throw CatalogErrors.Sha256Mismatch(expectedSha256, file.Sha256.ToLowerInvariant()),
+            (SourceType.Local, { } file) => new VersionRegistered(
+                version, source, file.Sha256.ToLowerInvariant(), format, command.Metadata, ArtifactStatus.Ready, file.LocalPath, file.SizeBytes),
+            _ => new VersionRegistered(version, source, expectedSha256, format, command.Metadata, ArtifactStatus.Pending, null, null),
+        };
+
+        return state.Exists
+            ? [registered]
+            : [new ModelRegistered(command.Name, null, ImmutableDictionary<string, string>.Empty, command.Owner), registered];
+    }
+
+    public static ModelFormat InferFormat(VersionSource source)
+    {
+        var path = source.Type == SourceType.Huggingface ? source.File : source.Uri;
+        if (path is null)
+        {
+            return ModelFormat.Other;
+        }
+
+        var end = path.IndexOfAny(['?', '#']);
+        var extension = Path.GetExtension(end < 0 ? path : path[..end]).ToLowerInvariant();
+        return extension switch
+        {
+            ".gguf" => ModelFormat.Gguf,
+            ".onnx" => ModelFormat.Onnx,
+            ".safetensors" => ModelFormat.Safetensors,
+            ".pt" or ".pth" => ModelFormat.Pt,
+            ".bin" => ModelFormat.Bin,
+            _ => ModelFormat.Other,
+        };
+    }
+}
