@@ -1,0 +1,18 @@
+using ModelRegistry.Common;
+
+namespace ModelRegistry.Catalog.Archiving;
+
+internal sealed record ArchiveVersion(string Name, int Version)
+{
+    public static IReadOnlyList<object> Decide(ModelState state, ArchiveVersion command, DateTimeOffset now)
+    {
+        var target = state.RequireMutable(command.Name).RequireVersion(command.Version);
+        return target.Stage switch
+        {
+            Stage.Production => throw DomainErrors.Conflict("archive-production",
+                $"Version {target.Version} of '{state.Name}' is in production; demote it before archiving."),
+            Stage.Archived => [],
+            _ => [new VersionArchived(target.Version)],
+        };
+    }
+}
