@@ -120,9 +120,9 @@ internal sealed record ModelState(
         Versions.TryGetValue(version, out var v) ? v : throw CatalogErrors.VersionNotFound(Name, version);
 
     public int? PreviousProductionVersion =>
-        ProductionVersion is null || ProductionLineage.IsEmpty || ProductionLineage.Pop().IsEmpty
-            ? null
-            : ProductionLineage.Pop().Peek();
+        ProductionVersion is not null && !ProductionLineage.IsEmpty && ProductionLineage.Pop() is { IsEmpty: false } earlier
+            ? earlier.Peek()
+            : null;
 
     public static ModelState Evolve(ModelState state, object @event) => @event switch
     {
@@ -158,9 +158,7 @@ internal sealed record ModelState(
         VersionPromoted { Stage: Stage.Production } e => state.WithVersion(e.Version, v => v with { Stage = Stage.Production }) with
         {
             ProductionVersion = e.Version,
-            ProductionLineage = e.Rollback ? state.ProductionLineage.Pop()
-                : !state.ProductionLineage.IsEmpty && state.ProductionLineage.Peek() == e.Version ? state.ProductionLineage
-                : state.ProductionLineage.Push(e.Version),
+            ProductionLineage = Lineage(state.ProductionLineage, e),
         },
         VersionPromoted e => state.WithStage(e.Version, e.Stage),
         VersionDemoted e => state.WithStage(e.Version, e.To),
@@ -173,6 +171,12 @@ internal sealed record ModelState(
         ArtifactCorrupted e => state.WithVersion(e.Version, v => v with { Status = ArtifactStatus.Corrupted }),
         _ => state,
     };
+
+    private static ImmutableStack<int> Lineage(ImmutableStack<int> lineage, VersionPromoted promoted)
+    {
+        var walkedBack = promoted.Rollback && !lineage.IsEmpty ? lineage.Pop() : lineage;
+        return !walkedBack.IsEmpty && walkedBack.Peek() == promoted.Version ? walkedBack : walkedBack.Push(promoted.Version);
+    }
 
     private ModelState WithVersion(int version, Func<VersionState, VersionState> change) =>
         Versions.TryGetValue(version, out var v) ? this with { Versions = Versions.SetItem(version, change(v)) } : this;
