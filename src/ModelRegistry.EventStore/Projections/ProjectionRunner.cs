@@ -16,6 +16,7 @@ internal sealed class ProjectionRunner(
     EventStoreOptions options,
     ILogger<ProjectionRunner> logger)
 {
+    private const int MaxRebuildPasses = 3;
     private readonly Dictionary<string, int> _failures = [];
 
     /// <summary>Does one step for every projection; true when any of them did work.</summary>
@@ -34,7 +35,7 @@ internal sealed class ProjectionRunner(
             {
                 worked |= row.State switch
                 {
-                    "rebuild_pending" => await StartRebuildAsync(projection, ct),
+                    "rebuild_pending" => await StartRebuildAsync(projection, safeHead, ct),
                     "rebuilding" => await RebuildStepAsync(projection, row, safeHead, ct),
                     _ when projection.Lifecycle == ProjectionLifecycle.Async => await CatchUpAsync(projection, row, safeHead, ct),
                     _ => false,
@@ -88,7 +89,7 @@ internal sealed class ProjectionRunner(
         return true;
     }
 
-    private async Task<bool> StartRebuildAsync(IProjection projection, CancellationToken ct)
+    private async Task<bool> StartRebuildAsync(IProjection projection, long safeHead, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -99,10 +100,15 @@ internal sealed class ProjectionRunner(
         }
 
         await using (var cmd = new NpgsqlCommand(
-            "UPDATE mt_event_progression SET state = 'rebuilding', rebuild_position = 0, last_error = NULL, last_updated = now() WHERE name = @n AND state = 'rebuild_pending'",
+            """
+            UPDATE mt_event_progression
+            SET state = 'rebuilding', rebuild_position = 0, rebuild_target = @target, rebuild_pass = 1, last_error = NULL, last_updated = now()
+            WHERE name = @n AND state = 'rebuild_pending'
+            """,
             conn, tx))
         {
             cmd.Parameters.AddWithValue("n", projection.Name);
+            cmd.Parameters.AddWithValue("target", safeHead);
             await cmd.ExecuteNonQueryAsync(ct);
         }
 
@@ -113,40 +119,46 @@ internal sealed class ProjectionRunner(
 
     private async Task<bool> RebuildStepAsync(IProjection projection, ProjectionStore.Row row, long safeHead, CancellationToken ct)
     {
+        // Writers keep moving the head, so a rebuild works in passes: replay up to the head seen when the
+        // pass began, then start another towards the new head; after a few passes, each shorter than the
+        // last, the remaining tail is applied under the swap's lock.
         var position = row.RebuildPosition ?? 0;
-        if (position < safeHead)
+        if (safeHead - position <= options.RebuildBatchSize || (position >= row.RebuildTarget && row.RebuildPass >= MaxRebuildPasses))
         {
-            var events = await store.ReadRangeAsync(dataSource, null, position, safeHead, options.RebuildBatchSize, ct);
-            var next = events.Count < options.RebuildBatchSize ? safeHead : events[^1].Position;
-            await using var conn = await dataSource.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            if (events.Count > 0)
-            {
-                await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, ProjectionStore.Shadow, isRebuild: true), ct);
-            }
-
-            await using var cmd = new NpgsqlCommand(
-                "UPDATE mt_event_progression SET rebuild_position = @next, last_updated = now() WHERE name = @n AND state = 'rebuilding' AND rebuild_position = @prev",
-                conn, tx);
-            cmd.Parameters.AddWithValue("n", projection.Name);
-            cmd.Parameters.AddWithValue("next", next);
-            cmd.Parameters.AddWithValue("prev", position);
-            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
-            {
-                await tx.RollbackAsync(ct);
-                return false;
-            }
-
-            await tx.CommitAsync(ct);
-            if (next < safeHead || events.Count == options.RebuildBatchSize)
-            {
-                return true;
-            }
-
-            position = next;
+            await SwapAsync(projection, position, ct);
+            return true;
         }
 
-        await SwapAsync(projection, position, ct);
+        if (position >= row.RebuildTarget)
+        {
+            await using var nextPass = dataSource.CreateCommand(
+                "UPDATE mt_event_progression SET rebuild_target = @t, rebuild_pass = rebuild_pass + 1 WHERE name = @n AND state = 'rebuilding'");
+            nextPass.Parameters.AddWithValue("n", projection.Name);
+            nextPass.Parameters.AddWithValue("t", safeHead);
+            await nextPass.ExecuteNonQueryAsync(ct);
+            return true;
+        }
+
+        var events = await store.ReadRangeAsync(dataSource, null, position, row.RebuildTarget, options.RebuildBatchSize, ct);
+        var next = events.Count < options.RebuildBatchSize ? row.RebuildTarget : events[^1].Position;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (events.Count > 0)
+        {
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, ProjectionStore.Shadow, isRebuild: true), ct);
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            "UPDATE mt_event_progression SET rebuild_position = @next, last_updated = now() WHERE name = @n AND state = 'rebuilding' AND rebuild_position = @prev",
+            conn, tx);
+        cmd.Parameters.AddWithValue("n", projection.Name);
+        cmd.Parameters.AddWithValue("next", next);
+        cmd.Parameters.AddWithValue("prev", position);
+        if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+        {
+            await tx.CommitAsync(ct);
+        }
+
         return true;
     }
 

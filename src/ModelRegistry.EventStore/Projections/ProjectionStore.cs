@@ -13,7 +13,8 @@ internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<I
 
     public static string Shadow(string table) => table + ShadowSuffix;
 
-    internal sealed record Row(string Name, long Checkpoint, int Version, string Lifecycle, string State, string? LastError, long? RebuildPosition, DateTimeOffset LastUpdated);
+    internal sealed record Row(string Name, long Checkpoint, int Version, string Lifecycle, string State, string? LastError, long? RebuildPosition,
+        DateTimeOffset LastUpdated, long RebuildTarget, int RebuildPass);
 
     /// <summary>Creates missing tables and progression rows; marks projections whose version changed for a rebuild.</summary>
     public async Task EnsureAsync(CancellationToken ct)
@@ -63,14 +64,14 @@ internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<I
     public async Task<IReadOnlyList<Row>> LoadAllAsync(CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            "SELECT name, last_seq_id, projection_version, lifecycle, state, last_error, rebuild_position, last_updated FROM mt_event_progression ORDER BY name");
+            "SELECT name, last_seq_id, projection_version, lifecycle, state, last_error, rebuild_position, last_updated, coalesce(rebuild_target, 0), rebuild_pass FROM mt_event_progression ORDER BY name");
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var rows = new List<Row>();
         while (await reader.ReadAsync(ct))
         {
             rows.Add(new Row(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetInt64(6),
-                reader.GetFieldValue<DateTimeOffset>(7)));
+                reader.GetFieldValue<DateTimeOffset>(7), reader.GetInt64(8), reader.GetInt32(9)));
         }
 
         return rows;

@@ -58,6 +58,8 @@ internal static class EventStoreSchema
                 state               varchar NOT NULL DEFAULT 'running',
                 last_error          text NULL,
                 rebuild_position    bigint NULL,
+                rebuild_target      bigint NULL,
+                rebuild_pass        integer NOT NULL DEFAULT 0,
                 rebuild_requested_at timestamptz NULL
             );
 

@@ -1,0 +1,191 @@
+using Microsoft.Extensions.DependencyInjection;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Projections;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace ModelRegistry.IntegrationTests.EventStore;
+
+public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private Task<EventStoreHost> StartAsync(IEnumerable<IProjection> projections, int rebuildBatch = 5000) =>
+        EventStoreHost.StartAsync(db.ConnectionString, TestEvents.Register, s =>
+        {
+            foreach (var p in projections)
+            {
+                s.AddSingleton(p);
+            }
+        }, o => o.RebuildBatchSize = rebuildBatch);
+
+    [Fact]
+    public async Task A_rebuild_while_eight_writers_append_loses_no_event_and_reads_keep_answering()
+    {
+        IProjection[] projections =
+        [
+            new CounterProjection("inline-rebuilt", ProjectionLifecycle.Inline),
+            new CounterProjection("inline-reference", ProjectionLifecycle.Inline),
+            new CounterProjection("async-rebuilt", ProjectionLifecycle.Async),
+            new CounterProjection("async-reference", ProjectionLifecycle.Async),
+        ];
+        await using var host = await StartAsync(projections, rebuildBatch: 400);
+        for (var i = 0; i < 40; i++)
+        {
+            await host.Store.AppendAsync($"rb-{i % 20}", "test", ExpectedVersion.Any,
+                Enumerable.Range(1, 50).Select(n => TestEvents.Inc(n)).ToList(), EventMetadata.None);
+        }
+
+        using var stopWriting = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            var appended = 0;
+            while (!stopWriting.IsCancellationRequested)
+            {
+                await host.Store.AppendAsync($"rb-{(w * 7 + appended) % 25}", "test", ExpectedVersion.Any, [TestEvents.Inc(w + 1)], EventMetadata.None);
+                appended++;
+                await Task.Delay(5);
+            }
+
+            return appended;
+        })).ToList();
+        var reads = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (!stopWriting.IsCancellationRequested)
+            {
+                foreach (var table in new[] { "inline-rebuilt", "async-rebuilt" }.Select(CounterProjection.TableFor))
+                {
+                    await using var conn = new NpgsqlConnection(db.ConnectionString);
+                    await conn.OpenAsync();
+                    await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {table}", conn);
+                    await cmd.ExecuteScalarAsync();
+                    reads++;
+                }
+            }
+        });
+
+        await Task.Delay(200);
+        Assert.True(await host.Projections.RequestRebuildAsync("inline-rebuilt"));
+        Assert.True(await host.Projections.RequestRebuildAsync("async-rebuilt"));
+        await WaitUntilAsync(async () => (await host.Projections.GetStatusAsync()).Any(s => s.State == "rebuilding"));
+        await WaitUntilAsync(async () => (await host.Projections.GetStatusAsync()).All(s => s.State == "running"),
+            async () => string.Join("; ", (await host.Projections.GetStatusAsync()).Select(s => $"{s.Name} {s.State} cp {s.Checkpoint} head {s.Head} rb {s.RebuildPosition} err {s.LastError}")));
+        await Task.Delay(200);
+        await stopWriting.CancelAsync();
+        var written = (await Task.WhenAll(writers)).Sum();
+        await reader;
+        await host.Projections.WaitForNonStaleAsync(Timeout);
+
+        Assert.True(written > 0 && reads > 0);
+        var truth = await RowsAsync("""
+            SELECT stream_id, count(*), sum((data->>'amount')::bigint), max(version) FROM mt_events WHERE stream_id LIKE 'rb-%' GROUP BY stream_id ORDER BY stream_id
+            """);
+        Assert.Equal(2000 + written, truth.Sum(r => r.Events));
+        foreach (var name in projections.Select(p => p.Name))
+        {
+            Assert.Equal(truth, await RowsAsync($"SELECT stream_id, events, total, last_version FROM {CounterProjection.TableFor(name)} WHERE stream_id LIKE 'rb-%' ORDER BY stream_id"));
+        }
+    }
+
+    [Fact]
+    public async Task A_bumped_projection_version_rebuilds_at_start()
+    {
+        await using (var v1 = await StartAsync([new CounterProjection("bumped", ProjectionLifecycle.Async, version: 1)]))
+        {
+            await v1.Store.AppendAsync("bump-1", "test", ExpectedVersion.Any, [TestEvents.Inc(4), TestEvents.Inc(5)], EventMetadata.None);
+            await v1.Projections.WaitForNonStaleAsync(Timeout);
+        }
+
+        await using (var conn = new NpgsqlConnection(db.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var damage = new NpgsqlCommand($"UPDATE {CounterProjection.TableFor("bumped")} SET total = -1", conn);
+            await damage.ExecuteNonQueryAsync();
+        }
+
+        await using var v2 = await StartAsync([new CounterProjection("bumped", ProjectionLifecycle.Async, version: 2)]);
+        await v2.Projections.WaitForNonStaleAsync(Timeout);
+
+        var status = Assert.Single(await v2.Projections.GetStatusAsync());
+        Assert.Equal((2, 2, "running"), (status.Version, status.StoredVersion, status.State));
+        Assert.Equal([("bump-1", 2L, 9L, 2L)], await RowsAsync($"SELECT stream_id, events, total, last_version FROM {CounterProjection.TableFor("bumped")} WHERE stream_id = 'bump-1'"));
+    }
+
+    [Fact]
+    public async Task Old_payloads_are_upcast_on_read_so_a_replay_sees_the_current_schema()
+    {
+        await using (var conn = new NpgsqlConnection(db.ConnectionString))
+        {
+            await using var host = await StartAsync([]);
+            await conn.OpenAsync();
+            await using var old = new NpgsqlCommand("""
+                SELECT mt_append_events('upcast-1', 'test', -1, ARRAY[gen_random_uuid()], ARRAY['Incremented']::varchar[], ARRAY[1],
+                    ARRAY['{"amount": 3}'::jsonb], NULL, NULL, NULL, NULL);
+                SELECT mt_append_events('upcast-1', 'test', -1, ARRAY[gen_random_uuid()], ARRAY['Incremented']::varchar[], ARRAY[2],
+                    ARRAY['{"amount": 4, "unit": "x"}'::jsonb], NULL, NULL, NULL, NULL);
+                """, conn);
+            await old.ExecuteNonQueryAsync();
+        }
+
+        var projection = new CounterProjection("upcast-replay", ProjectionLifecycle.Async);
+        await using var current = await EventStoreHost.StartAsync(db.ConnectionString, r => r
+            .Register<IncrementedV2>("Incremented", schemaVersion: 2)
+            .Upcast("Incremented", 1, json =>
+            {
+                json["amount"] = json["amount"]!.GetValue<int>() * 10;
+                json["unit"] = "legacy";
+                return json;
+            }), s => s.AddSingleton<IProjection>(new UpcastCounter(projection)));
+
+        var events = await current.Store.ReadStreamAsync("upcast-1");
+        Assert.Equal([new IncrementedV2(30, "legacy"), new IncrementedV2(4, "x")], events.Select(e => e.Data));
+        Assert.All(events, e => Assert.Equal(2, e.SchemaVersion));
+
+        await current.Projections.WaitForNonStaleAsync(Timeout);
+        Assert.Equal([("upcast-1", 2L, 34L, 2L)], await RowsAsync($"SELECT stream_id, events, total, last_version FROM {projection.Tables[0]}"));
+    }
+
+    private sealed record IncrementedV2(int Amount, string Unit);
+
+    private sealed class UpcastCounter(CounterProjection inner) : IProjection
+    {
+        public string Name => inner.Name;
+
+        public int Version => inner.Version;
+
+        public ProjectionLifecycle Lifecycle => inner.Lifecycle;
+
+        public IReadOnlyList<string> Tables => inner.Tables;
+
+        public string CreateTablesSql(Func<string, string> table) => inner.CreateTablesSql(table);
+
+        public Task ApplyAsync(ProjectionBatch batch, CancellationToken ct) => inner.ApplyAsync(new ProjectionBatch(batch.Connection, batch.Transaction,
+            batch.Events.Select(e => e with { Data = new Incremented(((IncrementedV2)e.Data).Amount) }).ToList(), batch.Table, batch.IsRebuild), ct);
+    }
+
+    private async Task<List<(string Stream, long Events, long Total, long LastVersion)>> RowsAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(db.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<(string, long, long, long)>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+
+        return rows;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<Task<string>>? describe = null)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"condition not reached in time: {(describe is null ? "" : await describe())}");
+            await Task.Delay(10);
+        }
+    }
+}
