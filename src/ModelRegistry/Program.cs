@@ -1,12 +1,15 @@
 using ModelRegistry.Admin;
+using ModelRegistry.Catalog;
 using ModelRegistry.Common;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRegistryPlatform();
+builder.Services.AddCatalog();
 builder.Services.AddAdmin();
 
 var app = builder.Build();
 app.UseRegistryPlatform();
+app.MapCatalog();
 app.MapAdmin();
 
 if (await AdminCommands.TryRunAsync(app, args))
