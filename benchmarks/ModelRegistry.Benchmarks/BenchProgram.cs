@@ -1,7 +1,53 @@
+using BenchmarkDotNet.Running;
+using ModelRegistry.Benchmarks.Appends;
+using ModelRegistry.Benchmarks.Harness;
+using ModelRegistry.Benchmarks.Rebuild;
+
 namespace ModelRegistry.Benchmarks;
 
+/// <summary>
+/// <c>[--quick] [scenario ...]</c> runs the SPEC §8 scenarios (all by default), each on a fresh database of the server
+/// named by ConnectionStrings__Registry, and prints a summary; <c>micro [BenchmarkDotNet args]</c> runs the micro-benchmarks.
+/// </summary>
 internal static class BenchProgram
 {
-    public static void Main(string[] args) =>
-        BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(args);
+    private static readonly IScenario[] Scenarios = [new AppendScenario(), new RebuildScenario()];
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["micro", .. var rest])
+        {
+            BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(rest);
+            return 0;
+        }
+
+        var quick = args.Contains("--quick");
+        var names = args.Where(a => a != "--quick").ToList();
+        var unknown = names.Where(n => Scenarios.All(s => s.Name != n)).ToList();
+        var server = Environment.GetEnvironmentVariable("ConnectionStrings__Registry");
+        if (unknown.Count > 0 || string.IsNullOrEmpty(server))
+        {
+            Console.Error.WriteLine($"usage: [--quick] [{string.Join('|', Scenarios.Select(s => s.Name))} ...] | micro [BenchmarkDotNet args]");
+            Console.Error.WriteLine("The server comes from ConnectionStrings__Registry.");
+            return 2;
+        }
+
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+
+        var rows = new List<ResultRow>();
+        foreach (var scenario in Scenarios.Where(s => names.Count == 0 || names.Contains(s.Name)))
+        {
+            Console.WriteLine($"== {scenario.Name}{(quick ? " (quick)" : "")} ==");
+            await using var db = await BenchDatabase.CreateAsync(server, cts.Token);
+            rows.AddRange(await scenario.RunAsync(new BenchContext(db.ConnectionString, quick), cts.Token));
+        }
+
+        Summary.Print(rows);
+        return 0;
+    }
 }

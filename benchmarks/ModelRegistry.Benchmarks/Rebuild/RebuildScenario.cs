@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using ModelRegistry.Benchmarks.Harness;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Projections;
+using ModelRegistry.EventStore.Storage;
+using Npgsql;
+
+namespace ModelRegistry.Benchmarks.Rebuild;
+
+/// <summary>
+/// A caught-up async projection over 1M events (10,000 streams × 100, interleaved as many models' histories are) is
+/// rebuilt on request; timed from the request until its status is running again with the shadow table swapped in.
+/// Then, to locate the cost, the store's read path alone is timed against a raw SELECT of the same rows.
+/// </summary>
+internal sealed class RebuildScenario : IScenario
+{
+    private const double EventsPerSecondGoal = 50_000;
+    private const int EventsPerStream = 100;
+
+    public string Name => "rebuild";
+
+    public async Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct)
+    {
+        var streams = context.Quick ? 1_000 : 10_000;
+        var events = streams * EventsPerStream;
+        await using var host = StoreHost.Create(context.ConnectionString, s => s.AddProjection<StreamStatsProjection>());
+        await host.Services.MigrateEventStoreAsync(ct);
+        var source = host.Services.GetRequiredService<NpgsqlDataSource>();
+        var clock = Stopwatch.StartNew();
+        await SeedAsync(source, streams, ct);
+        BenchContext.Log($"seeded {events:#,0} events in {clock.Elapsed.TotalSeconds:0.0} s");
+        await host.StartAsync(ct);
+
+        clock.Restart();
+        if (!await host.Projections.RequestRebuildAsync(StreamStatsProjection.TableName, ct))
+        {
+            throw new InvalidOperationException("The projection is not registered.");
+        }
+
+        await WaitUntilRunningAsync(host.Projections, ct);
+        var rebuild = events / clock.Elapsed.TotalSeconds;
+        BenchContext.Log($"rebuilt in {clock.Elapsed.TotalSeconds:0.0} s: {rebuild:#,0} events/s");
+        await VerifyAsync(source, streams, ct);
+
+        var batch = host.Services.GetRequiredService<EventStoreOptions>().RebuildBatchSize;
+        var store = host.Services.GetRequiredService<PostgresEventStore>();
+        var storeRead = await ReadAllAsync(events, batch, (after, ct) => store.ReadRangeAsync(source, null, after, events, batch, ct), ct);
+        var rawRead = await ReadAllAsync(events, batch, (after, ct) => RawReadAsync(source, after, batch, ct), ct);
+        BenchContext.Log($"read path: store {storeRead:#,0} events/s, raw SELECT {rawRead:#,0} events/s");
+
+        return
+        [
+            new ResultRow($"projection rebuild, {events / 1000:#,0}k events", rebuild, "events/s", Goal: Goal.AtLeast(EventsPerSecondGoal)),
+            new ResultRow("  rebuild's read path vs raw SELECT", storeRead, "events/s", rawRead),
+        ];
+    }
+
+    private static async Task SeedAsync(NpgsqlDataSource source, int streams, CancellationToken ct)
+    {
+        const string model = "'model-' || ((n - 1) % @streams)";
+        const string version = "(n - 1) / @streams + 1";
+        await using var cmd = source.CreateCommand($"""
+            INSERT INTO mt_streams (id, type, version) SELECT 'model-' || s, 'model', @per FROM generate_series(0, @streams - 1) s;
+            INSERT INTO mt_events (seq_id, id, stream_id, version, data, type, user_name, correlation_id)
+            SELECT n, ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, {model}, {version},
+                   {BenchEvents.VersionRegisteredSql(model, version)}, '{BenchEvents.VersionRegisteredName}', 'bench', md5(n::text)
+            FROM generate_series(1, @streams * @per) n;
+            SELECT setval('mt_events_sequence', @streams * @per);
+            INSERT INTO {StreamStatsProjection.TableName} (stream_id, events, last_version, last_position, last_type, last_event_at)
+            SELECT stream_id, count(*), max(version), max(seq_id), max(type), max(timestamp) FROM mt_events GROUP BY stream_id;
+            UPDATE mt_event_progression SET last_seq_id = @streams * @per WHERE name = '{StreamStatsProjection.TableName}';
+            """);
+        cmd.CommandTimeout = 0;
+        cmd.Parameters.AddWithValue("streams", streams);
+        cmd.Parameters.AddWithValue("per", EventsPerStream);
+        await cmd.ExecuteNonQueryAsync(ct);
+
+        // A live table has been vacuumed; the first reader of fresh rows would otherwise pay for setting hint bits.
+        foreach (var sql in new[] { "VACUUM ANALYZE mt_events", "VACUUM ANALYZE mt_streams", "CHECKPOINT" })
+        {
+            await using var maintenance = source.CreateCommand(sql);
+            maintenance.CommandTimeout = 0;
+            await maintenance.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static async Task WaitUntilRunningAsync(IProjectionAdmin admin, CancellationToken ct)
+    {
+        var progress = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = (await admin.GetStatusAsync(ct)).Single(s => s.Name == StreamStatsProjection.TableName);
+            switch (status.State)
+            {
+                case "running":
+                    return;
+                case "faulted":
+                    throw new InvalidOperationException($"The rebuild faulted: {status.LastError}");
+            }
+
+            if (progress.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                BenchContext.Log($"  {status.State} at position {status.RebuildPosition:#,0}");
+                progress.Restart();
+            }
+
+            await Task.Delay(20, ct);
+        }
+    }
+
+    private static async Task VerifyAsync(NpgsqlDataSource source, int streams, CancellationToken ct)
+    {
+        await using var cmd = source.CreateCommand($"SELECT count(*), sum(events), min(last_version) FROM {StreamStatsProjection.TableName}");
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var (rows, total, minVersion) = (reader.GetInt64(0), reader.GetDecimal(1), reader.GetInt64(2));
+        if (rows != streams || total != streams * EventsPerStream || minVersion != EventsPerStream)
+        {
+            throw new InvalidOperationException($"The rebuilt table is wrong: {rows} rows, {total} events, lowest last version {minVersion}.");
+        }
+    }
+
+    private static async Task<double> ReadAllAsync(long head, int batch, Func<long, CancellationToken, Task> read, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        for (long after = 0; after < head; after += batch)
+        {
+            await read(after, ct);
+        }
+
+        return head / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task RawReadAsync(NpgsqlDataSource source, long after, int batch, CancellationToken ct)
+    {
+        await using var cmd = source.CreateCommand("""
+            SELECT seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason
+            FROM mt_events WHERE seq_id > $1 ORDER BY seq_id LIMIT $2
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var values = new object[reader.FieldCount];
+        while (await reader.ReadAsync(ct))
+        {
+            reader.GetValues(values);
+        }
+    }
+}

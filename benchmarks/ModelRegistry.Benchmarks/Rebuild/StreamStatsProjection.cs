@@ -1,0 +1,50 @@
+using ModelRegistry.EventStore.Projections;
+using NpgsqlTypes;
+
+namespace ModelRegistry.Benchmarks.Rebuild;
+
+/// <summary>One row per stream with its event count and last version, written as one statement per batch.</summary>
+internal sealed class StreamStatsProjection : IProjection
+{
+    public const string TableName = "bench_stream_stats";
+
+    public string Name => TableName;
+
+    public int Version => 1;
+
+    public ProjectionLifecycle Lifecycle => ProjectionLifecycle.Async;
+
+    public IReadOnlyList<string> Tables { get; } = [TableName];
+
+    public string CreateTablesSql(Func<string, string> table) => $"""
+        CREATE TABLE IF NOT EXISTS {table(TableName)} (
+            stream_id      text PRIMARY KEY,
+            events         bigint NOT NULL,
+            last_version   bigint NOT NULL,
+            last_position  bigint NOT NULL,
+            last_type      varchar NOT NULL,
+            last_event_at  timestamptz NOT NULL
+        )
+        """;
+
+    public async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
+    {
+        var streams = batch.Events.GroupBy(e => e.StreamId).Select(g => (Count: g.Count(), Last: g.Last())).ToArray();
+        // The guard makes a redelivered batch a no-op; progress commits with these rows, so batches never overlap partially.
+        await using var cmd = batch.Command($"""
+            INSERT INTO {batch.Table(TableName)} AS s (stream_id, events, last_version, last_position, last_type, last_event_at)
+            SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (stream_id) DO UPDATE SET
+                events = s.events + excluded.events, last_version = excluded.last_version, last_position = excluded.last_position,
+                last_type = excluded.last_type, last_event_at = excluded.last_event_at
+            WHERE s.last_position < excluded.last_position
+            """);
+        cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = streams.Select(s => s.Last.StreamId).ToArray() });
+        cmd.Parameters.Add(new() { Value = streams.Select(s => (long)s.Count).ToArray() });
+        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.StreamVersion).ToArray() });
+        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.Position).ToArray() });
+        cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar, Value = streams.Select(s => s.Last.Type).ToArray() });
+        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.Timestamp).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
