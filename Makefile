@@ -1,0 +1,66 @@
+# Developer entry points. The database comes from scripts/db.sh unless
+# ConnectionStrings__Registry is already set.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+DOTNET ?= dotnet
+CONFIG ?= Release
+SLN    := ModelRegistry.sln
+# Extra arguments for scripts/bench.sh, e.g. make bench ARGS=--quick
+ARGS   ?=
+
+# Exports the connection string of the local cluster unless one is set.
+DB_ENV := export ConnectionStrings__Registry="$${ConnectionStrings__Registry:-$$(scripts/db.sh url)}"
+
+.PHONY: build run test bench db-start db-stop db-reset clean
+
+build:
+	$(DOTNET) build $(SLN) -c $(CONFIG)
+
+run: db-start
+	@$(DB_ENV); \
+	export ASPNETCORE_URLS="$${ASPNETCORE_URLS:-http://127.0.0.1:5080}"; \
+	export Registry__Storage__Root="$${Registry__Storage__Root:-$(CURDIR)/.data/models}"; \
+	mkdir -p "$$Registry__Storage__Root"; \
+	if [ -z "$${Registry__Auth__BootstrapAdminKey:-}" ]; then \
+	  Registry__Auth__BootstrapAdminKey="$$(openssl rand -hex 32 2>/dev/null || od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; \
+	  echo "Bootstrap admin key: $$Registry__Auth__BootstrapAdminKey"; \
+	fi; \
+	export Registry__Auth__BootstrapAdminKey; \
+	exec $(DOTNET) run --project src/ModelRegistry -c $(CONFIG)
+
+# Build and test are separate steps so that a build error is reported as such.
+# Without --results-directory each test project writes its own
+# <project>/TestResults/results.trx (a shared directory makes the projects
+# overwrite one another's results.trx); they are gathered under TestResults/.
+test: db-start
+	@rm -rf TestResults; \
+	find src tests benchmarks -type d -name TestResults -prune -exec rm -rf {} +; \
+	$(DB_ENV); \
+	rc=0; \
+	if $(DOTNET) build $(SLN) -c $(CONFIG); then \
+	  $(DOTNET) test $(SLN) -c $(CONFIG) --no-build --logger "trx;LogFileName=results.trx" || rc=$$?; \
+	else \
+	  rc=1; \
+	fi; \
+	mkdir -p TestResults; \
+	for d in $$(find src tests benchmarks -type d -name TestResults -prune); do \
+	  mv "$$d" "TestResults/$$(basename "$$(dirname "$$d")")"; \
+	done; \
+	TEST_EXIT_CODE=$$rc scripts/test-summary.sh TestResults
+
+bench: db-start
+	@$(DB_ENV); scripts/bench.sh $(ARGS)
+
+db-start:
+	@scripts/db.sh start
+
+db-stop:
+	@scripts/db.sh stop
+
+db-reset:
+	@scripts/db.sh reset
+
+clean:
+	rm -rf TestResults BenchmarkDotNet.Artifacts .ci-test.log
+	find src tests benchmarks -type d \( -name bin -o -name obj -o -name TestResults \) -prune -exec rm -rf {} +
