@@ -48,6 +48,34 @@ ensure_binaries() {
   BIN="$(find_bindir)" || die "PostgreSQL installed but initdb not found."
 }
 
+# A postmaster killed with -9 leaves what stops a new one from starting: it may
+# linger as a zombie when PID 1 is slow to reap it (some containers), so its
+# postmaster.pid looks live; and busy backends outlive it, holding the shared
+# memory. Those orphans are killed, as the postmaster would have done. Server
+# processes are recognised by their working directory, the data directory.
+cwd_is_pgdata() { [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$PGDATA_REAL" ]; }
+
+recover_killed_postmaster() {
+  local pid p procs i
+  [ -d "$PGDATA" ] || return 0
+  PGDATA_REAL="$(readlink -f "$PGDATA")"
+  if pid="$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null)"; then
+    cwd_is_pgdata "$pid" && return 0
+    log "postmaster $pid is gone; removing its lock files"
+    rm -f "$PGDATA/postmaster.pid" "$SOCKDIR"/.s.PGSQL.*
+  fi
+  for i in $(seq 20); do
+    procs=""
+    for p in /proc/[0-9]*; do cwd_is_pgdata "${p#/proc/}" && procs+=" ${p#/proc/}"; done
+    [ -n "$procs" ] || return 0
+    log "killing orphaned server processes:$procs"
+    # shellcheck disable=SC2086
+    kill -9 $procs 2>/dev/null || true
+    sleep 0.5
+  done
+  die "orphaned server processes still running:$procs"
+}
+
 running() { as_pg "$BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; }
 ready() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres -t 2; }
 psql_admin() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
@@ -90,6 +118,7 @@ start() {
   flock -w 120 9 || die "timed out waiting for $BASE/.lock"
 
   [ -f "$PGDATA/PG_VERSION" ] || init_cluster
+  recover_killed_postmaster
 
   if running; then
     local actual
@@ -99,7 +128,6 @@ start() {
     # Some other server (e.g. another checkout's cluster) owns the port: reuse it.
     log "warning: port $PORT is served by a PostgreSQL that is not this checkout's cluster; reusing it"
   else
-    # A postmaster.pid left by a killed server is detected and ignored by postgres.
     # 9>&-: the postmaster must not inherit (and hold forever) our lock.
     as_pg "$BIN/pg_ctl" start -D "$PGDATA" -l "$LOG" -w -t 60 -o "-p $PORT" >/dev/null 9>&- \
       || { tail -n 30 "$LOG" >&2 || true; die "pg_ctl start failed (log: $LOG)"; }
@@ -109,11 +137,12 @@ start() {
   if [ -z "$(psql_admin -d postgres -Atc "select 1 from pg_database where datname = '$DB'")" ]; then
     psql_admin -d postgres -c "create database $DB"
   fi
-  log "PostgreSQL ready on 127.0.0.1:$PORT (data: $PGDATA)"
+  log "PostgreSQL ready on 127.0.0.1:$PORT, database $DB"
 }
 
 stop() {
   BIN="$(find_bindir)" || { log "no PostgreSQL binaries; nothing to stop"; return 0; }
+  recover_killed_postmaster
   if [ -f "$PGDATA/PG_VERSION" ] && running; then
     as_pg "$BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
     log "stopped"
