@@ -16,7 +16,11 @@ internal static class PlatformExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEventStore(connectionString, EventTypes.Register,
             o => builder.Configuration.GetSection("Registry:EventStore").Bind(o));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddHttpJson();
+        builder.Services.AddProblems();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddValidators(typeof(PlatformExtensions).Assembly);
+        builder.Services.AddRegistryAuthentication();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
@@ -28,6 +32,9 @@ internal static class PlatformExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        RequestContext.UseRequestContext(app);
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {

@@ -8,6 +8,10 @@ internal sealed class RegistryOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    public DownloadsOptions Downloads { get; set; } = new();
+
+    public HttpOptions Http { get; set; } = new();
+
     internal sealed class StorageOptions
     {
         public string Root { get; set; } = ".data/models";
@@ -16,5 +20,15 @@ internal sealed class RegistryOptions
     internal sealed class AuthOptions
     {
         public string? BootstrapAdminKey { get; set; }
+    }
+
+    internal sealed class DownloadsOptions
+    {
+        public bool AllowFileUrls { get; set; }
+    }
+
+    internal sealed class HttpOptions
+    {
+        public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
     }
 }

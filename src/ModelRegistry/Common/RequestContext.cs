@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using ModelRegistry.EventStore;
+
+namespace ModelRegistry.Common;
+
+/// <summary>
+/// What every request carries into the events it causes: correlation id (from X-Correlation-Id or traceparent,
+/// otherwise a new UUID v7, echoed back), causation id (the Idempotency-Key or the request id), and, for requests
+/// with a body, the body itself, read once up to the configured limit so commands can fingerprint it.
+/// </summary>
+internal sealed class RequestContext
+{
+    public const string CorrelationHeader = "X-Correlation-Id";
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    private RequestContext(string correlationId, string requestId, string? idempotencyKey)
+    {
+        CorrelationId = correlationId;
+        RequestId = requestId;
+        IdempotencyKey = idempotencyKey;
+    }
+
+    public string CorrelationId { get; }
+
+    public string RequestId { get; }
+
+    public string? IdempotencyKey { get; }
+
+    public ReadOnlyMemory<byte> Body { get; private set; } = ReadOnlyMemory<byte>.Empty;
+
+    public string CausationId => IdempotencyKey ?? RequestId;
+
+    public byte[] BodySha256() => SHA256.HashData(Body.Span);
+
+    public EventMetadata Metadata(HttpContext http, string? reason = null) =>
+        new(http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null, CorrelationId, CausationId, reason);
+
+    public static RequestContext? Find(HttpContext http) => http.Features.Get<RequestContext>();
+
+    public static RequestContext Get(HttpContext http) =>
+        Find(http) ?? throw new InvalidOperationException("The request context middleware has not run.");
+
+    public static IApplicationBuilder UseRequestContext(IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        var context = new RequestContext(CorrelationOf(http.Request), http.TraceIdentifier, IdempotencyKeyOf(http.Request));
+        http.Features.Set(context);
+        http.Response.OnStarting(() =>
+        {
+            http.Response.Headers[CorrelationHeader] = context.CorrelationId;
+            return Task.CompletedTask;
+        });
+
+        if (HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method))
+        {
+            var limit = http.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.Http.MaxRequestBodyBytes;
+            context.Body = await ReadBodyAsync(http.Request, limit, http.RequestAborted);
+            http.Request.Body = new MemoryStream(context.Body.ToArray(), writable: false);
+        }
+
+        await next(http);
+    });
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, long limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static string CorrelationOf(HttpRequest request)
+    {
+        if (request.Headers[CorrelationHeader].ToString() is { Length: > 0 and <= 128 } given && given.All(IsTokenChar))
+        {
+            return given;
+        }
+
+        // traceparent: version-traceid-parentid-flags, the trace id being 32 lowercase hex digits, not all zero.
+        if (request.Headers["traceparent"].ToString().Split('-') is [{ Length: 2 }, { Length: 32 } traceId, { Length: 16 }, { Length: 2 }, ..]
+            && traceId.All(char.IsAsciiHexDigitLower) && traceId.Any(c => c != '0'))
+        {
+            return traceId;
+        }
+
+        return Guid.CreateVersion7().ToString();
+    }
+
+    private static string? IdempotencyKeyOf(HttpRequest request) =>
+        request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key ? key : null;
+
+    public static bool IsTokenChar(char c) => c is > ' ' and < (char)0x7F;
+}
