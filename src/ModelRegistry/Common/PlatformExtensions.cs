@@ -16,6 +16,9 @@ internal static class PlatformExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEventStore(connectionString, EventTypes.Register,
             o => builder.Configuration.GetSection("Registry:EventStore").Bind(o));
+        builder.Services.AddMigration(IdempotencyStore.Migration);
+        builder.Services.AddSingleton<IdempotencyStore>();
+        builder.Services.AddSingleton<HttpCommands>();
         builder.Services.AddHttpJson();
         builder.Services.AddProblems();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
