@@ -1,4 +1,14 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ModelRegistry.Catalog.Archiving;
+using ModelRegistry.Catalog.Locking;
+using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Reading;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.Catalog.Sources;
+using ModelRegistry.Catalog.Updating;
+using ModelRegistry.Common;
+using ModelRegistry.EventStore;
 
 namespace ModelRegistry.Catalog;
 
@@ -7,12 +17,94 @@ internal static class CatalogModule
     public static IServiceCollection AddCatalog(this IServiceCollection services)
     {
         services.AddCatalogReads();
+        services.AddSingleton<LocalSource>();
+        services.TryAddSingleton<IVersionDownloadQueue, NoVersionDownloadQueue>();
+        services.AddKeyedSingleton<IResponseRenderer, ModelRenderer>(CatalogReplies.ModelView);
+        services.AddKeyedSingleton<IResponseRenderer, VersionRenderer>(CatalogReplies.VersionView);
         return services;
     }
 
     public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app)
     {
         app.MapCatalogReads();
+
+        var commands = app.MapGroup(ModelRoutes.Prefix).WithTags("Catalog").RequireActor().Validated();
+        commands.MapRegisterModel();
+        commands.MapUpdateModel();
+        commands.MapRegisterVersion();
+        commands.MapPromoteVersion();
+        commands.MapDemoteVersion();
+        commands.MapRollback();
+        commands.MapArchiveVersion();
+        commands.MapRestoreVersion();
+        commands.MapLockModel();
+        commands.MapUnlockModel();
+
         return app;
+    }
+}
+
+/// <summary>Commands on a model's stream over HTTP, and what they answer.</summary>
+internal static class CatalogReplies
+{
+    public const string ModelView = "model";
+    public const string VersionView = "version";
+
+    public static Task<IResult> RunAsync(
+        this HttpCommands commands,
+        HttpContext http,
+        string name,
+        Func<ModelState, DateTimeOffset, IReadOnlyList<object>> decide,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply,
+        string? reason = null,
+        InTransaction? inTransaction = null,
+        Func<CancellationToken, Task>? prepare = null) =>
+        commands.RunAsync(http, CatalogStream.Definition, CatalogStream.StreamId(name), decide, reply, reason, inTransaction, prepare);
+
+    /// <summary>For commands on a model that must exist already: a name no model can have is simply not found.</summary>
+    public static Task<IResult> RunOnExistingAsync(
+        this HttpCommands commands,
+        HttpContext http,
+        ModelName name,
+        Func<ModelState, DateTimeOffset, IReadOnlyList<object>> decide,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply,
+        string? reason = null) =>
+        CatalogRules.IsModelName(name.Value)
+            ? commands.RunAsync(http, name.Value, decide, reply, reason)
+            : throw CatalogErrors.ModelNotFound(name.Value);
+
+    public static CommandReply Model(ModelState state, int status = StatusCodes.Status200OK) =>
+        new(status, new ResponseView(ModelView, state.Name), status == StatusCodes.Status201Created ? ModelRoutes.PathOf(state.Name) : null);
+
+    public static CommandReply Version(ModelState state, int version, int status = StatusCodes.Status200OK) =>
+        new(status, new ResponseView(VersionView, VersionKey(state.Name, version)),
+            status is StatusCodes.Status201Created or StatusCodes.Status202Accepted ? VersionPath(state.Name, version) : null);
+
+    public static string VersionPath(string name, int version) =>
+        ModelRoutes.PathOf(name, "versions/" + version.ToString(CultureInfo.InvariantCulture));
+
+    public static string? ActorOf(HttpContext http) => http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null;
+
+    public static string VersionKey(string name, int version) => $"{name}@{version.ToString(CultureInfo.InvariantCulture)}";
+
+    public static (string Name, int Version) ParseVersionKey(string key)
+    {
+        var at = key.LastIndexOf('@');
+        return (key[..at], int.Parse(key.AsSpan(at + 1), CultureInfo.InvariantCulture));
+    }
+}
+
+internal sealed class ModelRenderer(CatalogReader reader) : IResponseRenderer
+{
+    public async Task<object?> RenderAsync(string key, DateTimeOffset? asOf, CancellationToken ct) =>
+        await reader.GetModelAsync(key, asOf, ct);
+}
+
+internal sealed class VersionRenderer(CatalogReader reader) : IResponseRenderer
+{
+    public async Task<object?> RenderAsync(string key, DateTimeOffset? asOf, CancellationToken ct)
+    {
+        var (name, version) = CatalogReplies.ParseVersionKey(key);
+        return await reader.GetVersionAsync(name, version, asOf, ct);
     }
 }

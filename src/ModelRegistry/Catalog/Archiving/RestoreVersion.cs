@@ -1,3 +1,5 @@
+using ModelRegistry.Common;
+
 namespace ModelRegistry.Catalog.Archiving;
 
 internal sealed record RestoreVersion(string Name, int Version)
@@ -6,5 +8,19 @@ internal sealed record RestoreVersion(string Name, int Version)
     {
         var target = state.RequireMutable(command.Name).RequireVersion(command.Version);
         return target.Stage == Stage.Archived ? [new VersionRestored(target.Version)] : [];
+    }
+}
+
+internal static class RestoreVersionEndpoint
+{
+    public static IEndpointRouteBuilder MapRestoreVersion(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "versions/{version:int}/restore",
+            (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
+                commands.RunOnExistingAsync(http, name,
+                    (state, now) => RestoreVersion.Decide(state, new RestoreVersion(name.Value, version), now),
+                    (state, _) => CatalogReplies.Version(state, version),
+                    body?.Reason));
+        return models;
     }
 }

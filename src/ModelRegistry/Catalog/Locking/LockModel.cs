@@ -15,3 +15,16 @@ internal sealed record LockModel(string Name, string Reason)
         return state.Locked ? [] : [new ModelLocked(command.Reason)];
     }
 }
+
+internal static class LockModelEndpoint
+{
+    public static IEndpointRouteBuilder MapLockModel(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "lock", (ModelName name, RequiredReasonBody body, HttpContext http, HttpCommands commands) =>
+            commands.RunOnExistingAsync(http, name,
+                (state, now) => LockModel.Decide(state, new LockModel(name.Value, body.Reason!), now),
+                (state, _) => CatalogReplies.Model(state),
+                body.Reason));
+        return models;
+    }
+}

@@ -15,3 +15,16 @@ internal sealed record UnlockModel(string Name, string Reason)
         return state.Locked ? [new ModelUnlocked(command.Reason)] : [];
     }
 }
+
+internal static class UnlockModelEndpoint
+{
+    public static IEndpointRouteBuilder MapUnlockModel(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "unlock", (ModelName name, RequiredReasonBody body, HttpContext http, HttpCommands commands) =>
+            commands.RunOnExistingAsync(http, name,
+                (state, now) => UnlockModel.Decide(state, new UnlockModel(name.Value, body.Reason!), now),
+                (state, _) => CatalogReplies.Model(state),
+                body.Reason));
+        return models;
+    }
+}

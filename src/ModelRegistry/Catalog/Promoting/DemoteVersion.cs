@@ -1,3 +1,5 @@
+using ModelRegistry.Common;
+
 namespace ModelRegistry.Catalog.Promoting;
 
 internal sealed record DemoteVersion(string Name, int Version)
@@ -11,5 +13,19 @@ internal sealed record DemoteVersion(string Name, int Version)
             Stage.Archived => throw CatalogErrors.VersionArchived(state.Name, target.Version),
             _ => [],
         };
+    }
+}
+
+internal static class DemoteVersionEndpoint
+{
+    public static IEndpointRouteBuilder MapDemoteVersion(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "versions/{version:int}/demote",
+            (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
+                commands.RunOnExistingAsync(http, name,
+                    (state, now) => DemoteVersion.Decide(state, new DemoteVersion(name.Value, version), now),
+                    (state, _) => CatalogReplies.Version(state, version),
+                    body?.Reason));
+        return models;
     }
 }

@@ -51,3 +51,17 @@ internal sealed record PromoteVersion(string Name, int Version, Stage Stage)
             : [promoted];
     }
 }
+
+internal static class PromoteVersionEndpoint
+{
+    public static IEndpointRouteBuilder MapPromoteVersion(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "versions/{version:int}/promote",
+            (ModelName name, int version, PromoteVersionRequest request, HttpContext http, HttpCommands commands) =>
+                commands.RunOnExistingAsync(http, name,
+                    (state, now) => PromoteVersion.Decide(state, request.ToCommand(name.Value, version), now),
+                    (state, _) => CatalogReplies.Version(state, version),
+                    request.Reason));
+        return models;
+    }
+}

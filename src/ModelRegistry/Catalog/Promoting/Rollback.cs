@@ -17,3 +17,16 @@ internal sealed record Rollback(string Name)
         return PromoteVersion.ToProduction(state, state.RequireVersion(previous), rollback: true);
     }
 }
+
+internal static class RollbackEndpoint
+{
+    public static IEndpointRouteBuilder MapRollback(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "rollback", (ModelName name, ReasonBody? body, HttpContext http, HttpCommands commands) =>
+            commands.RunOnExistingAsync(http, name,
+                (state, now) => Rollback.Decide(state, new Rollback(name.Value), now),
+                (state, _) => CatalogReplies.Model(state),
+                body?.Reason));
+        return models;
+    }
+}

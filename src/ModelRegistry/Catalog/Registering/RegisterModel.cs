@@ -27,3 +27,15 @@ internal sealed record RegisterModel(string Name, string? Description, IReadOnly
             ? throw DomainErrors.Conflict("duplicate-model", $"A model named '{state.Name}' already exists.")
             : [new ModelRegistered(command.Name, command.Description, command.Tags, command.Owner)];
 }
+
+internal static class RegisterModelEndpoint
+{
+    public static IEndpointRouteBuilder MapRegisterModel(this IEndpointRouteBuilder models)
+    {
+        models.MapPost("", (RegisterModelRequest request, HttpContext http, HttpCommands commands) =>
+            commands.RunAsync(http, request.Name!,
+                (state, now) => RegisterModel.Decide(state, request.ToCommand(CatalogReplies.ActorOf(http)), now),
+                (state, _) => CatalogReplies.Model(state, StatusCodes.Status201Created)));
+        return models;
+    }
+}

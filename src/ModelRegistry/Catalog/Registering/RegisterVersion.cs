@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using FluentValidation;
+using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Registering;
@@ -159,4 +160,49 @@ internal sealed record RegisterVersion(
             _ => ModelFormat.Other,
         };
     }
+}
+
+internal static class RegisterVersionEndpoint
+{
+    public static IEndpointRouteBuilder MapRegisterVersion(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "versions", (ModelName name, RegisterVersionRequest request, HttpContext http, HttpCommands commands,
+                LocalSource localSource, IVersionDownloadQueue downloads) =>
+            RegisterAsync(http, commands, localSource, downloads, name.Value, request, "source.uri"));
+        return models;
+    }
+
+    /// <summary>
+    /// Registers a version: a local file is resolved and measured first and the version is ready at once (201); a remote
+    /// one is pending, its download queued in the append's transaction (202). Both answer the version, with its Location.
+    /// </summary>
+    public static Task<IResult> RegisterAsync(HttpContext http, HttpCommands commands, LocalSource localSource, IVersionDownloadQueue downloads,
+        string name, RegisterVersionRequest request, string sourceField, Func<ModelState, int, int, CommandReply>? reply = null)
+    {
+        if (!CatalogRules.IsModelName(name))
+        {
+            throw DomainErrors.Invalid("name", "invalid-name", "A model name is 'name' or 'namespace/name' made of letters, digits, '.', '_' and '-'.");
+        }
+
+        var isLocal = CatalogRules.Parse<SourceType>(request.Source!.Type!) == SourceType.Local;
+        var status = isLocal ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;
+        var actor = CatalogReplies.ActorOf(http);
+        MeasuredFile? measured = null;
+        var uri = request.Source.Uri!;
+        return commands.RunAsync(http, name,
+            (state, now) => RegisterVersion.Decide(state, request.ToCommand(name, actor, measured), now),
+            (state, decided) => (reply ?? DefaultReply)(state, RegisteredVersion(decided, state), status),
+            inTransaction: isLocal ? null : async (connection, transaction, appended, ct) =>
+            {
+                var registered = appended.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
+                await downloads.EnqueueAsync(connection, transaction, new VersionDownloadRequest(
+                    name, registered.Version, registered.Source, registered.Sha256, actor, appended.Events[0].Metadata.CorrelationId), ct);
+            },
+            prepare: isLocal ? async ct => measured = await localSource.MeasureAsync(uri, sourceField, ct) : null);
+    }
+
+    private static CommandReply DefaultReply(ModelState state, int version, int status) => CatalogReplies.Version(state, version, status);
+
+    private static int RegisteredVersion(IReadOnlyList<object> decided, ModelState state) =>
+        decided.OfType<VersionRegistered>().SingleOrDefault()?.Version ?? state.LatestVersion;
 }

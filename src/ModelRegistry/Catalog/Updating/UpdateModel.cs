@@ -1,4 +1,5 @@
 using FluentValidation;
+using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Updating;
 
@@ -29,4 +30,16 @@ internal sealed record UpdateModel(string Name, string? Description, IReadOnlyDi
     private static bool SameTags(IReadOnlyDictionary<string, string> requested, IReadOnlyDictionary<string, string> current) =>
         requested.Count == current.Count
         && requested.All(t => current.TryGetValue(t.Key, out var value) && value == t.Value);
+}
+
+internal static class UpdateModelEndpoint
+{
+    public static IEndpointRouteBuilder MapUpdateModel(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("PATCH", "", (ModelName name, UpdateModelRequest request, HttpContext http, HttpCommands commands) =>
+            commands.RunOnExistingAsync(http, name,
+                (state, now) => UpdateModel.Decide(state, request.ToCommand(name.Value), now),
+                (state, _) => CatalogReplies.Model(state)));
+        return models;
+    }
 }

@@ -1,0 +1,22 @@
+using Npgsql;
+
+namespace ModelRegistry.Catalog.Registering;
+
+/// <summary>A version registered from a remote source, waiting for its file.</summary>
+internal sealed record VersionDownloadRequest(string ModelName, int Version, VersionSource Source, string? Sha256, string? Actor, string? CorrelationId);
+
+/// <summary>
+/// The seam the Downloads module fills: registering a url or huggingface version queues its download in the same
+/// transaction as the <c>VersionRegistered</c> event, so a version is never pending without a job (or a job without a version).
+/// </summary>
+internal interface IVersionDownloadQueue
+{
+    Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct);
+}
+
+/// <summary>Until the Downloads module registers its queue, remote versions stay pending.</summary>
+internal sealed class NoVersionDownloadQueue : IVersionDownloadQueue
+{
+    public Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct) =>
+        Task.CompletedTask;
+}
