@@ -1,9 +1,13 @@
+using System.Diagnostics;
 using ModelRegistry.EventStore.Projections;
 using NpgsqlTypes;
 
 namespace ModelRegistry.Benchmarks.Rebuild;
 
-/// <summary>One row per stream with its event count and last version, written as one statement per batch.</summary>
+/// <summary>
+/// One row per stream with its event count and last version, written as one statement per batch. Every event updates
+/// its stream's row, so pages keep free space for HOT updates: without it a rebuild bloats the table with dead rows.
+/// </summary>
 internal sealed class StreamStatsProjection : IProjection
 {
     public const string TableName = "bench_stream_stats";
@@ -24,11 +28,15 @@ internal sealed class StreamStatsProjection : IProjection
             last_position  bigint NOT NULL,
             last_type      varchar NOT NULL,
             last_event_at  timestamptz NOT NULL
-        )
+        ) WITH (fillfactor = 70)
         """;
+
+    /// <summary>Time spent in <see cref="ApplyAsync"/>, to tell the projection's share of a rebuild from the store's.</summary>
+    public TimeSpan ApplyTime { get; private set; }
 
     public async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         var streams = batch.Events.GroupBy(e => e.StreamId).Select(g => (Count: g.Count(), Last: g.Last())).ToArray();
         // The guard makes a redelivered batch a no-op; progress commits with these rows, so batches never overlap partially.
         await using var cmd = batch.Command($"""
@@ -46,5 +54,6 @@ internal sealed class StreamStatsProjection : IProjection
         cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar, Value = streams.Select(s => s.Last.Type).ToArray() });
         cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.Timestamp).ToArray() });
         await cmd.ExecuteNonQueryAsync(ct);
+        ApplyTime += Stopwatch.GetElapsedTime(started);
     }
 }
