@@ -1,0 +1,213 @@
+using Microsoft.Extensions.DependencyInjection;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using Npgsql;
+using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
+
+namespace ModelRegistry.IntegrationTests.Catalog;
+
+/// <summary>What every route shares: strict snake_case JSON, problems, credentials, correlation.</summary>
+public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>
+{
+    private RegistryApp App => fixture.App;
+
+    [Fact]
+    public async Task An_unknown_field_is_a_400_with_a_field_error()
+    {
+        var response = await App.Scenario(s => s.Post.Text("""{"name": "colourful", "colour": "red"}""").ToUrl(Models), expect: 400);
+
+        response.Problem("unknown-field");
+        Assert.NotEmpty(response.FieldErrors("colour"));
+        Assert.Empty(await App.StreamAsync("colourful"));
+    }
+
+    [Fact]
+    public async Task A_field_in_PascalCase_is_unknown_because_bodies_are_snake_case()
+    {
+        var response = await App.Scenario(s => s.Post.Text("""{"Name": "pascal"}""").ToUrl(Models), expect: 400);
+
+        response.Problem("unknown-field");
+        Assert.NotEmpty(response.FieldErrors("Name"));
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_a_400_with_an_error_on_its_path()
+    {
+        var top = await App.Scenario(s => s.Post.Text("""{"name": 5}""").ToUrl(Models), expect: 400);
+        var nested = await App.Scenario(s => s.Post.Text("""{"source": {"type": "local", "uri": ["x"]}}""").ToUrl($"{Models}/{NewName()}/versions"),
+            expect: 400);
+
+        top.Problem("invalid-json");
+        Assert.NotEmpty(top.FieldErrors("name"));
+        nested.Problem("invalid-json");
+        Assert.NotEmpty(nested.FieldErrors("source.uri"));
+    }
+
+    [Fact]
+    public async Task A_number_sent_as_a_string_is_refused()
+    {
+        var response = await App.Scenario(s => s.Post.Text("""{"version": "3", "source": {"type": "url", "uri": "https://x.example/m.onnx"}}""")
+            .ToUrl($"{Models}/{NewName()}/versions"), expect: 400);
+
+        Assert.NotEmpty(response.FieldErrors("version"));
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_a_400_problem_not_a_500()
+    {
+        var response = await App.Scenario(s => s.Post.Text("""{"name": "x",""").ToUrl(Models), expect: 400);
+
+        response.Problem("invalid-json");
+    }
+
+    [Fact]
+    public async Task A_missing_body_is_a_400_problem()
+    {
+        var response = await App.Scenario(s => s.Post.ToUrl(Models), expect: 400);
+
+        response.Problem("body-required");
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_415()
+    {
+        var response = await App.Scenario(s => s.Post.Text("name=x", "application/x-www-form-urlencoded").ToUrl(Models), expect: 415);
+
+        response.Problem("unsupported-media-type");
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_413()
+    {
+        var huge = $$"""{"name": "big", "description": "{{new string('x', 2 * 1024 * 1024)}}"}""";
+
+        var response = await App.Scenario(s => s.Post.Text(huge).ToUrl(Models), expect: 413);
+
+        response.Problem("body-too-large");
+    }
+
+    [Fact]
+    public async Task Validation_errors_are_keyed_by_snake_case_field_paths()
+    {
+        var response = await App.Scenario(s => s.Post.Json(new
+        {
+            source = new { type = "ftp", uri = "x" },
+            metadata = new { context_length = -1 },
+        }).ToUrl($"{Models}/{NewName()}/versions"), expect: 400);
+
+        response.Problem("validation");
+        Assert.NotEmpty(response.FieldErrors("source.type"));
+        Assert.NotEmpty(response.FieldErrors("metadata.context_length"));
+    }
+
+    [Fact]
+    public async Task A_mutation_without_credentials_is_401_and_changes_nothing()
+    {
+        var name = NewName();
+
+        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).Anonymous(), expect: 401);
+
+        response.Problem("unauthorized");
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Empty(await App.StreamAsync(name));
+    }
+
+    [Fact]
+    public async Task A_mutation_with_a_wrong_key_is_401()
+    {
+        var name = NewName();
+        await App.RegisterModel(name);
+
+        var response = await App.Scenario(s => s.Post.Json(new { reason = "x" }).ToUrl($"{Models}/{name}/lock").Bearer("not-the-key"), expect: 401);
+
+        response.Problem("unauthorized");
+        Assert.Single(await App.StreamAsync(name));
+    }
+
+    [Fact]
+    public async Task Reads_need_no_credentials()
+    {
+        var name = NewName();
+        await App.RegisterModel(name);
+
+        await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}").Anonymous(), expect: 200);
+    }
+
+    [Fact]
+    public async Task The_correlation_id_of_the_request_is_echoed_and_stored_with_the_events()
+    {
+        var name = NewName();
+
+        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).Header("X-Correlation-Id", "order-4711"), expect: 201);
+
+        Assert.Equal("order-4711", response.Header("X-Correlation-Id"));
+        var registered = Assert.Single(await App.StreamAsync(name));
+        Assert.Equal("order-4711", registered.Metadata.CorrelationId);
+        Assert.Equal("admin", registered.Metadata.Actor);
+        Assert.False(string.IsNullOrEmpty(registered.Metadata.CausationId));
+    }
+
+    [Fact]
+    public async Task The_trace_id_of_a_traceparent_becomes_the_correlation_id()
+    {
+        var name = NewName();
+
+        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models)
+            .Header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), expect: 201);
+
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", response.Header("X-Correlation-Id"));
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", Assert.Single(await App.StreamAsync(name)).Metadata.CorrelationId);
+    }
+
+    [Fact]
+    public async Task Without_either_header_a_uuid_v7_correlation_id_is_generated_and_echoed()
+    {
+        var name = NewName();
+
+        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models), expect: 201);
+
+        var correlation = Guid.Parse(response.Header("X-Correlation-Id")!);
+        Assert.Equal(7, correlation.Version);
+        Assert.Equal(correlation.ToString(), Assert.Single(await App.StreamAsync(name)).Metadata.CorrelationId);
+    }
+
+    [Fact]
+    public async Task Problems_carry_the_correlation_id_too()
+    {
+        var response = await App.Scenario(s => s.Post.Text("{").ToUrl(Models).Header("X-Correlation-Id", "bad-body-1"), expect: 400);
+
+        Assert.Equal("bad-body-1", response.Header("X-Correlation-Id"));
+        Assert.Equal("bad-body-1", response.Json.Str("correlation_id"));
+    }
+
+    [Fact]
+    public async Task An_unknown_url_is_a_404_problem()
+    {
+        var response = await App.Scenario(s => s.Get.ToUrl("/api/v1/nothing-here"), expect: 404);
+
+        response.Problem("not-found");
+    }
+
+    [Fact]
+    public async Task An_unexpected_failure_is_a_500_problem_without_details_and_rolls_the_append_back()
+    {
+        await using var app = RegistryApp.Start(fixture.Database.ConnectionString, fixture.StorageRoot,
+            services: s => s.AddSingleton<IVersionDownloadQueue, BrokenQueue>());
+        var name = NewName();
+
+        var response = await app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://x.example/m.onnx" } })
+            .ToUrl($"{Models}/{name}/versions"), expect: 500);
+
+        var problem = response.Problem("internal");
+        Assert.DoesNotContain("queue exploded", response.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("BrokenQueue", response.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Empty(await app.StreamAsync(name));
+    }
+
+    private sealed class BrokenQueue : IVersionDownloadQueue
+    {
+        public Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct) =>
+            throw new InvalidOperationException("queue exploded in /srv/secret/path");
+    }
+}

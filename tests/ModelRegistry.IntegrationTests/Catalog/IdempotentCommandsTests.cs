@@ -1,0 +1,158 @@
+using ModelRegistry.IntegrationTests.Infrastructure;
+using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
+
+namespace ModelRegistry.IntegrationTests.Catalog;
+
+public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>
+{
+    private RegistryApp App => fixture.App;
+
+    [Fact]
+    public async Task A_retried_command_with_the_same_key_answers_the_first_response_byte_for_byte_and_appends_nothing()
+    {
+        var name = NewName();
+        var file = App.WriteFile($"{name}/model.onnx");
+        var body = new { source = new { type = "local", uri = file } };
+        var first = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/versions").IdempotencyKey("retry-1"), expect: 201);
+        var eventsAfterFirst = await App.StreamAsync(name);
+
+        var second = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/versions").IdempotencyKey("retry-1"), expect: 201);
+
+        Assert.Equal(first.Bytes, second.Bytes);
+        Assert.Equal(first.Location, second.Location);
+        Assert.Equal(first.ETag, second.ETag);
+        Assert.Equal("true", second.Header("Idempotent-Replayed"));
+        Assert.Equal(eventsAfterFirst.Count, (await App.StreamAsync(name)).Count);
+    }
+
+    [Fact]
+    public async Task The_key_is_the_causation_id_of_the_events()
+    {
+        var name = NewName();
+
+        await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).IdempotencyKey("cause-7"), expect: 201);
+
+        Assert.Equal("cause-7", Assert.Single(await App.StreamAsync(name)).Metadata.CausationId);
+    }
+
+    [Fact]
+    public async Task The_same_key_with_a_different_body_is_422()
+    {
+        var name = NewName();
+        await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).IdempotencyKey("reused"), expect: 201);
+
+        var response = await App.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).IdempotencyKey("reused"), expect: 422);
+
+        response.Problem("idempotency-key-reused");
+    }
+
+    [Fact]
+    public async Task A_replay_survives_a_restart_of_the_app()
+    {
+        var name = NewName();
+        var app = fixture.Start();
+        ScenarioResult first;
+        try
+        {
+            first = await app.Scenario(s => s.Post.Json(new { name, description = "before restart" }).ToUrl(Models).IdempotencyKey("restart-1"),
+                expect: 201);
+            app = await app.RestartAsync();
+
+            var again = await app.Scenario(s => s.Post.Json(new { name, description = "before restart" }).ToUrl(Models).IdempotencyKey("restart-1"),
+                expect: 201);
+
+            Assert.Equal(first.Bytes, again.Bytes);
+            Assert.Equal(first.ETag, again.ETag);
+            Assert.Single(await app.StreamAsync(name));
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Of_concurrent_duplicates_with_one_key_exactly_one_appends_and_all_answer_the_same()
+    {
+        var name = NewName();
+        await App.RegisterModel(name);
+        var body = new { source = new { type = "url", uri = "https://models.example/racing.onnx" } };
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ =>
+            App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/versions").IdempotencyKey("race-1"), expect: 202)));
+
+        Assert.All(responses, r => Assert.Equal(responses[0].Bytes, r.Bytes));
+        Assert.Single(await App.StreamAsync(name), e => e.Type == "VersionRegistered");
+    }
+
+    [Fact]
+    public async Task A_command_that_changes_nothing_stores_its_response_too()
+    {
+        var name = NewName();
+        await App.RegisterModel(name);
+        await App.RegisterLocalVersion(name);
+        var noOp = await App.Scenario(s => s.Post.Json(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("noop-1"),
+            expect: 200);
+        await App.Promote(name, 1);
+
+        var replay = await App.Scenario(s => s.Post.Json(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("noop-1"),
+            expect: 200);
+
+        Assert.Equal(noOp.Bytes, replay.Bytes);
+        Assert.Equal("\"2\"", replay.ETag);
+        Assert.Equal("production", (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200)).Json.Str("stage"));
+    }
+
+    [Fact]
+    public async Task A_refused_command_is_not_stored_so_the_same_key_can_succeed_later()
+    {
+        var name = NewName();
+        await App.RegisterModel(name);
+        await App.Lock(name);
+        await App.Scenario(s => s.Patch.Json(new { description = "new" }).ToUrl($"{Models}/{name}").IdempotencyKey("after-unlock"), expect: 423);
+        await App.Scenario(s => s.Post.Json(new { reason = "thaw" }).ToUrl($"{Models}/{name}/unlock"), expect: 200);
+
+        var response = await App.Scenario(s => s.Patch.Json(new { description = "new" }).ToUrl($"{Models}/{name}").IdempotencyKey("after-unlock"),
+            expect: 200);
+
+        Assert.Equal("new", response.Json.Str("description"));
+    }
+
+    [Fact]
+    public async Task Keys_are_scoped_to_the_route()
+    {
+        var first = NewName();
+        var second = NewName();
+        await App.RegisterModel(first);
+        await App.RegisterModel(second);
+
+        await App.Scenario(s => s.Post.Json(new { reason = "same key" }).ToUrl($"{Models}/{first}/lock").IdempotencyKey("shared"), expect: 200);
+        await App.Scenario(s => s.Post.Json(new { reason = "same key" }).ToUrl($"{Models}/{second}/lock").IdempotencyKey("shared"), expect: 200);
+
+        Assert.True((await App.FoldAsync(first)).Locked);
+        Assert.True((await App.FoldAsync(second)).Locked);
+    }
+
+    [Fact]
+    public async Task A_key_is_recognised_whichever_way_the_name_is_spelled()
+    {
+        var name = $"{NewName("org")}/{NewName()}";
+        await App.RegisterModel(name);
+        var body = new { reason = "spelling" };
+        var first = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/lock").IdempotencyKey("spelled"), expect: 200);
+
+        var encoded = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal).ToUpperInvariant()}/lock")
+            .IdempotencyKey("spelled"), expect: 200);
+
+        Assert.Equal(first.Bytes, encoded.Bytes);
+        Assert.Equal("true", encoded.Header("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task A_key_longer_than_255_characters_is_400()
+    {
+        var response = await App.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).IdempotencyKey(new string('k', 256)), expect: 400);
+
+        response.Problem("invalid-idempotency-key");
+    }
+}
