@@ -1,4 +1,5 @@
 using ModelRegistry.IntegrationTests.Infrastructure;
+using Npgsql;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Catalog;
@@ -33,6 +34,30 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).IdempotencyKey("cause-7"), expect: 201);
 
         Assert.Equal("cause-7", Assert.Single(await App.StreamAsync(name)).Metadata.CausationId);
+    }
+
+    [Fact]
+    public async Task A_response_lost_between_commit_and_render_is_rendered_as_of_that_commit_and_kept()
+    {
+        var name = NewName();
+        await App.RegisterLocalVersion(name);
+        var first = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("lost-1"),
+            expect: 200);
+        await App.Scenario(s => s.Patch.Json(new { description = "later change" }).ToUrl($"{Models}/{name}"), expect: 200);
+        await using (var db = NpgsqlDataSource.Create(fixture.Database.ConnectionString))
+        await using (var forget = db.CreateCommand("UPDATE mr_idempotency_keys SET body = NULL WHERE key = 'lost-1'"))
+        {
+            Assert.Equal(1, await forget.ExecuteNonQueryAsync());
+        }
+
+        var rendered = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("lost-1"),
+            expect: 200);
+        var again = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("lost-1"),
+            expect: 200);
+
+        Assert.Equal(first.Bytes, rendered.Bytes);
+        Assert.Equal(first.ETag, rendered.ETag);
+        Assert.Equal(rendered.Bytes, again.Bytes);
     }
 
     [Fact]
