@@ -27,11 +27,11 @@ internal sealed class RequestContext
 
     public string? IdempotencyKey { get; }
 
-    public ReadOnlyMemory<byte> Body { get; private set; } = ReadOnlyMemory<byte>.Empty;
+    public byte[] Body { get; private set; } = [];
 
     public string CausationId => IdempotencyKey ?? RequestId;
 
-    public byte[] BodySha256() => SHA256.HashData(Body.Span);
+    public byte[] BodySha256() => SHA256.HashData(Body);
 
     public EventMetadata Metadata(HttpContext http, string? reason = null) =>
         new(http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null, CorrelationId, CausationId, reason);
@@ -55,13 +55,13 @@ internal sealed class RequestContext
         {
             var limit = http.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.Http.MaxRequestBodyBytes;
             context.Body = await ReadBodyAsync(http.Request, limit, http.RequestAborted);
-            http.Request.Body = new MemoryStream(context.Body.ToArray(), writable: false);
+            http.Request.Body = new MemoryStream(context.Body, writable: false);
         }
 
         await next(http);
     });
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, long limit, CancellationToken ct)
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long limit, CancellationToken ct)
     {
         if (request.ContentLength > limit)
         {
