@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 using NpgsqlTypes;
 
@@ -37,7 +38,13 @@ internal sealed class StreamStatsProjection : IProjection
     public async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var streams = batch.Events.GroupBy(e => e.StreamId).Select(g => (Count: g.Count(), Last: g.Last())).ToArray();
+        var perStream = new Dictionary<string, (long Count, StoredEvent Last)>();
+        foreach (var e in batch.Events)
+        {
+            perStream[e.StreamId] = (perStream.GetValueOrDefault(e.StreamId).Count + 1, e);
+        }
+
+        var streams = perStream.Values.ToArray();
         // The guard makes a redelivered batch a no-op; progress commits with these rows, so batches never overlap partially.
         await using var cmd = batch.Command($"""
             INSERT INTO {batch.Table(TableName)} AS s (stream_id, events, last_version, last_position, last_type, last_event_at)
@@ -48,7 +55,7 @@ internal sealed class StreamStatsProjection : IProjection
             WHERE s.last_position < excluded.last_position
             """);
         cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = streams.Select(s => s.Last.StreamId).ToArray() });
-        cmd.Parameters.Add(new() { Value = streams.Select(s => (long)s.Count).ToArray() });
+        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Count).ToArray() });
         cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.StreamVersion).ToArray() });
         cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.Position).ToArray() });
         cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar, Value = streams.Select(s => s.Last.Type).ToArray() });
