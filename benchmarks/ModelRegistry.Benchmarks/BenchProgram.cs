@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Running;
 using ModelRegistry.Benchmarks.Appends;
 using ModelRegistry.Benchmarks.Harness;
@@ -39,10 +40,12 @@ internal static class BenchProgram
             cts.Cancel();
         };
 
+        Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, " +
+                          $"PostgreSQL {await BenchDatabase.ServerVersionAsync(server, cts.Token)}{(quick ? ", quick run" : "")}");
         var rows = new List<ResultRow>();
         foreach (var scenario in Scenarios.Where(s => names.Count == 0 || names.Contains(s.Name)))
         {
-            Console.WriteLine($"== {scenario.Name}{(quick ? " (quick)" : "")} ==");
+            Console.WriteLine($"== {scenario.Name} ==");
             await using var db = await BenchDatabase.CreateAsync(server, cts.Token);
             rows.AddRange(await scenario.RunAsync(new BenchContext(db.ConnectionString, quick), cts.Token));
         }

@@ -20,18 +20,21 @@ internal sealed class BenchDatabase : IAsyncDisposable
     public static async Task<BenchDatabase> CreateAsync(string server, CancellationToken ct)
     {
         var db = new BenchDatabase(server, $"mr_bench_{Guid.NewGuid():N}"[..21]);
-        await db.ExecuteAsync($"CREATE DATABASE {db.Name}", ct);
+        await ExecuteAsync(server, $"CREATE DATABASE {db.Name}", ct);
         return db;
     }
 
-    public async ValueTask DisposeAsync() => await ExecuteAsync($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", CancellationToken.None);
+    public async ValueTask DisposeAsync() => await ExecuteAsync(_server, $"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", CancellationToken.None);
 
-    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    public static async Task<string> ServerVersionAsync(string server, CancellationToken ct) =>
+        (string)(await ExecuteAsync(server, "SHOW server_version", ct))!;
+
+    private static async Task<object?> ExecuteAsync(string server, string sql, CancellationToken ct)
     {
-        var admin = new NpgsqlConnectionStringBuilder(_server) { Database = "postgres", Pooling = false }.ConnectionString;
+        var admin = new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString;
         await using var conn = new NpgsqlConnection(admin);
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync(ct);
+        return await cmd.ExecuteScalarAsync(ct);
     }
 }
