@@ -1,11 +1,440 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using ModelRegistry.EventStore;
+using Npgsql;
+using NpgsqlTypes;
+
 namespace ModelRegistry.Catalog.Reading;
 
-/// <summary>Reads the catalog's projections (and, for as_of, the streams).</summary>
-internal sealed class CatalogReader
-{
-    public Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, CancellationToken ct) =>
-        throw new NotImplementedException();
+/// <summary>Filters of <c>GET /api/v1/models</c>; every one given must hold.</summary>
+internal sealed record ModelQuery(
+    string? Text = null,
+    IReadOnlyList<KeyValuePair<string, string>>? Tags = null,
+    Stage? Stage = null,
+    ArtifactStatus? Status = null,
+    int Limit = ReadQuery.DefaultLimit,
+    string? After = null);
 
-    public Task<VersionResource?> GetVersionAsync(string name, int version, DateTimeOffset? asOf, CancellationToken ct) =>
-        throw new NotImplementedException();
+/// <summary>Filters of <c>GET /api/v1/audit</c>; <see cref="From"/> inclusive, <see cref="To"/> exclusive.</summary>
+internal sealed record AuditQuery(
+    string? Actor = null,
+    IReadOnlyList<string>? Types = null,
+    string? StreamId = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null,
+    int Limit = ReadQuery.DefaultLimit,
+    long After = 0);
+
+/// <summary>
+/// Reads the catalog's tables, and for <c>as_of</c> folds the model's stream up to that moment through
+/// <see cref="CatalogView"/>, the same row changes the projection writes. Every read touches a bounded
+/// number of rows, however many versions a model has.
+/// </summary>
+internal sealed class CatalogReader(
+    NpgsqlDataSource dataSource,
+    IEventStore store,
+    ProductionCache productionCache,
+    IOptions<CatalogReadOptions> options)
+{
+    private const string Models = CatalogProjection.Models;
+    private const string Versions = CatalogProjection.Versions;
+    internal const string ModelColumns =
+        "m.key, m.name, m.description, m.tags::text, m.owner, m.locked, m.lock_reason, m.latest_version, m.production_version, "
+        + "m.promoted_at, m.promoted_by, m.production_position, m.stream_version, m.created_at, m.updated_at";
+    private const string VersionColumns =
+        "v.model_key, v.version, v.stage, v.status, v.source_type, v.source_uri, v.source_revision, v.source_file, v.local_path, "
+        + "v.size_bytes, v.sha256, v.format, v.metadata::text, v.created_at, v.created_by, v.downloaded_at";
+    private const string EventColumns =
+        "seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason";
+
+    public Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, CancellationToken ct) => GetModelAsync(name, asOf, null, ct);
+
+    /// <summary>A model with its newest <paramref name="versionsLimit"/> versions (default <see cref="CatalogReadOptions.EmbeddedVersions"/>).</summary>
+    public async Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, int? versionsLimit, CancellationToken ct)
+    {
+        var key = CatalogStream.StreamId(name);
+        var limit = Math.Clamp(versionsLimit ?? options.Value.EmbeddedVersions, 0, ReadQuery.MaxLimit);
+        if (asOf is { } at)
+        {
+            var view = await FoldAsync(key, at, ct);
+            return view.Model is { } folded ? CatalogResources.Model(folded, PageOf(view, limit, null, out var next), next) : null;
+        }
+
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command($"SELECT {ModelColumns} FROM {Models} m WHERE m.key = $1", key));
+        batch.BatchCommands.Add(Command($"SELECT {VersionColumns} FROM {Versions} v WHERE v.model_key = $1 ORDER BY v.version DESC LIMIT $2",
+            key, limit + 1));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var model = ReadModel(reader);
+        await reader.NextResultAsync(ct);
+        var versions = new List<VersionRow>(Math.Min(limit + 1, 128));
+        while (await reader.ReadAsync(ct))
+        {
+            versions.Add(ReadVersion(reader, 0));
+        }
+
+        return CatalogResources.Model(model, versions.Take(limit), NextVersionsCursor(versions, limit));
+    }
+
+    /// <summary>A page of a model's versions, newest first, or null when there is no such model.</summary>
+    public async Task<Page<VersionResource>?> GetVersionsAsync(string name, DateTimeOffset? asOf, int limit, int? before, CancellationToken ct)
+    {
+        var key = CatalogStream.StreamId(name);
+        if (asOf is { } at)
+        {
+            var view = await FoldAsync(key, at, ct);
+            return view.Model is { } folded
+                ? new Page<VersionResource>(PageOf(view, limit, before, out var next).Select(v => CatalogResources.Version(folded.Name, v)).ToList(), next)
+                : null;
+        }
+
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command($"SELECT m.name FROM {Models} m WHERE m.key = $1", key));
+        batch.BatchCommands.Add(Command(
+            $"SELECT {VersionColumns} FROM {Versions} v WHERE v.model_key = $1 AND v.version < $2 ORDER BY v.version DESC LIMIT $3",
+            key, before ?? int.MaxValue, limit + 1));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var modelName = reader.GetString(0);
+        await reader.NextResultAsync(ct);
+        var versions = new List<VersionRow>();
+        while (await reader.ReadAsync(ct))
+        {
+            versions.Add(ReadVersion(reader, 0));
+        }
+
+        return new Page<VersionResource>(versions.Take(limit).Select(v => CatalogResources.Version(modelName, v)).ToList(),
+            NextVersionsCursor(versions, limit));
+    }
+
+    public async Task<VersionResource?> GetVersionAsync(string name, int version, DateTimeOffset? asOf, CancellationToken ct) =>
+        (await GetVersionWithModelVersionAsync(name, version, asOf, ct))?.Version;
+
+    /// <summary>One version and the stream version of its model (the ETag).</summary>
+    public async Task<(VersionResource Version, long StreamVersion)?> GetVersionWithModelVersionAsync(string name, int version, DateTimeOffset? asOf,
+        CancellationToken ct)
+    {
+        var key = CatalogStream.StreamId(name);
+        if (asOf is { } at)
+        {
+            var view = await FoldAsync(key, at, ct);
+            return view.Model is { } m && view.Versions.TryGetValue(version, out var row)
+                ? (CatalogResources.Version(m.Name, row), m.StreamVersion)
+                : null;
+        }
+
+        await using var cmd = Command(dataSource,
+            $"SELECT {VersionColumns}, m.name, m.stream_version FROM {Versions} v JOIN {Models} m ON m.key = v.model_key WHERE v.model_key = $1 AND v.version = $2",
+            key, version);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (CatalogResources.Version(reader.GetString(16), ReadVersion(reader, 0)), reader.GetInt64(17)) : null;
+    }
+
+    /// <summary>Whether a model exists (now).</summary>
+    public async Task<bool> ExistsAsync(string name, CancellationToken ct)
+    {
+        await using var cmd = Command(dataSource, $"SELECT 1 FROM {Models} WHERE key = $1", CatalogStream.StreamId(name));
+        return await cmd.ExecuteScalarAsync(ct) is not null;
+    }
+
+    /// <summary>The production pointer (from memory when current), or null when there is no such model.</summary>
+    public async ValueTask<ProductionLookup?> GetProductionAsync(string name, DateTimeOffset? asOf, CancellationToken ct)
+    {
+        var key = CatalogStream.StreamId(name);
+        if (asOf is null)
+        {
+            return await productionCache.GetAsync(key, ct);
+        }
+
+        var view = await FoldAsync(key, asOf.Value, ct);
+        return view.Model is { } m ? new ProductionLookup(m.Name, m.StreamVersion, CatalogResources.Pointer(m, view.Production)) : null;
+    }
+
+    public async Task<Page<ModelSummaryResource>> ListModelsAsync(ModelQuery query, CancellationToken ct)
+    {
+        var sql = new StringBuilder($"SELECT {ModelColumns} FROM {Models} m WHERE true");
+        await using var cmd = dataSource.CreateCommand();
+        string Param(object value, NpgsqlDbType type)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = type, Value = value });
+            return "$" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (query.After is { } after)
+        {
+            sql.Append($" AND m.key > {Param(after, NpgsqlDbType.Text)}");
+        }
+
+        if (query.Text is { Length: > 0 } text)
+        {
+            var pattern = Param("%" + EscapeLike(text.ToLowerInvariant()) + "%", NpgsqlDbType.Text);
+            sql.Append($" AND (m.key LIKE {pattern} OR m.description ILIKE {pattern})");
+        }
+
+        foreach (var (tagKey, tagValue) in query.Tags ?? [])
+        {
+            var tag = JsonSerializer.Serialize(new Dictionary<string, string> { [tagKey] = tagValue });
+            sql.Append($" AND m.tags @> {Param(tag, NpgsqlDbType.Jsonb)}");
+        }
+
+        if (query.Stage == Stage.Production)
+        {
+            sql.Append(" AND m.production_version IS NOT NULL");
+        }
+        else if (query.Stage is { } stage)
+        {
+            sql.Append($" AND EXISTS (SELECT 1 FROM {Versions} v WHERE v.model_key = m.key AND v.stage = {Param(CatalogResources.Lower(stage), NpgsqlDbType.Text)})");
+        }
+
+        if (query.Status is { } status)
+        {
+            sql.Append($" AND EXISTS (SELECT 1 FROM {Versions} v WHERE v.model_key = m.key AND v.status = {Param(CatalogResources.Lower(status), NpgsqlDbType.Text)})");
+        }
+
+        sql.Append($" ORDER BY m.key LIMIT {Param(query.Limit + 1, NpgsqlDbType.Integer)}");
+        cmd.CommandText = sql.ToString();
+        var rows = new List<ModelRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(ReadModel(reader));
+        }
+
+        return new Page<ModelSummaryResource>(
+            rows.Take(query.Limit).Select(CatalogResources.Summary).ToList(),
+            rows.Count > query.Limit ? ReadQuery.Cursor('m', rows[query.Limit - 1].Key) : null);
+    }
+
+    /// <summary>The version whose file is at one of <paramref name="paths"/> (the same file, spelled relative and absolute).</summary>
+    public async Task<VersionResource?> FindByPathAsync(IReadOnlyList<string> paths, CancellationToken ct)
+    {
+        // Several versions may point at one file; the one in production answers first, then the newest.
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT {VersionColumns}, m.name FROM {Versions} v JOIN {Models} m ON m.key = v.model_key
+            WHERE v.local_path = ANY($1)
+            ORDER BY (v.stage = 'production') DESC, v.created_at DESC, v.model_key, v.version DESC
+            LIMIT 1
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = paths.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? CatalogResources.Version(reader.GetString(16), ReadVersion(reader, 0)) : null;
+    }
+
+    /// <summary>Bytes of the files versions point at (ready or corrupted ones are on disk), each file counted once.</summary>
+    public async Task<StorageResource> GetStorageAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"""
+            WITH files AS (
+                SELECT DISTINCT ON (v.local_path) v.local_path, v.size_bytes, v.model_key, v.source_type
+                FROM {Versions} v
+                WHERE v.local_path IS NOT NULL AND v.size_bytes IS NOT NULL AND v.status IN ('ready', 'corrupted')
+                ORDER BY v.local_path, v.created_at, v.model_key, v.version
+            )
+            SELECT m.name, f.source_type, sum(f.size_bytes)::bigint, count(*)
+            FROM files f JOIN {Models} m ON m.key = f.model_key
+            GROUP BY m.name, f.source_type
+            """);
+        var rows = new List<(string Model, string SourceType, long Bytes, long Files)>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        return new StorageResource(
+            rows.Sum(r => r.Bytes),
+            rows.Sum(r => r.Files),
+            rows.GroupBy(r => r.Model).Select(g => new ModelStorage(g.Key, g.Sum(r => r.Bytes), g.Sum(r => r.Files)))
+                .OrderByDescending(m => m.Bytes).ThenBy(m => m.Name, StringComparer.Ordinal).ToList(),
+            Enum.GetValues<SourceType>().Select(CatalogResources.Lower)
+                .Select(t => new SourceTypeStorage(t, rows.Where(r => r.SourceType == t).Sum(r => r.Bytes), rows.Where(r => r.SourceType == t).Sum(r => r.Files)))
+                .ToList());
+    }
+
+    /// <summary>A model's events, oldest first, or null when there is no such model.</summary>
+    public async Task<Page<HistoryItem>?> GetHistoryAsync(string name, int limit, long afterVersion, CancellationToken ct)
+    {
+        var key = CatalogStream.StreamId(name);
+        var events = await store.ReadStreamAsync(key, afterVersion + 1, limit + 1, ct: ct);
+        if (events.Count == 0 && await store.GetStreamVersionAsync(key, ct) is null)
+        {
+            return null;
+        }
+
+        return new Page<HistoryItem>(events.Take(limit).Select(Item).ToList(),
+            events.Count > limit ? ReadQuery.Cursor('h', events[limit - 1].StreamVersion) : null);
+    }
+
+    /// <summary>
+    /// Events across all streams in position order, never past the gap-safe head, so paging on with the cursor
+    /// cannot skip an event that commits late with a smaller position.
+    /// </summary>
+    public async Task<Page<HistoryItem>> GetAuditAsync(AuditQuery query, CancellationToken ct)
+    {
+        var safeHead = await SafeHeadAsync(ct);
+        await using var cmd = dataSource.CreateCommand();
+        string Param<T>(T value)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
+            return "$" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var sql = new StringBuilder($"SELECT {EventColumns} FROM mt_events WHERE seq_id > {Param(query.After)} AND seq_id <= {Param(safeHead)}");
+        if (query.Actor is { } actor)
+        {
+            sql.Append($" AND user_name = {Param(actor)}");
+        }
+
+        if (query.Types is { Count: > 0 } types)
+        {
+            sql.Append($" AND type = ANY({Param(types.ToArray())})");
+        }
+
+        if (query.StreamId is { } stream)
+        {
+            sql.Append($" AND stream_id = {Param(stream)}");
+        }
+
+        if (query.From is { } from)
+        {
+            sql.Append($" AND timestamp >= {Param(from.ToUniversalTime())}");
+        }
+
+        if (query.To is { } to)
+        {
+            sql.Append($" AND timestamp < {Param(to.ToUniversalTime())}");
+        }
+
+        sql.Append($" ORDER BY seq_id LIMIT {Param(query.Limit + 1)}");
+        cmd.CommandText = sql.ToString();
+        var items = new List<HistoryItem>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var type = reader.GetString(4);
+            var (json, _, schemaVersion) = store.Types.Read(type, reader.GetInt32(5), reader.GetString(6));
+            items.Add(new HistoryItem(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt64(3), type, schemaVersion,
+                reader.GetFieldValue<DateTimeOffset>(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9),
+                reader.IsDBNull(10) ? null : reader.GetString(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11),
+                json));
+        }
+
+        return new Page<HistoryItem>(items.Take(query.Limit).ToList(),
+            items.Count > query.Limit ? ReadQuery.Cursor('a', items[query.Limit - 1].Position) : null);
+    }
+
+    /// <summary>
+    /// The gap-safe head, given a moment to catch up with what has been appended: observers (daemons, other readers)
+    /// briefly hold transaction ids too, and a client reading the audit right after its own change expects to see it.
+    /// </summary>
+    private async Task<long> SafeHeadAsync(CancellationToken ct)
+    {
+        var head = await store.GetHeadAsync(ct);
+        var safe = await store.GetSafeHeadAsync(ct);
+        for (var attempt = 0; safe < head && attempt < 20; attempt++)
+        {
+            await Task.Delay(5, ct);
+            safe = await store.GetSafeHeadAsync(ct);
+        }
+
+        return safe;
+    }
+
+    public static HistoryItem Item(StoredEvent e) => new(
+        e.Position, e.Id, e.StreamId, e.StreamVersion, e.Type, e.SchemaVersion, e.Timestamp,
+        e.Metadata.Actor, e.Metadata.CorrelationId, e.Metadata.CausationId, e.Metadata.Reason, e.Json);
+
+    /// <summary>The model's rows as they were at <paramref name="asOf"/>, folded from its stream.</summary>
+    public async Task<CatalogView> FoldAsync(string key, DateTimeOffset asOf, CancellationToken ct) =>
+        (await store.AggregateAsync(key, CatalogView.Initial, CatalogView.Evolve, new AsOf(Timestamp: asOf), ct)).State;
+
+    private static List<VersionRow> PageOf(CatalogView view, int limit, int? before, out string? next)
+    {
+        var rows = view.Versions.Values.Reverse().Where(v => before is null || v.Version < before).Take(limit + 1).ToList();
+        next = NextVersionsCursor(rows, limit);
+        return rows.Take(limit).ToList();
+    }
+
+    private static string? NextVersionsCursor(List<VersionRow> newestFirst, int limit) =>
+        newestFirst.Count <= limit ? null
+        : limit == 0 ? ReadQuery.Cursor('v', (long)int.MaxValue)
+        : ReadQuery.Cursor('v', newestFirst[limit - 1].Version);
+
+    private static string EscapeLike(string text) =>
+        text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+
+    private static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<object> values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlDataSource source, string sql, params ReadOnlySpan<object> values)
+    {
+        var command = source.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+
+    private static VersionMetadata ReadMetadata(NpgsqlDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? VersionMetadata.Empty : JsonSerializer.Deserialize<VersionMetadata>(r.GetString(ordinal), CatalogProjection.ColumnJson)!;
+
+    internal static ModelRow ReadModel(NpgsqlDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.IsDBNull(2) ? null : r.GetString(2),
+        JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(3))!.ToImmutableSortedDictionary(StringComparer.Ordinal),
+        r.IsDBNull(4) ? null : r.GetString(4),
+        r.GetBoolean(5),
+        r.IsDBNull(6) ? null : r.GetString(6),
+        r.GetInt32(7),
+        r.IsDBNull(8) ? null : r.GetInt32(8),
+        r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
+        r.IsDBNull(10) ? null : r.GetString(10),
+        r.IsDBNull(11) ? null : r.GetInt64(11),
+        r.GetInt64(12),
+        r.GetFieldValue<DateTimeOffset>(13),
+        r.GetFieldValue<DateTimeOffset>(14));
+
+    private static VersionRow ReadVersion(NpgsqlDataReader r, int o) => new(
+        r.GetString(o),
+        r.GetInt32(o + 1),
+        CatalogResources.Parse<Stage>(r.GetString(o + 2)),
+        CatalogResources.Parse<ArtifactStatus>(r.GetString(o + 3)),
+        new VersionSource(CatalogResources.Parse<SourceType>(r.GetString(o + 4)), r.GetString(o + 5),
+            r.IsDBNull(o + 6) ? null : r.GetString(o + 6), r.IsDBNull(o + 7) ? null : r.GetString(o + 7)),
+        r.IsDBNull(o + 8) ? null : r.GetString(o + 8),
+        r.IsDBNull(o + 9) ? null : r.GetInt64(o + 9),
+        r.IsDBNull(o + 10) ? null : r.GetString(o + 10),
+        CatalogResources.Parse<ModelFormat>(r.GetString(o + 11)),
+        ReadMetadata(r, o + 12),
+        r.GetFieldValue<DateTimeOffset>(o + 13),
+        r.IsDBNull(o + 14) ? null : r.GetString(o + 14),
+        r.IsDBNull(o + 15) ? null : r.GetFieldValue<DateTimeOffset>(o + 15));
 }

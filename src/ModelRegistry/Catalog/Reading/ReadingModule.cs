@@ -1,12 +1,161 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ModelRegistry.Common;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Storage;
+
 namespace ModelRegistry.Catalog.Reading;
 
 internal static class ReadingModule
 {
+    // Audit pages are keyset scans on seq_id within one filter; pg_trgm, where it can be installed, lets q use an index.
+    private static readonly Migration AuditIndexes = new(110, "catalog reads: audit indexes, pg_trgm when available", """
+        DO $$
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE NOTICE 'pg_trgm is not available; model search scans the catalog';
+        END
+        $$;
+        CREATE INDEX IF NOT EXISTS ix_mt_events_user_seq ON mt_events (user_name, seq_id) WHERE user_name IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_mt_events_type_seq ON mt_events (type, seq_id);
+        CREATE INDEX IF NOT EXISTS ix_mt_events_stream_seq ON mt_events (stream_id, seq_id);
+        """);
+
     public static IServiceCollection AddCatalogReads(this IServiceCollection services)
     {
+        services.AddOptions<CatalogReadOptions>().BindConfiguration(CatalogReadOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ProductionCache>();
+        services.AddSingleton<ModelSignals>();
         services.AddSingleton<CatalogReader>();
+        services.AddSingleton<ProductionWatch>();
+        services.AddProjection<CatalogProjection>();
+        services.AddMigration(AuditIndexes);
+        services.AddHostedService<CatalogNotifications>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapCatalogReads(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapCatalogReads(this IEndpointRouteBuilder app)
+    {
+        var models = app.MapGroup(ModelRoutes.Prefix).WithTags("Catalog");
+        models.MapGet("", ListModelsAsync).WithName("ListModels")
+            .WithSummary("Lists and searches models: q (name or description), tag=k:v (repeatable), stage, status; cursor paging.");
+        models.MapGet("/by-path", FindByPathAsync).WithName("FindVersionByPath")
+            .WithSummary("The version whose file is at a path under the storage root.");
+        models.MapModel("GET", "", GetModelAsync)
+            .WithSummary("A model with its newest versions (versions_limit, default 20) as it is or was at as_of; ETag is its stream version.");
+        models.MapModel("GET", "versions", GetVersionsAsync).WithSummary("A model's versions, newest first, cursor paging.");
+        models.MapModel("GET", "versions/{version:int}", GetVersionAsync).WithSummary("One version (as it was at as_of).");
+        models.MapModel("GET", "production", GetProductionAsync).WithSummary("The production pointer (as it was at as_of); 404 when there is none.");
+        models.MapModel("GET", "production/watch", (ModelName name, HttpContext http, ProductionWatch watch) => watch.RunAsync(http, name.Value))
+            .WithSummary("Server-sent events, one per production change; resumable with Last-Event-ID.");
+        models.MapModel("GET", "history", GetHistoryAsync).WithSummary("The model's events, oldest first, with their metadata.");
+        app.MapGet("/api/v1/audit", AuditAsync).WithTags("Audit").WithName("Audit")
+            .WithSummary("Every event across models in position order: actor, type (repeatable), model, from (inclusive), to (exclusive).");
+        app.MapGet("/api/v1/storage", (CatalogReader reader, CancellationToken ct) => reader.GetStorageAsync(ct))
+            .WithTags("Catalog").WithName("Storage").WithSummary("Bytes on disk: total, per model, per source type.");
+        return app;
+    }
+
+    private static async Task<Page<ModelSummaryResource>> ListModelsAsync(HttpRequest request, CatalogReader reader, CancellationToken ct)
+    {
+        var q = request.Query;
+        var text = Single(q, "q");
+        if (text is { Length: > 200 })
+        {
+            throw DomainErrors.Invalid("q", "invalid-q", "The search text is at most 200 characters.");
+        }
+
+        var tags = q["tag"].Select(t => t?.Split(':', 2) is [{ Length: > 0 } key, var value]
+            ? KeyValuePair.Create(key, value)
+            : throw DomainErrors.Invalid("tag", "invalid-tag", "A tag filter is key:value.")).ToList();
+        return await reader.ListModelsAsync(new ModelQuery(text, tags, ReadQuery.Stage(Single(q, "stage")), ReadQuery.Status(Single(q, "status")),
+            ReadQuery.Limit(Single(q, "limit")), ReadQuery.CursorText(Single(q, "cursor"), 'm')), ct);
+    }
+
+    private static async Task<VersionResource> FindByPathAsync(HttpRequest request, CatalogReader reader, IOptions<RegistryOptions> registry,
+        CancellationToken ct)
+    {
+        var path = Single(request.Query, "path");
+        return await reader.FindByPathAsync(LocalPaths.Candidates(path, registry.Value.Storage.Root), ct)
+               ?? throw DomainErrors.NotFound("path-not-found", $"No version's file is at '{path}'.");
+    }
+
+    private static async Task<IResult> GetModelAsync(ModelName name, HttpContext http, CatalogReader reader, CancellationToken ct)
+    {
+        var asOf = AsOf(http.Request);
+        var versionsLimit = Single(http.Request.Query, "versions_limit") is { } raw ? ReadQuery.Limit(raw, min: 0, field: "versions_limit") : (int?)null;
+        var model = await reader.GetModelAsync(name.Value, asOf, versionsLimit, ct) ?? throw NotFound(name, asOf);
+        var etag = $"\"{model.StreamVersion}\"";
+        http.Response.Headers.ETag = etag;
+        return asOf is null && http.Request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag))
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(model);
+    }
+
+    private static async Task<Page<VersionResource>> GetVersionsAsync(ModelName name, HttpRequest request, CatalogReader reader, CancellationToken ct)
+    {
+        var asOf = AsOf(request);
+        var before = ReadQuery.CursorNumber(Single(request.Query, "cursor"), 'v');
+        return await reader.GetVersionsAsync(name.Value, asOf, ReadQuery.Limit(Single(request.Query, "limit")),
+                   before is null ? null : (int)Math.Min(before.Value, int.MaxValue), ct)
+               ?? throw NotFound(name, asOf);
+    }
+
+    private static async Task<VersionResource> GetVersionAsync(ModelName name, int version, HttpContext http, CatalogReader reader, CancellationToken ct)
+    {
+        var asOf = AsOf(http.Request);
+        if (await reader.GetVersionWithModelVersionAsync(name.Value, version, asOf, ct) is not { } found)
+        {
+            throw asOf is not null || await reader.ExistsAsync(name.Value, ct)
+                ? CatalogErrors.VersionNotFound(name.Value, version)
+                : CatalogErrors.ModelNotFound(name.Value);
+        }
+
+        http.Response.Headers.ETag = $"\"{found.StreamVersion}\"";
+        return found.Version;
+    }
+
+    private static async Task<ProductionPointerResource> GetProductionAsync(ModelName name, HttpRequest request, CatalogReader reader, CancellationToken ct)
+    {
+        var asOf = AsOf(request);
+        var lookup = await reader.GetProductionAsync(name.Value, asOf, ct) ?? throw NotFound(name, asOf);
+        return lookup.Pointer ?? throw DomainErrors.NotFound("no-production",
+            asOf is null ? $"Model '{lookup.Name}' has no version in production." : $"Model '{lookup.Name}' had no version in production then.");
+    }
+
+    private static async Task<Page<HistoryItem>> GetHistoryAsync(ModelName name, HttpRequest request, CatalogReader reader, CancellationToken ct)
+    {
+        var after = ReadQuery.CursorNumber(Single(request.Query, "cursor"), 'h') ?? 0;
+        return await reader.GetHistoryAsync(name.Value, ReadQuery.Limit(Single(request.Query, "limit")), after, ct)
+               ?? throw CatalogErrors.ModelNotFound(name.Value);
+    }
+
+    private static async Task<Page<HistoryItem>> AuditAsync(HttpRequest request, CatalogReader reader, CancellationToken ct)
+    {
+        var q = request.Query;
+        var model = Single(q, "model");
+        var types = q["type"].Where(t => !string.IsNullOrEmpty(t)).Select(t => t!).ToList();
+        return await reader.GetAuditAsync(new AuditQuery(
+            Single(q, "actor"),
+            types,
+            model is null ? null : CatalogStream.StreamId(model.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase)),
+            ReadQuery.Timestamp(Single(q, "from"), "from"),
+            ReadQuery.Timestamp(Single(q, "to"), "to"),
+            ReadQuery.Limit(Single(q, "limit")),
+            ReadQuery.CursorNumber(Single(q, "cursor"), 'a') ?? 0), ct);
+    }
+
+    private static DateTimeOffset? AsOf(HttpRequest request) => ReadQuery.Timestamp(Single(request.Query, "as_of"), "as_of");
+
+    private static DomainException NotFound(ModelName name, DateTimeOffset? asOf) =>
+        asOf is null
+            ? CatalogErrors.ModelNotFound(name.Value)
+            : DomainErrors.NotFound("model-not-found", $"There was no model named '{name.Value}' at {asOf.Value:O}.");
+
+    private static string? Single(IQueryCollection query, string name) =>
+        query.TryGetValue(name, out var values) && values.Count > 0
+            ? values.Count == 1 ? values[0] : throw DomainErrors.Invalid(name, $"invalid-{name.Replace('_', '-')}", $"Give {name} once.")
+            : null;
 }

@@ -1,0 +1,310 @@
+using System.Text.Json;
+using ModelRegistry.EventStore.Projections;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ModelRegistry.Catalog.Reading;
+
+/// <summary>
+/// The catalog read model, inline so a client that got a 2xx reads its own change: one row per model (with its
+/// production pointer) and one per version. Each event becomes at most two single-row statements, all of an
+/// append's sent in one round trip; each is guarded by the model row's stream version, so replays are no-ops.
+/// Changes to a production pointer are announced with pg_notify, which PostgreSQL delivers on commit only.
+/// </summary>
+internal sealed class CatalogProjection(ProductionCache productionCache) : IProjection
+{
+    public const string Models = "catalog_models";
+    public const string Versions = "catalog_versions";
+    public const string Channel = "mr_catalog";
+
+    private const int StatementsPerRoundTrip = 1000;
+    private const int ChangesPerStreamApplied = 8;
+
+    internal static readonly JsonSerializerOptions ColumnJson = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+    };
+
+    public string Name => "catalog";
+
+    public int Version => 1;
+
+    public ProjectionLifecycle Lifecycle => ProjectionLifecycle.Inline;
+
+    public IReadOnlyList<string> Tables { get; } = [Models, Versions];
+
+    public string CreateTablesSql(Func<string, string> table)
+    {
+        var models = table(Models);
+        var versions = table(Versions);
+        // Indexes stay unnamed so a rebuild's shadow copies never clash with the live ones; the trigram index
+        // for q is there only where pg_trgm could be installed (migration 110), substring search works without it.
+        return $$"""
+            DO $ddl$
+            BEGIN
+                IF to_regclass('{{models}}') IS NULL THEN
+                    CREATE TABLE {{models}} (
+                        key                 text PRIMARY KEY,
+                        name                text NOT NULL,
+                        description         text NULL,
+                        tags                jsonb NOT NULL DEFAULT '{}',
+                        owner               text NULL,
+                        locked              boolean NOT NULL DEFAULT false,
+                        lock_reason         text NULL,
+                        latest_version      integer NOT NULL DEFAULT 0,
+                        production_version  integer NULL,
+                        promoted_at         timestamptz NULL,
+                        promoted_by         text NULL,
+                        production_position bigint NULL,
+                        stream_version      bigint NOT NULL,
+                        created_at          timestamptz NOT NULL,
+                        updated_at          timestamptz NOT NULL
+                    ) WITH (fillfactor = 70);
+                    CREATE INDEX ON {{models}} USING gin (tags jsonb_path_ops);
+                    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+                        EXECUTE 'CREATE INDEX ON {{models}} USING gin (key gin_trgm_ops, description gin_trgm_ops)';
+                    END IF;
+                END IF;
+                IF to_regclass('{{versions}}') IS NULL THEN
+                    CREATE TABLE {{versions}} (
+                        model_key        text NOT NULL,
+                        version          integer NOT NULL,
+                        stage            text NOT NULL,
+                        status           text NOT NULL,
+                        source_type      text NOT NULL,
+                        source_uri       text NOT NULL,
+                        source_revision  text NULL,
+                        source_file      text NULL,
+                        local_path       text NULL,
+                        size_bytes       bigint NULL,
+                        sha256           text NULL,
+                        format           text NOT NULL,
+                        metadata         jsonb NULL,
+                        created_at       timestamptz NOT NULL,
+                        created_by       text NULL,
+                        downloaded_at    timestamptz NULL,
+                        PRIMARY KEY (model_key, version)
+                    );
+                    CREATE INDEX ON {{versions}} (local_path) WHERE local_path IS NOT NULL;
+                    CREATE INDEX ON {{versions}} (model_key, stage);
+                    CREATE INDEX ON {{versions}} (model_key, status);
+                END IF;
+            END
+            $ddl$;
+            """;
+    }
+
+    public async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
+    {
+        var sql = new Statements(batch.Table(Models), batch.Table(Versions));
+        var changes = batch.Events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
+        // Updating one row thousands of times in a transaction is quadratic in PostgreSQL (none of its versions can be
+        // pruned yet), so the model row of a stream with many events in this batch (a rebuild, a bulk append) is read
+        // once, folded in memory and written once; the usual append (one or two events) is applied statement by statement.
+        var folded = await LoadFoldedAsync(batch, sql, changes, ct);
+        var commands = new NpgsqlBatch(batch.Connection, batch.Transaction);
+        try
+        {
+            var announce = new Dictionary<string, long>();
+            foreach (var change in changes)
+            {
+                if (folded.TryGetValue(change.Key, out var view))
+                {
+                    if (!view.Accepts(change))
+                    {
+                        continue;
+                    }
+
+                    folded[change.Key] = view.Apply(change) with { Versions = view.Versions };
+                    WriteVersion(commands, sql, change, guarded: false);
+                }
+                else
+                {
+                    WriteVersion(commands, sql, change, guarded: true);
+                    WriteModel(commands, sql, change);
+                }
+
+                if (change.AffectsProduction && !batch.IsRebuild)
+                {
+                    announce[change.Key] = change.StreamVersion;
+                }
+
+                if (commands.BatchCommands.Count >= StatementsPerRoundTrip)
+                {
+                    await commands.ExecuteNonQueryAsync(ct);
+                    await commands.DisposeAsync();
+                    commands = new NpgsqlBatch(batch.Connection, batch.Transaction);
+                }
+            }
+
+            foreach (var model in folded.Values.Select(v => v.Model).OfType<ModelRow>())
+            {
+                commands.BatchCommands.Add(Command(sql.UpsertModel,
+                    Text(model.Key), Text(model.Name), Text(model.Description), Json(model.Tags), Text(model.Owner), Bool(model.Locked),
+                    Text(model.LockReason), Int(model.LatestVersion), Int(model.ProductionVersion), Time(model.PromotedAt), Text(model.PromotedBy),
+                    Long(model.ProductionPosition), Long(model.StreamVersion), Time(model.CreatedAt), Time(model.UpdatedAt)));
+            }
+
+            foreach (var (key, streamVersion) in announce)
+            {
+                productionCache.Invalidate(key, streamVersion);
+                commands.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", Text(Channel), Text($"{streamVersion} {key}")));
+            }
+
+            if (commands.BatchCommands.Count > 0)
+            {
+                await commands.ExecuteNonQueryAsync(ct);
+            }
+        }
+        finally
+        {
+            await commands.DisposeAsync();
+        }
+    }
+
+    private static async Task<Dictionary<string, CatalogView>> LoadFoldedAsync(ProjectionBatch batch, Statements sql, List<RowChange> changes,
+        CancellationToken ct)
+    {
+        var keys = changes.GroupBy(c => c.Key, StringComparer.Ordinal).Where(g => g.Count() > ChangesPerStreamApplied).Select(g => g.Key).ToArray();
+        var folded = keys.ToDictionary(k => k, _ => CatalogView.Initial, StringComparer.Ordinal);
+        if (keys.Length == 0)
+        {
+            return folded;
+        }
+
+        await using var cmd = batch.Command(sql.LoadModels);
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var row = CatalogReader.ReadModel(reader);
+            folded[row.Key] = CatalogView.Initial with { Model = row };
+        }
+
+        return folded;
+    }
+
+    private static void WriteVersion(NpgsqlBatch commands, Statements sql, RowChange c, bool guarded)
+    {
+        var guard = Long(guarded ? c.StreamVersion : null);
+        if (c.NewVersion is { } v)
+        {
+            commands.BatchCommands.Add(Command(sql.InsertVersion,
+                Text(c.Key), Int(v.Version), Text(CatalogResources.Lower(v.Stage)), Text(CatalogResources.Lower(v.Status)),
+                Text(CatalogResources.Lower(v.Source.Type)), Text(v.Source.Uri), Text(v.Source.Revision), Text(v.Source.File),
+                Text(v.LocalPath), Long(v.SizeBytes), Text(v.Sha256), Text(CatalogResources.Lower(v.Format)), Json(IsEmpty(v.Metadata) ? null : v.Metadata),
+                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), guard));
+        }
+
+        if (c.Version is { } p)
+        {
+            commands.BatchCommands.Add(Command(sql.PatchVersion,
+                Text(c.Key), Int(p.Version), Text(p.Stage is { } s ? CatalogResources.Lower(s) : null),
+                Text(p.Status is { } st ? CatalogResources.Lower(st) : null), Text(p.LocalPath), Long(p.SizeBytes), Text(p.Sha256),
+                Time(p.DownloadedAt), guard));
+        }
+    }
+
+    private static void WriteModel(NpgsqlBatch commands, Statements sql, RowChange c)
+    {
+        if (c.Registered is { } r)
+        {
+            commands.BatchCommands.Add(Command(sql.InsertModel,
+                Text(c.Key), Text(r.Name), Text(r.Description), Json(r.Tags), Text(r.Owner), Long(c.StreamVersion), Time(c.At)));
+            return;
+        }
+
+        var m = c.Model;
+        commands.BatchCommands.Add(Command(sql.PatchModel,
+            Text(c.Key), Text(m.Description), Json(m.Tags), Bool(m.Locked), Text(m.LockReason), Int(m.Latest), Int(m.SetProduction),
+            Int(m.ClearProductionOf), Time(c.At), Text(c.Actor), Long(c.Position), Long(c.StreamVersion)));
+    }
+
+    private sealed class Statements(string models, string versions)
+    {
+        public string InsertModel { get; } = $"""
+            INSERT INTO {models} AS m (key, name, description, tags, owner, stream_version, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+            ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
+                owner = excluded.owner, stream_version = excluded.stream_version, updated_at = excluded.updated_at
+            WHERE m.stream_version < excluded.stream_version
+            """;
+
+        public string InsertVersion { get; } = $"""
+            INSERT INTO {versions} AS v (model_key, version, stage, status, source_type, source_uri, source_revision, source_file,
+                local_path, size_bytes, sha256, format, metadata, created_at, created_by, downloaded_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+            WHERE $17::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $17)
+            ON CONFLICT (model_key, version) DO UPDATE SET stage = excluded.stage, status = excluded.status,
+                source_type = excluded.source_type, source_uri = excluded.source_uri, source_revision = excluded.source_revision,
+                source_file = excluded.source_file, local_path = excluded.local_path, size_bytes = excluded.size_bytes,
+                sha256 = excluded.sha256, format = excluded.format, metadata = excluded.metadata, created_at = excluded.created_at,
+                created_by = excluded.created_by, downloaded_at = excluded.downloaded_at
+            """;
+
+        public string PatchVersion { get; } = $"""
+            UPDATE {versions} SET stage = coalesce($3, stage), status = coalesce($4, status), local_path = coalesce($5, local_path),
+                size_bytes = coalesce($6, size_bytes), sha256 = coalesce($7, sha256), downloaded_at = coalesce($8, downloaded_at)
+            WHERE model_key = $1 AND version = $2 AND ($9::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $9))
+            """;
+
+        public string LoadModels { get; } = $"SELECT {CatalogReader.ModelColumns} FROM {models} m WHERE m.key = ANY($1)";
+
+        public string UpsertModel { get; } = $"""
+            INSERT INTO {models} AS m (key, name, description, tags, owner, locked, lock_reason, latest_version, production_version,
+                promoted_at, promoted_by, production_position, stream_version, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
+                owner = excluded.owner, locked = excluded.locked, lock_reason = excluded.lock_reason, latest_version = excluded.latest_version,
+                production_version = excluded.production_version, promoted_at = excluded.promoted_at, promoted_by = excluded.promoted_by,
+                production_position = excluded.production_position, stream_version = excluded.stream_version, updated_at = excluded.updated_at
+            WHERE m.stream_version < excluded.stream_version
+            """;
+
+        public string PatchModel { get; } = $"""
+            UPDATE {models} SET
+                description = coalesce($2, description),
+                tags = coalesce($3, tags),
+                locked = coalesce($4, locked),
+                lock_reason = CASE WHEN $4 IS NULL THEN lock_reason ELSE $5 END,
+                latest_version = greatest(latest_version, $6),
+                production_version = CASE WHEN $7 IS NOT NULL THEN $7 WHEN production_version = $8 THEN NULL ELSE production_version END,
+                promoted_at = CASE WHEN $7 IS NOT NULL THEN $9 WHEN production_version = $8 THEN NULL ELSE promoted_at END,
+                promoted_by = CASE WHEN $7 IS NOT NULL THEN $10 WHEN production_version = $8 THEN NULL ELSE promoted_by END,
+                production_position = CASE WHEN $7 IS NOT NULL OR production_version = $8 THEN $11 ELSE production_position END,
+                stream_version = $12,
+                updated_at = $9
+            WHERE key = $1 AND stream_version < $12
+            """;
+    }
+
+    // Most versions carry no metadata: a null column costs nothing to store or to read back.
+    private static bool IsEmpty(VersionMetadata m) =>
+        m is { Description: null, Architecture: null, Quantization: null, ContextLength: null, Metrics.Count: 0, Tags.Count: 0 };
+
+    private static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<NpgsqlParameter> parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(p);
+        }
+
+        return command;
+    }
+
+    private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Int(int? value) => new() { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Long(long? value) => new() { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Bool(bool? value) => new() { NpgsqlDbType = NpgsqlDbType.Boolean, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Time(DateTimeOffset? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value?.ToUniversalTime() ?? DBNull.Value };
+
+    private static NpgsqlParameter Json<T>(T? value) where T : class =>
+        new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = value is null ? DBNull.Value : JsonSerializer.Serialize(value, ColumnJson) };
+}
