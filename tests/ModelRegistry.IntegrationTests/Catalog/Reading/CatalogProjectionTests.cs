@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Reading;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Projections;
+using Npgsql;
+
+namespace ModelRegistry.IntegrationTests.Catalog.Reading;
+
+public sealed class CatalogProjectionTests(ReadingApp app) : IClassFixture<ReadingApp>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private async Task LifecycleAsync(string name)
+    {
+        await app.RegisterAsync(name, "d", new Dictionary<string, string> { ["team"] = "nlp" });
+        await app.AddLocalVersionAsync(name, $"{name}/v1.gguf");
+        await app.AddRemoteVersionAsync(name, SourceType.Huggingface, "org/repo", "w.gguf");
+        await app.DownloadAsync(name, 2, $"{name}/v2.gguf", 42, ReadingApp.Sha256Of(name));
+        await app.AddRemoteVersionAsync(name, SourceType.Url, "https://example.com/w.onnx");
+        await app.PromoteAsync(name, 1);
+        await app.PromoteAsync(name, 2, actor: "bob");
+        await app.ArchiveAsync(name, 3);
+        await app.LockAsync(name, "audit");
+        await app.UnlockAsync(name, "done");
+        await app.RollbackAsync(name);
+        await app.UpdateAsync(name, "described again", new Dictionary<string, string> { ["team"] = "vision" });
+    }
+
+    [Fact]
+    public async Task A_rebuild_from_the_first_event_yields_the_same_tables_as_the_inline_updates()
+    {
+        foreach (var name in new[] { "rebuilt/a", "Rebuilt/B", "rebuilt-c" })
+        {
+            await LifecycleAsync(name);
+        }
+
+        var incremental = await TablesAsync();
+        var indexes = (await IndexCountAsync(CatalogProjection.Models), await IndexCountAsync(CatalogProjection.Versions));
+        Assert.True(await app.Projections.RequestRebuildAsync("catalog"));
+        await app.Projections.WaitForNonStaleAsync(Timeout);
+        var rebuilt = await TablesAsync();
+
+        Assert.Equal(incremental, rebuilt);
+        Assert.Equal(indexes, (await IndexCountAsync(CatalogProjection.Models), await IndexCountAsync(CatalogProjection.Versions)));
+        await LifecycleAsync("after-rebuild");
+        Assert.Equal(1, (await app.GetAsync("/api/v1/models/after-rebuild/production")).GetProperty("version").GetInt32());
+        Assert.True(await app.Projections.RequestRebuildAsync("catalog"));
+        await app.Projections.WaitForNonStaleAsync(Timeout);
+        Assert.Equal(indexes, (await IndexCountAsync(CatalogProjection.Models), await IndexCountAsync(CatalogProjection.Versions)));
+    }
+
+    [Fact]
+    public async Task Applying_events_again_leaves_the_tables_as_they_are()
+    {
+        await LifecycleAsync("replayed/model");
+        var before = await TablesAsync();
+        var events = await app.Store.ReadStreamAsync("replayed/model");
+        var projection = app.Services.GetServices<IProjection>().OfType<CatalogProjection>().Single();
+
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var tx = await conn.BeginTransactionAsync();
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false), default);
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events.Skip(3).ToList(), static t => t, isRebuild: false), default);
+            await tx.CommitAsync();
+        }
+
+        Assert.Equal(before, await TablesAsync());
+    }
+
+    [Fact]
+    public async Task Reading_a_version_or_a_model_costs_about_the_same_with_ten_thousand_versions_as_with_ten()
+    {
+        await AppendVersionsAsync("small", 10);
+        await AppendVersionsAsync("large", 10_000);
+
+        var model = await app.GetAsync("/api/v1/models/large");
+        Assert.Equal((20, 10_000), (model.GetProperty("versions").GetArrayLength(), model.GetProperty("versions")[0].GetProperty("version").GetInt32()));
+        Assert.NotNull(model.GetProperty("versions_next_cursor").GetString());
+
+        var version = await FastReadsAsync("/api/v1/models/small/versions/5", "/api/v1/models/large/versions/5000");
+        var whole = await FastReadsAsync("/api/v1/models/small", "/api/v1/models/large");
+
+        Assert.True(version.Large <= version.Small * 1.5 + 0.2, $"version: {version.Large:F3} ms with 10,000 versions vs {version.Small:F3} ms with 10");
+        Assert.True(whole.Large <= whole.Small * 1.5 + 0.2, $"model: {whole.Large:F3} ms with 10,000 versions vs {whole.Small:F3} ms with 10");
+    }
+
+    private async Task AppendVersionsAsync(string name, int count)
+    {
+        await app.RegisterAsync(name);
+        for (var start = 1; start <= count; start += 1000)
+        {
+            var events = Enumerable.Range(start, Math.Min(1000, count - start + 1)).Select(v => new NewEvent(new VersionRegistered(v,
+                new VersionSource(SourceType.Url, $"https://example.com/{name}/{v}.onnx", null, null), null, ModelFormat.Onnx, VersionMetadata.Empty,
+                ArtifactStatus.Pending, null, null))).ToList();
+            await app.Store.AppendAsync(name, "model", ExpectedVersion.Exactly(start), events, ReadingApp.By("bulk"));
+        }
+    }
+
+    /// <summary>
+    /// Tenth percentiles of many reads of each, taken in turns so both see the same load: what the routes cost, with
+    /// little of the noise of a busy test machine.
+    /// </summary>
+    private async Task<(double Small, double Large)> FastReadsAsync(string small, string large)
+    {
+        var timings = (Small: new List<double>(), Large: new List<double>());
+        for (var round = 0; round < 300; round++)
+        {
+            foreach (var (url, list) in round % 2 == 0 ? [(small, timings.Small), (large, timings.Large)] : new[] { (large, timings.Large), (small, timings.Small) })
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = await app.Client.GetAsync(url);
+                await response.Content.ReadAsByteArrayAsync();
+                response.EnsureSuccessStatusCode();
+                if (round >= 50)
+                {
+                    list.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+        }
+
+        return (Percentile10(timings.Small), Percentile10(timings.Large));
+    }
+
+    private static double Percentile10(List<double> values) => values.Order().ElementAt(values.Count / 10);
+
+    private async Task<List<string>> TablesAsync()
+    {
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        await conn.OpenAsync();
+        var rows = new List<string>();
+        foreach (var sql in new[]
+                 {
+                     $"SELECT row_to_json(m)::text FROM {CatalogProjection.Models} m ORDER BY key",
+                     $"SELECT row_to_json(v)::text FROM {CatalogProjection.Versions} v ORDER BY model_key, version",
+                 })
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(reader.GetString(0));
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<int> IndexCountAsync(string table)
+    {
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT count(*)::int FROM pg_indexes WHERE tablename = @t", conn);
+        cmd.Parameters.AddWithValue("t", table);
+        return (int)(await cmd.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Archiving;
+using ModelRegistry.Catalog.Downloading;
+using ModelRegistry.Catalog.Locking;
+using ModelRegistry.Catalog.Promoting;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.Catalog.Updating;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Commands;
+using ModelRegistry.EventStore.Projections;
+using ModelRegistry.IntegrationTests.Infrastructure;
+
+namespace ModelRegistry.IntegrationTests.Catalog.Reading;
+
+/// <summary>
+/// The registry (<see cref="RegistryFixture"/>: its own database and storage root) with events produced the way the
+/// write side produces them, through the deciders and the event store's command path, so reads are tested on their own.
+/// </summary>
+public sealed class ReadingApp : IAsyncLifetime
+{
+    private readonly RegistryFixture _fixture = new();
+    private readonly List<RegistryApp> _others = [];
+
+    public TestDatabase Database => _fixture.Database;
+
+    public string StorageRoot => _fixture.StorageRoot;
+
+    public RegistryApp App => _fixture.App;
+
+    public HttpClient Client => App.Client;
+
+    public IServiceProvider Services => App.Services;
+
+    public IEventStore Store => App.Store;
+
+    public IProjectionAdmin Projections => Services.GetRequiredService<IProjectionAdmin>();
+
+    public Task InitializeAsync() => _fixture.InitializeAsync();
+
+    /// <summary>Another instance of the registry on the same database, as a second server would be.</summary>
+    public RegistryApp StartInstance(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var other = _fixture.Start(settings);
+        _others.Add(other);
+        return other;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var other in _others)
+        {
+            await other.DisposeAsync();
+        }
+
+        await _fixture.DisposeAsync();
+    }
+
+    public static EventMetadata By(string actor, string? reason = null) => new(actor, $"corr-{actor}", $"cause-{actor}", reason);
+
+    /// <summary>Runs a decision on a model's stream; returns what was appended (null for a no-op).</summary>
+    internal async Task<AppendResult?> RunAsync(string name, Func<ModelState, IReadOnlyList<object>> decide, EventMetadata? metadata = null,
+        IEventStore? store = null)
+    {
+        var result = await (store ?? Store).HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name), (state, _) => decide(state), null,
+            metadata ?? By("alice"));
+        return result.Appended;
+    }
+
+    public Task<AppendResult?> RegisterAsync(string name, string? description = null, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
+        RunAsync(name, s => RegisterModel.Decide(s, new RegisterModel(name, description, tags ?? ImmutableDictionary<string, string>.Empty, actor), Now),
+            By(actor));
+
+    /// <summary>Writes a file under the storage root and registers it as a ready local version.</summary>
+    internal async Task<AppendResult?> AddLocalVersionAsync(string name, string relativePath, int? version = null, string actor = "alice",
+        string content = "weights", VersionMetadata? metadata = null)
+    {
+        var file = Path.Combine(StorageRoot, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, content);
+        var bytes = Encoding.UTF8.GetBytes(content);
+        var measured = new MeasuredFile(relativePath, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        return await RunAsync(name, s => RegisterVersion.Decide(s, new RegisterVersion(name, version,
+            new VersionSource(SourceType.Local, relativePath, null, null), null, null, metadata ?? VersionMetadata.Empty, actor, measured), Now), By(actor));
+    }
+
+    internal Task<AppendResult?> AddRemoteVersionAsync(string name, SourceType type, string uri, string? file = null, int? version = null, string actor = "alice") =>
+        RunAsync(name, s => RegisterVersion.Decide(s, new RegisterVersion(name, version, new VersionSource(type, uri, null, file), null, null,
+            VersionMetadata.Empty, actor, null), Now), By(actor));
+
+    public async Task<AppendResult?> DownloadAsync(string name, int version, string relativePath, long size, string sha256)
+    {
+        var job = Guid.CreateVersion7();
+        await RunAsync(name, s => StartDownload.Decide(s, new StartDownload(name, version, job), Now), By("downloader"));
+        return await RunAsync(name, s => CompleteDownload.Decide(s, new CompleteDownload(name, version, job, relativePath, size, sha256, null, null, null),
+            Now), By("downloader"));
+    }
+
+    public Task<AppendResult?> PromoteAsync(string name, int version, string actor = "alice", string? reason = null, IEventStore? store = null) =>
+        RunAsync(name, s => PromoteVersion.Decide(s, new PromoteVersion(name, version, Stage.Production), Now), By(actor, reason), store);
+
+    public Task<AppendResult?> DemoteAsync(string name, int version, string actor = "alice", string? reason = null) =>
+        RunAsync(name, s => DemoteVersion.Decide(s, new DemoteVersion(name, version), Now), By(actor, reason));
+
+    public Task<AppendResult?> RollbackAsync(string name, string actor = "alice") =>
+        RunAsync(name, s => Rollback.Decide(s, new Rollback(name), Now), By(actor));
+
+    public Task<AppendResult?> ArchiveAsync(string name, int version, string actor = "alice") =>
+        RunAsync(name, s => ArchiveVersion.Decide(s, new ArchiveVersion(name, version), Now), By(actor));
+
+    public Task<AppendResult?> RestoreAsync(string name, int version, string actor = "alice") =>
+        RunAsync(name, s => RestoreVersion.Decide(s, new RestoreVersion(name, version), Now), By(actor));
+
+    public Task<AppendResult?> LockAsync(string name, string reason, string actor = "alice") =>
+        RunAsync(name, s => LockModel.Decide(s, new LockModel(name, reason), Now), By(actor, reason));
+
+    public Task<AppendResult?> UnlockAsync(string name, string reason, string actor = "alice") =>
+        RunAsync(name, s => UnlockModel.Decide(s, new UnlockModel(name, reason), Now), By(actor, reason));
+
+    public Task<AppendResult?> UpdateAsync(string name, string? description, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
+        RunAsync(name, s => UpdateModel.Decide(s, new UpdateModel(name, description, tags), Now), By(actor));
+
+    public async Task<JsonElement> GetAsync(string url, HttpStatusCode expect = HttpStatusCode.OK, HttpClient? client = null)
+    {
+        using var response = await (client ?? Client).GetAsync(url);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(expect == response.StatusCode, $"GET {url}: expected {(int)expect}, got {(int)response.StatusCode}: {body}");
+        if (expect != HttpStatusCode.OK)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>Expects a 400 problem whose errors name <paramref name="field"/>.</summary>
+    public async Task ExpectInvalidAsync(string url, string field)
+    {
+        var problem = await GetAsync(url, HttpStatusCode.BadRequest);
+        Assert.True(problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), $"GET {url}: no error for '{field}' in {problem}");
+    }
+
+    public static HttpRequestMessage Get(string url, params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        foreach (var (header, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(header, value);
+        }
+
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return request;
+    }
+
+    public static string Sha256Of(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
+
+    public static string Escape(string value) => Uri.EscapeDataString(value);
+
+    public static string Timestamp(DateTimeOffset at) => Escape(at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+
+    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
+}
