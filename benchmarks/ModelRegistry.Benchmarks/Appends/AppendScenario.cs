@@ -57,7 +57,7 @@ internal sealed class AppendScenario : IScenario
             }
 
             var baseline = Load.Median(rates["raw"]);
-            rows.Add(new ResultRow($"appends, {writers} writers", Load.Median(rates["store"]), "ops/s", baseline,
+            rows.Add(new ResultRow($"appends, {writers} writer{(writers == 1 ? "" : "s")}", Load.Median(rates["store"]), "ops/s", baseline,
                 writers == 16 ? Goal.RatioAtLeast(GoalAt16) : null));
             rows.Add(new ResultRow("  same, daemon off", Load.Median(rates["store, daemon off"]), "ops/s", baseline));
         }
