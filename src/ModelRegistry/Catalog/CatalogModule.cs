@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelRegistry.Catalog.Archiving;
+using ModelRegistry.Catalog.Compatibility;
 using ModelRegistry.Catalog.Locking;
 using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Reading;
@@ -21,6 +22,7 @@ internal static class CatalogModule
         services.TryAddSingleton<IVersionDownloadQueue, NoVersionDownloadQueue>();
         services.AddKeyedSingleton<IResponseRenderer, ModelRenderer>(CatalogReplies.ModelView);
         services.AddKeyedSingleton<IResponseRenderer, VersionRenderer>(CatalogReplies.VersionView);
+        services.AddKeyedSingleton<IResponseRenderer, RegistryV1EntryRenderer>(RegistryV1Endpoints.EntryView);
         return services;
     }
 
@@ -40,6 +42,7 @@ internal static class CatalogModule
         commands.MapLockModel();
         commands.MapUnlockModel();
 
+        app.MapRegistryV1();
         return app;
     }
 }
