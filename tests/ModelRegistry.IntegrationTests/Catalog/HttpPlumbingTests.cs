@@ -189,6 +189,17 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_write_routes_in_both_name_forms()
+    {
+        var document = await App.Scenario(s => s.Get.ToUrl("/openapi/v1.json").Anonymous(), expect: 200);
+
+        var paths = document.Json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/v1/models/{name}/versions/{version}/promote", paths);
+        Assert.Contains("/api/v1/models/{namespace}/{name}/versions/{version}/promote", paths);
+        Assert.Contains("/api/v1/registry/models/{name}/{version}/activate", paths);
+    }
+
+    [Fact]
     public async Task An_unexpected_failure_is_a_500_problem_without_details_and_rolls_the_append_back()
     {
         await using var app = RegistryApp.Start(fixture.Database.ConnectionString, fixture.StorageRoot,
