@@ -10,8 +10,8 @@ namespace ModelRegistry.Benchmarks.Rebuild;
 
 /// <summary>
 /// A caught-up async projection over 1M events (10,000 streams × 100, interleaved as many models' histories are) is
-/// rebuilt on request; timed from the request until its status is running again with the shadow table swapped in.
-/// Then, to locate the cost, the store's read path alone is timed against a raw SELECT of the same rows.
+/// rebuilt on request, three times; timed from the request until its status is running again with the shadow table
+/// swapped in. Then, to locate the cost, the store's read path alone is timed against a raw SELECT of the same rows.
 /// </summary>
 internal sealed class RebuildScenario : IScenario
 {
@@ -35,23 +35,20 @@ internal sealed class RebuildScenario : IScenario
         BenchContext.Log($"seeded {events:#,0} events in {clock.Elapsed.TotalSeconds:0.0} s");
         await host.StartAsync(ct);
 
-        clock.Restart();
-        if (!await host.Projections.RequestRebuildAsync(StreamStatsProjection.TableName, ct))
+        var runs = new List<(TimeSpan Elapsed, TimeSpan Applying)>();
+        for (var rep = 1; rep <= context.Repeats; rep++)
         {
-            throw new InvalidOperationException("The projection is not registered.");
+            runs.Add(await RebuildAsync(host.Projections, projection, ct));
+            await VerifyAsync(source, streams, ct);
+            BenchContext.Log($"rebuild {rep}: {runs[^1].Elapsed.TotalSeconds:0.0} s, {runs[^1].Applying.TotalSeconds:0.0} s of it in the projection's SQL");
         }
 
-        var applied = projection.ApplyTime;
-        await WaitUntilRunningAsync(host.Projections, ct);
-        var elapsed = clock.Elapsed;
-        applied = projection.ApplyTime - applied;
-        await VerifyAsync(source, streams, ct);
-
+        var (elapsed, applied) = runs.OrderBy(r => r.Elapsed).ElementAt(runs.Count / 2);
         var store = host.Services.GetRequiredService<PostgresEventStore>();
         var storeRead = await ReadAllAsync(events, after => store.ReadRangeAsync(source, null, after, events, BatchSize, ct));
         var rawRead = await ReadAllAsync(events, after => RawReadAsync(source, after, ct));
         var reading = TimeSpan.FromSeconds(events / storeRead.PerSecond);
-        BenchContext.Log($"rebuilt in {elapsed.TotalSeconds:0.0} s: about {reading.TotalSeconds:0.0} s reading events (timed alone below), " +
+        BenchContext.Log($"median rebuild {elapsed.TotalSeconds:0.0} s: about {reading.TotalSeconds:0.0} s reading events (timed alone below), " +
                          $"{applied.TotalSeconds:0.0} s in the projection's SQL, {(elapsed - reading - applied).TotalSeconds:0.0} s in the rest of the daemon's loop");
         BenchContext.Log($"reading alone: store {storeRead}");
         BenchContext.Log($"               raw   {rawRead}");
@@ -90,6 +87,19 @@ internal sealed class RebuildScenario : IScenario
             maintenance.CommandTimeout = 0;
             await maintenance.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    /// <summary>From the request until the projection is running again on the swapped-in table.</summary>
+    private static async Task<(TimeSpan Elapsed, TimeSpan Applying)> RebuildAsync(IProjectionAdmin admin, StreamStatsProjection projection, CancellationToken ct)
+    {
+        var (clock, applied) = (Stopwatch.StartNew(), projection.ApplyTime);
+        if (!await admin.RequestRebuildAsync(projection.Name, ct))
+        {
+            throw new InvalidOperationException("The projection is not registered.");
+        }
+
+        await WaitUntilRunningAsync(admin, ct);
+        return (clock.Elapsed, projection.ApplyTime - applied);
     }
 
     private static async Task WaitUntilRunningAsync(IProjectionAdmin admin, CancellationToken ct)
