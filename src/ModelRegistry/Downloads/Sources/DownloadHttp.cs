@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace ModelRegistry.Downloads.Sources;
+
+/// <summary>
+/// The one HttpClient downloads use: every connection goes through <see cref="EgressPolicy.ConnectAsync"/>, redirects are
+/// followed by hand (so each hop is checked and credentials stay with their host), bodies arrive as sent (no
+/// decompression, which would defeat both the size limit and the hash) and no proxy can route around the policy.
+/// </summary>
+internal static class DownloadHttp
+{
+    public static HttpClient Create(EgressPolicy policy, DownloadsOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+            UseCookies = false,
+            ConnectCallback = policy.ConnectAsync,
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("ModelRegistry/1.0");
+        return client;
+    }
+
+    /// <summary>The refusal behind a failed request, when the policy refused the connection.</summary>
+    public static DownloadRefusedException? Refusal(Exception exception)
+    {
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is DownloadRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A status a retry may mend is a transient failure; any other non-success status is a refusal.</summary>
+    public static Exception Failure(HttpResponseMessage response, Uri url)
+    {
+        var status = (int)response.StatusCode;
+        var what = $"{url.Host} answered {status} {response.ReasonPhrase} for {url.AbsolutePath}";
+        return status is 408 or 425 or 429 or >= 500
+            ? new HttpRequestException(what, null, response.StatusCode)
+            : new DownloadRefusedException($"http-{status}", what);
+    }
+}

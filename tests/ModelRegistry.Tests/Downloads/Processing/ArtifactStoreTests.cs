@@ -1,0 +1,32 @@
+using ModelRegistry.Downloads;
+using ModelRegistry.Downloads.Processing;
+
+namespace ModelRegistry.Tests.Downloads.Processing;
+
+public sealed class ArtifactStoreTests
+{
+    [Theory]
+    [InlineData("tinyllama-1.1b-chat.Q4_K_M.gguf", "tinyllama-1.1b-chat.Q4_K_M.gguf")]
+    [InlineData("/models/v1/model.onnx", "model.onnx")]
+    [InlineData("sub/dir/weights.safetensors", "weights.safetensors")]
+    [InlineData("../../etc/passwd", "passwd")]
+    [InlineData("..", "model.bin")]
+    [InlineData("/", "model.bin")]
+    [InlineData(".hidden", "hidden")]
+    [InlineData("a%2F..%2Fb.bin", "a_.._b.bin")]
+    [InlineData("mödel file.bin", "m_del_file.bin")]
+    public void A_remote_file_name_becomes_a_safe_local_one(string remote, string local) =>
+        Assert.Equal(local, ArtifactStore.SafeFileName(remote));
+
+    [Fact]
+    public void A_version_is_readable_under_its_model_name_and_number() =>
+        Assert.Equal("TheBloke/TinyLlama/3/model.gguf", ArtifactStore.ReadablePath("TheBloke/TinyLlama", 3, "q4/model.gguf"));
+
+    [Fact]
+    public void A_versions_first_download_job_has_one_id_whatever_the_names_case()
+    {
+        Assert.Equal(DownloadJob.IdFor("TheBloke/TinyLlama", 2), DownloadJob.IdFor("thebloke/tinyllama", 2));
+        Assert.NotEqual(DownloadJob.IdFor("TheBloke/TinyLlama", 2), DownloadJob.IdFor("TheBloke/TinyLlama", 3));
+        Assert.Equal(8, DownloadJob.IdFor("m", 1).Version);
+    }
+}

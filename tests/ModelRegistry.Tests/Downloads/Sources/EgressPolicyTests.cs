@@ -1,0 +1,85 @@
+using System.Net;
+using ModelRegistry.Downloads;
+using ModelRegistry.Downloads.Sources;
+
+namespace ModelRegistry.Tests.Downloads.Sources;
+
+public sealed class EgressPolicyTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", "loopback")]
+    [InlineData("127.0.0.2", "loopback")]
+    [InlineData("::1", "loopback")]
+    [InlineData("::ffff:127.0.0.1", "loopback")]
+    [InlineData("2002:7f00:1::", "loopback")]
+    [InlineData("169.254.169.254", "link-local")]
+    [InlineData("64:ff9b::a9fe:a9fe", "link-local")]
+    [InlineData("fe80::1", "link-local")]
+    [InlineData("10.1.2.3", "private")]
+    [InlineData("172.16.0.1", "private")]
+    [InlineData("172.31.255.255", "private")]
+    [InlineData("192.168.1.1", "private")]
+    [InlineData("100.64.0.1", "private")]
+    [InlineData("fd00:ec2::254", "private")]
+    [InlineData("0.0.0.0", "unspecified")]
+    [InlineData("::", "unspecified")]
+    [InlineData("::127.0.0.1", "reserved")]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("ff02::1", "multicast")]
+    [InlineData("255.255.255.255", "reserved")]
+    [InlineData("172.32.0.1", "public")]
+    [InlineData("8.8.8.8", "public")]
+    [InlineData("2606:4700:4700::1111", "public")]
+    public void Addresses_are_classified_by_where_they_lead(string address, string kind) =>
+        Assert.Equal(kind, EgressPolicy.Classify(IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData("https://huggingface.co/org/repo/resolve/main/model.gguf")]
+    [InlineData("https://cdn-lfs.hf.co/repos/ab/cd/file")]
+    [InlineData("https://cas-bridge.xethub.huggingface.co/x")]
+    public void By_default_the_hub_and_its_file_hosts_are_allowed(string url) =>
+        EgressPolicy.From(new DownloadsOptions(), new HuggingFaceOptions()).CheckUrl(new Uri(url));
+
+    [Theory]
+    [InlineData("https://example.com/model.gguf", "host-not-allowed")]
+    [InlineData("https://hf.co.evil.example/x", "host-not-allowed")]
+    [InlineData("https://evilhf.co/x", "host-not-allowed")]
+    [InlineData("https://hf.co/x", "host-not-allowed")]
+    [InlineData("https://user:pw@huggingface.co/x", "credentials-in-url")]
+    [InlineData("ftp://huggingface.co/x", "scheme-not-allowed")]
+    public void Anything_else_is_refused_by_default(string url, string code) =>
+        Assert.Equal(code, Assert.Throws<DownloadRefusedException>(() =>
+            EgressPolicy.From(new DownloadsOptions(), new HuggingFaceOptions()).CheckUrl(new Uri(url))).Code);
+
+    [Fact]
+    public void Configured_hosts_replace_the_default()
+    {
+        var policy = EgressPolicy.From(new DownloadsOptions { AllowedHosts = " models.example , 10.0.0.5" }, new HuggingFaceOptions());
+
+        policy.CheckUrl(new Uri("https://MODELS.example/a.gguf"));
+        policy.CheckUrl(new Uri("http://10.0.0.5:8080/a.gguf"));
+        Assert.Throws<DownloadRefusedException>(() => policy.CheckUrl(new Uri("https://huggingface.co/x")));
+    }
+
+    [Fact]
+    public async Task A_private_address_is_reachable_only_when_it_is_listed_itself()
+    {
+        var resolver = (string _, CancellationToken _) => Task.FromResult(new[] { IPAddress.Parse("10.0.0.5") });
+        var byName = new EgressPolicy(["mirror.lan"]) { Resolver = resolver };
+        var byNameAndAddress = new EgressPolicy(["mirror.lan", "10.0.0.5"]) { Resolver = resolver };
+
+        Assert.Equal("address-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => byName.ResolveAsync("mirror.lan", default))).Code);
+        Assert.Equal([IPAddress.Parse("10.0.0.5")], await byNameAndAddress.ResolveAsync("mirror.lan", default));
+    }
+
+    [Fact]
+    public async Task One_forbidden_address_among_the_answers_refuses_the_host()
+    {
+        var policy = new EgressPolicy(["models.example"])
+        {
+            Resolver = (_, _) => Task.FromResult(new[] { IPAddress.Parse("93.184.215.14"), IPAddress.Parse("169.254.169.254") }),
+        };
+
+        Assert.Equal("address-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => policy.ResolveAsync("models.example", default))).Code);
+    }
+}
