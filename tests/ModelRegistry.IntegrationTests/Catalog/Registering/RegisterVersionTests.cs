@@ -10,9 +10,13 @@ using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Registering;
 
-public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>
+public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>, IDisposable
 {
+    private readonly string _outsideRoot = Directory.CreateTempSubdirectory("mr-outside-").FullName;
+
     private RegistryApp App => fixture.App;
+
+    public void Dispose() => Directory.Delete(_outsideRoot, recursive: true);
 
     [Fact]
     public async Task A_local_file_is_registered_ready_with_201_its_location_size_and_sha256()
@@ -161,7 +165,7 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_symlink_that_leads_out_of_the_root_is_a_400()
     {
-        var outside = Path.Combine(Path.GetTempPath(), $"outside-{Guid.NewGuid():N}.gguf");
+        var outside = Path.Combine(_outsideRoot, $"outside-{Guid.NewGuid():N}.gguf");
         await File.WriteAllTextAsync(outside, "secret");
         var link = $"links/{Guid.NewGuid():N}.gguf";
         Directory.CreateDirectory(Path.Combine(App.StorageRoot, "links"));
@@ -173,7 +177,7 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_symlinked_directory_along_the_path_that_leads_out_of_the_root_is_a_400()
     {
-        var outsideDir = Directory.CreateTempSubdirectory("outside-dir-").FullName;
+        var outsideDir = Directory.CreateDirectory(Path.Combine(_outsideRoot, $"dir-{Guid.NewGuid():N}")).FullName;
         await File.WriteAllTextAsync(Path.Combine(outsideDir, "model.gguf"), "secret");
         var linkDir = $"dirlink-{Guid.NewGuid():N}";
         Directory.CreateSymbolicLink(Path.Combine(App.StorageRoot, linkDir), outsideDir);
@@ -224,7 +228,7 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_file_url_is_accepted_only_when_the_configuration_allows_it()
     {
-        var outside = Path.Combine(Directory.CreateTempSubdirectory("file-url-").FullName, "model.onnx");
+        var outside = Path.Combine(_outsideRoot, $"file-url-{Guid.NewGuid():N}.onnx");
         await File.WriteAllTextAsync(outside, "onnx");
         var body = new { source = new { type = "local", uri = new Uri(outside).AbsoluteUri } };
         var refused = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{NewName()}/versions"), expect: 400);
