@@ -41,7 +41,7 @@ internal static class BenchProgram
         };
 
         Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, " +
-                          $"PostgreSQL {await BenchDatabase.ServerVersionAsync(server, cts.Token)}{(quick ? ", quick run" : "")}");
+                          $"PostgreSQL {await BenchDatabase.ServerVersionAsync(server, cts.Token)}{(quick ? ", quick run" : "")}, {LoadAverage()}");
         var rows = new List<ResultRow>();
         foreach (var scenario in Scenarios.Where(s => names.Count == 0 || names.Contains(s.Name)))
         {
@@ -50,7 +50,13 @@ internal static class BenchProgram
             rows.AddRange(await scenario.RunAsync(new BenchContext(db.ConnectionString, quick), cts.Token));
         }
 
+        Console.WriteLine();
+        Console.WriteLine($"== summary ({LoadAverage()}) ==");
         Summary.Print(rows);
         return 0;
     }
+
+    // The machine is shared: a reader of the figures should know how busy it was.
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? $"load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}" : "load average unknown";
 }

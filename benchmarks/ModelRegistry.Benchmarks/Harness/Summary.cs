@@ -18,8 +18,6 @@ internal static class Summary
         }).Prepend(header).ToList();
         var widths = header.Select((_, i) => lines.Max(l => l[i].Length)).ToArray();
 
-        Console.WriteLine();
-        Console.WriteLine("== summary ==");
         foreach (var line in lines)
         {
             Console.WriteLine(string.Join("  ", line.Select((cell, i) => i is 0 or 5 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i]))).TrimEnd());
