@@ -1,4 +1,5 @@
 using ModelRegistry.EventStore.Storage;
+using Npgsql;
 
 namespace ModelRegistry.EventStore.Projections;
 
@@ -11,11 +12,12 @@ public interface IProjectionAdmin
     /// <summary>Asks the daemon's leader to rebuild a projection; false when the name is unknown.</summary>
     Task<bool> RequestRebuildAsync(string name, CancellationToken ct = default);
 
-    /// <summary>Waits until every projection is running and has reached the gap-safe head as of the call.</summary>
+    /// <summary>Waits until every projection is running and has applied every event committed before the call.</summary>
     Task WaitForNonStaleAsync(TimeSpan timeout, CancellationToken ct = default);
 }
 
-internal sealed class ProjectionAdmin(ProjectionStore projections, HighWaterMark highWaterMark, DaemonSignal signal) : IProjectionAdmin
+internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionStore projections, HighWaterMark highWaterMark, DaemonSignal signal)
+    : IProjectionAdmin
 {
     public async Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken ct = default)
     {
@@ -48,7 +50,9 @@ internal sealed class ProjectionAdmin(ProjectionStore projections, HighWaterMark
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
-        var target = await highWaterMark.RefreshAsync(cts.Token);
+        // The last event committed before the call; the high-water mark may still lag behind it.
+        await using var last = dataSource.CreateCommand("SELECT coalesce(max(seq_id), 0) FROM mt_events");
+        var target = (long)(await last.ExecuteScalarAsync(cts.Token))!;
         while (true)
         {
             var statuses = await GetStatusAsync(cts.Token);
