@@ -1,6 +1,10 @@
 using Microsoft.Extensions.Options;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
+using ModelRegistry.Downloads.Requesting;
 using ModelRegistry.Downloads.Sources;
+using ModelRegistry.Downloads.Tracking;
 using ModelRegistry.EventStore.Jobs;
 
 namespace ModelRegistry.Downloads;
@@ -8,6 +12,28 @@ namespace ModelRegistry.Downloads;
 internal static class DownloadsModule
 {
     public const string JobsSection = "Registry:Jobs";
+
+    /// <summary>Downloads: the engine and its worker, the catalog's download queue, and the API's reader.</summary>
+    public static IServiceCollection AddDownloads(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddDownloadProcessing(configuration);
+        services.AddSingleton<IVersionDownloadQueue, VersionDownloadQueue>();
+        services.AddSingleton<DownloadReader>();
+        services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapDownloads(this IEndpointRouteBuilder app)
+    {
+        var downloads = app.MapGroup(DownloadReplies.Prefix).WithTags("Downloads");
+        downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireActor().Validated();
+        downloads.MapGet("/{id:guid}", TrackDownloadEndpoints.GetAsync);
+        downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync);
+        downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireActor();
+
+        app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireActor().Validated();
+        return app;
+    }
 
     /// <summary>The download engine and its durable worker: <c>Registry:Downloads</c>, <c>Registry:HuggingFace</c>, <c>Registry:Jobs</c>.</summary>
     public static IServiceCollection AddDownloadProcessing(this IServiceCollection services, IConfiguration configuration)

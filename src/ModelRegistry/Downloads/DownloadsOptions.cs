@@ -8,8 +8,6 @@ internal sealed class DownloadsOptions
     /// <summary>Comma-separated hosts URL and hub downloads may reach (SPEC §7); a leading <c>*.</c> allows subdomains. Default: the hub.</summary>
     public string? AllowedHosts { get; set; }
 
-    public bool AllowFileUrls { get; set; }
-
     public long MaxSizeBytes { get; set; } = 512L * 1024 * 1024 * 1024;
 
     /// <summary>A response that sends nothing for this long is dropped and resumed.</summary>

@@ -30,14 +30,14 @@ internal sealed class DownloadWorker(
         var metadata = download.Metadata(job.Id);
         try
         {
-            if (!await StartAsync(download, job.Id, metadata, ct))
+            if (await StartAsync(download, job.Id, metadata, ct) is not { } model)
             {
                 return;
             }
 
             var target = await sources.ResolveAsync(download.Source, ct);
             var result = await FetchAsync(download, job, target, ct);
-            var readable = ArtifactStore.ReadablePath(download.ModelName, download.Version, target.FileName);
+            var readable = ArtifactStore.ReadablePath(model.Name, download.Version, target.FileName);
             var completion = new CompleteDownload(download.ModelName, download.Version, job.Id, readable, result.SizeBytes, result.Sha256,
                 target.Url.ToString(), result.RepoCommit ?? target.Revision, result.ETag);
             await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
@@ -66,19 +66,19 @@ internal sealed class DownloadWorker(
 
     public Task OnCancelledAsync(JobContext job, CancellationToken ct) => FailAsync(job, "The download was cancelled.", ct);
 
-    /// <summary>False when there is nothing to do: the version is ready already.</summary>
-    private async Task<bool> StartAsync(DownloadJob download, Guid jobId, EventMetadata metadata, CancellationToken ct)
+    /// <summary>The model as the download starts, or null when there is nothing to do: the version is ready already.</summary>
+    private async Task<ModelState?> StartAsync(DownloadJob download, Guid jobId, EventMetadata metadata, CancellationToken ct)
     {
         try
         {
-            await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
+            var started = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
                 (state, _) => StartDownload.Decide(state, new StartDownload(download.ModelName, download.Version, jobId), clock.GetUtcNow()),
                 null, metadata, ct: ct);
-            return true;
+            return started.State;
         }
         catch (DomainException e) when (e.Code == "version-already-ready")
         {
-            return false;
+            return null;
         }
     }
 

@@ -1,0 +1,219 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using ModelRegistry.Catalog;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
+
+namespace ModelRegistry.IntegrationTests.Downloads.Requesting;
+
+public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private const string Downloads = "/api/v1/downloads";
+    private readonly string _root = Directory.CreateTempSubdirectory("mr-requests-").FullName;
+    private readonly byte[] _weights = Bytes(400_000);
+    private LoopbackServer _server = null!;
+    private DownloadsApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LoopbackServer.StartAsync();
+        _app = await DownloadsApp.StartAsync(db, _root, _server);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _server.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_hub_reference_registers_a_version_of_the_repos_model_and_downloads_it()
+    {
+        var org = Org();
+        MapHubFile($"{org}/Tiny", "tiny.Q4.gguf", _weights);
+
+        var accepted = await _app.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl(Downloads), expect: 202);
+
+        Assert.StartsWith($"{Downloads}/", accepted.Location, StringComparison.Ordinal);
+        Assert.Equal((string?)$"{org}/Tiny", accepted.Json.GetProperty("model").GetString());
+        Assert.Equal(1, accepted.Json.GetProperty("version").GetInt32());
+        Assert.Equal("huggingface", accepted.Json.GetProperty("source").GetProperty("type").GetString());
+        var done = await FinishedAsync(accepted.Location!);
+        Assert.Equal("succeeded", done.GetProperty("state").GetString());
+        Assert.Equal(_weights.Length, done.GetProperty("bytes_done").GetInt64());
+        Assert.Equal(_weights.Length, done.GetProperty("bytes_total").GetInt64());
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+
+        var version = await ReadyVersionAsync($"{org}/Tiny", 1);
+        Assert.Equal($"{org}/Tiny/1/tiny.Q4.gguf", version.GetProperty("local_path").GetString());
+        Assert.Equal(Sha256(_weights), version.GetProperty("sha256").GetString());
+        Assert.Equal(_weights, await File.ReadAllBytesAsync(Path.Combine(_root, org, "Tiny", "1", "tiny.Q4.gguf")));
+        Assert.Equal("Bearer hf_test_token", _server.RequestsTo($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf").First().Authorization);
+    }
+
+    [Fact]
+    public async Task Seed_001s_download_route_takes_a_repo_and_downloads_its_one_model_file()
+    {
+        var org = Org();
+        MapHubFile($"{org}/TinyLlama", "tinyllama.Q4_K_M.gguf", _weights);
+        _server.Map($"/hub/api/models/{org}/TinyLlama/revision/main", http => http.Response.WriteAsJsonAsync(new
+        {
+            siblings = new[] { new { rfilename = ".gitattributes" }, new { rfilename = "tinyllama.Q4_K_M.gguf" } },
+        }));
+
+        var accepted = await _app.Scenario(s => s.Post.Text($$"""{"model_ref": "hf:{{org}}/TinyLlama"}""").ToUrl("/v1/models/download"), expect: 202);
+
+        Assert.Equal("succeeded", (await FinishedAsync(accepted.Location!)).GetProperty("state").GetString());
+        var version = await ReadyVersionAsync($"{org}/TinyLlama", 1);
+        Assert.Equal($"{org}/TinyLlama/1/tinyllama.Q4_K_M.gguf", version.GetProperty("local_path").GetString());
+    }
+
+    [Fact]
+    public async Task Requesting_the_same_reference_again_adds_the_next_version()
+    {
+        var org = Org();
+        MapHubFile($"{org}/Twice", "w.gguf", _weights);
+        var body = new { model_ref = $"hf:{org}/Twice/w.gguf@main" };
+
+        var first = await _app.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
+        var second = await _app.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
+
+        Assert.NotEqual(first.Location, second.Location);
+        Assert.Equal(2, second.Json.GetProperty("version").GetInt32());
+        await FinishedAsync(first.Location!);
+        await FinishedAsync(second.Location!);
+        await ReadyVersionAsync($"{org}/Twice", 2);
+    }
+
+    [Fact]
+    public async Task A_url_reference_is_named_after_its_file_unless_a_name_is_given()
+    {
+        var file = $"yolo{Guid.NewGuid():N}"[..12];
+        _server.MapFile($"/files/{file}.onnx", _weights);
+
+        var named = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url($"/files/{file}.onnx") }).ToUrl(Downloads), expect: 202);
+        var chosen = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url($"/files/{file}.onnx"), name = $"vision/{file}" })
+            .ToUrl(Downloads), expect: 202);
+        var nameless = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url("/") }).ToUrl(Downloads), expect: 400);
+
+        Assert.Equal(file, named.Json.GetProperty("model").GetString());
+        Assert.Equal($"vision/{file}", chosen.Json.GetProperty("model").GetString());
+        nameless.Problem("name-required");
+        Assert.NotEmpty(nameless.FieldErrors("name"));
+        await FinishedAsync(named.Location!);
+        Assert.Equal("ready", (await ReadyVersionAsync(file, 1)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_version_registered_through_the_catalog_with_a_url_source_is_downloaded()
+    {
+        var name = $"catalog-{Guid.NewGuid():N}"[..20];
+        _server.MapFile($"/files/{name}.safetensors", _weights);
+
+        var registered = await _app.Scenario(s => s.Post.Json(new
+        {
+            source = new { type = "url", uri = _server.Url($"/files/{name}.safetensors") },
+            sha256 = Sha256(_weights),
+        }).ToUrl($"/api/v1/models/{name}/versions"), expect: 202);
+
+        Assert.Equal("pending", registered.Json.GetProperty("status").GetString());
+        var version = await ReadyVersionAsync(name, 1);
+        Assert.Equal($"{name}/1/{name}.safetensors", version.GetProperty("local_path").GetString());
+        var types = (await _app.EventsAsync(name)).Select(e => e.GetType().Name).ToList();
+        Assert.Equal(["ModelRegistered", "VersionRegistered", "VersionDownloadStarted", "VersionDownloaded"], types);
+    }
+
+    [Fact]
+    public async Task A_local_reference_is_registered_ready_without_a_download()
+    {
+        var path = $"incoming/{Guid.NewGuid():N}.gguf";
+        Directory.CreateDirectory(Path.Combine(_root, "incoming"));
+        await File.WriteAllBytesAsync(Path.Combine(_root, path), _weights);
+
+        var created = await _app.Scenario(s => s.Post.Json(new { model_ref = $"local:{path}", name = "local-" + Guid.NewGuid().ToString("N")[..8] })
+            .ToUrl(Downloads), expect: 201);
+
+        Assert.Equal("ready", created.Json.GetProperty("status").GetString());
+        Assert.Equal(Sha256(_weights), created.Json.GetProperty("sha256").GetString());
+    }
+
+    [Theory]
+    [InlineData("s3://bucket/model.gguf")]
+    [InlineData("hf:")]
+    [InlineData("hf:org/repo@")]
+    [InlineData("hf:../etc")]
+    [InlineData("hf:org/repo/../../etc/passwd")]
+    [InlineData("hf:org/repo/file.gguf@bad..rev")]
+    [InlineData("TheBloke/TinyLlama")]
+    [InlineData("")]
+    public async Task A_malformed_reference_is_a_400_on_model_ref(string reference)
+    {
+        var refused = await _app.Scenario(s => s.Post.Json(new { model_ref = reference, name = "never-created" }).ToUrl(Downloads), expect: 400);
+
+        Assert.NotEmpty(refused.FieldErrors("model_ref"));
+        Assert.Empty(await _app.EventsAsync("never-created"));
+    }
+
+    [Fact]
+    public async Task A_local_reference_outside_the_storage_root_is_a_400_on_model_ref()
+    {
+        var refused = await _app.Scenario(s => s.Post.Json(new { model_ref = "local:../outside.gguf", name = "outside" }).ToUrl(Downloads), expect: 400);
+
+        Assert.NotEmpty(refused.FieldErrors("model_ref"));
+    }
+
+    [Fact]
+    public async Task Requesting_a_download_needs_credentials()
+    {
+        var refused = await _app.Scenario(s => s.Post.Json(new { model_ref = "hf:org/repo" }).ToUrl(Downloads).Anonymous(), expect: 401);
+
+        refused.Problem("unauthorized");
+    }
+
+    private void MapHubFile(string repo, string file, byte[] content)
+    {
+        _server.MapRedirect($"/hub/{repo}/resolve/main/{file}", $"/lfs/{repo}/{file}", headers:
+        [
+            ("X-Repo-Commit", "4f2b7c1e9a0d3b5c6e7f8a9b0c1d2e3f4a5b6c7d"),
+            ("X-Linked-Etag", $"\"{Sha256(content)}\""),
+            ("X-Linked-Size", content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ]);
+        _server.MapFile($"/lfs/{repo}/{file}", content);
+    }
+
+    private async Task<JsonElement> FinishedAsync(string location)
+    {
+        JsonElement download = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            download = (await _app.GetAsync(location)).Json;
+            return download.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled";
+        }, () => download.ToString());
+        return download;
+    }
+
+    private async Task<JsonElement> ReadyVersionAsync(string name, int version)
+    {
+        JsonElement found = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var response = await _app.GetAsync($"/api/v1/models/{name}/versions/{version}");
+            found = response.Status == StatusCodes.Status200OK ? response.Json : default;
+            return found.ValueKind == JsonValueKind.Object && found.GetProperty("status").GetString() == "ready";
+        }, () => found.ToString());
+        return found;
+    }
+
+    private static string Org() => $"org{Guid.NewGuid():N}"[..11];
+
+    private static byte[] Bytes(int count)
+    {
+        var bytes = new byte[count];
+        Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+
+    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+}

@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ModelRegistry.Catalog;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
+
+namespace ModelRegistry.IntegrationTests.Downloads.Tracking;
+
+public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private const string Downloads = "/api/v1/downloads";
+    private readonly string _root = Directory.CreateTempSubdirectory("mr-tracking-").FullName;
+    private LoopbackServer _server = null!;
+    private DownloadsApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LoopbackServer.StartAsync();
+        _app = await DownloadsApp.StartAsync(db, _root, _server);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _server.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task An_unknown_download_is_not_found()
+    {
+        var id = Guid.NewGuid();
+
+        (await _app.GetAsync($"{Downloads}/{id}")).Problem("download-not-found");
+        (await _app.GetAsync($"{Downloads}/{id}/events")).Problem("download-not-found");
+        (await _app.Scenario(s => s.Delete.ToUrl($"{Downloads}/{id}"), expect: 404)).Problem("download-not-found");
+        Assert.Equal(404, (await _app.GetAsync($"{Downloads}/not-a-download")).Status);
+    }
+
+    [Fact]
+    public async Task A_running_download_shows_its_progress_and_cancelling_it_fails_the_version()
+    {
+        var (name, location) = await RequestAsync(Bytes(3_000_000), breakAfter: 1_000_000, stall: true);
+        var running = await WaitAsync(location, d => d.GetProperty("state").GetString() == "running" && d.GetProperty("bytes_done").GetInt64() > 0);
+        Assert.Equal(3_000_000, running.GetProperty("bytes_total").GetInt64());
+        Assert.True(running.GetProperty("bytes_done").GetInt64() <= 1_000_000);
+
+        var cancelling = await _app.Scenario(s => s.Delete.ToUrl(location), expect: 202);
+
+        Assert.Equal(location, cancelling.Location);
+        Assert.True(cancelling.Json.GetProperty("cancel_requested").GetBoolean());
+        var cancelled = await WaitAsync(location, d => d.GetProperty("state").GetString() == "cancelled");
+        Assert.NotEqual(JsonValueKind.Null, cancelled.GetProperty("finished_at").ValueKind);
+        Assert.Equal(new VersionDownloadFailed(1, "The download was cancelled."), (await _app.EventsAsync(name))[^1]);
+        await _app.Scenario(s => s.Delete.ToUrl(location), expect: 202);
+    }
+
+    [Fact]
+    public async Task A_finished_download_cannot_be_cancelled()
+    {
+        var (_, location) = await RequestAsync(Bytes(10_000));
+        await WaitAsync(location, d => d.GetProperty("state").GetString() == "succeeded");
+
+        (await _app.Scenario(s => s.Delete.ToUrl(location), expect: 409)).Problem("download-finished");
+        Assert.Equal(401, (await _app.Scenario(s => s.Delete.ToUrl(location).Anonymous())).Status);
+    }
+
+    [Fact]
+    public async Task A_failed_download_shows_why()
+    {
+        var (name, location) = await RequestAsync(Bytes(50_000), sha256: new string('0', 64));
+
+        var failed = await WaitAsync(location, d => d.GetProperty("state").GetString() == "failed");
+
+        Assert.Contains("SHA-256", failed.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+        Assert.IsType<VersionDownloadFailed>((await _app.EventsAsync(name))[^1]);
+        Assert.Equal("failed", (await _app.GetAsync($"/api/v1/models/{name}/versions/1")).Json.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Progress_is_streamed_as_server_sent_events_until_the_download_finishes()
+    {
+        var content = Bytes(2_000_000);
+        var (_, location) = await RequestAsync(content, breakAfter: 1_000_000);
+
+        var stream = (await _app.GetAsync($"{location}/events")).Text;
+
+        var events = stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(block => block.Split('\n').Where(l => l.Contains(": ", StringComparison.Ordinal))
+                .ToDictionary(l => l[..l.IndexOf(':', StringComparison.Ordinal)], l => l[(l.IndexOf(':', StringComparison.Ordinal) + 2)..]))
+            .ToList();
+        Assert.All(events[..^1], e => Assert.Equal("progress", e["event"]));
+        Assert.Equal("succeeded", events[^1]["event"]);
+        var last = JsonDocument.Parse(events[^1]["data"]).RootElement;
+        Assert.Equal(content.Length, last.GetProperty("bytes_done").GetInt64());
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), events.Select(e => e["id"]));
+    }
+
+    [Fact]
+    public async Task A_download_interrupted_by_a_restart_resumes_where_it_stopped()
+    {
+        var content = Bytes(3_000_000);
+        var (name, location) = await RequestAsync(content, breakAfter: 1_200_000, stall: true, faultyResponses: 1);
+        await WaitAsync(location, d => d.GetProperty("bytes_done").GetInt64() > 0);
+
+        await _app.DisposeAsync();
+        _app = await DownloadsApp.StartAsync(db, _root, _server);
+
+        var done = await WaitAsync(location, d => d.GetProperty("state").GetString() == "succeeded");
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        var requests = _server.RequestsTo($"/files/{name}.gguf");
+        Assert.Equal(2, requests.Count);
+        Assert.Matches(@"^bytes=[1-9]\d*-$", requests[1].Range);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, name, "1", $"{name}.gguf")));
+    }
+
+    private async Task<(string Name, string Location)> RequestAsync(byte[] content, long? breakAfter = null, bool stall = false,
+        string? sha256 = null, int faultyResponses = 1)
+    {
+        var name = $"track-{Guid.NewGuid():N}"[..18];
+        _server.MapFile($"/files/{name}.gguf", content, breakAfter: breakAfter, stall: stall, faultyResponses: faultyResponses);
+        var accepted = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url($"/files/{name}.gguf"), sha256 = sha256 ?? Sha256(content) })
+            .ToUrl(Downloads), expect: 202);
+        return (name, accepted.Location!);
+    }
+
+    private async Task<JsonElement> WaitAsync(string location, Func<JsonElement, bool> condition)
+    {
+        JsonElement download = default;
+        await Eventually.HoldsAsync(async () => condition(download = (await _app.GetAsync(location)).Json), () => download.ToString());
+        return download;
+    }
+
+    private static byte[] Bytes(int count)
+    {
+        var bytes = new byte[count];
+        Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+
+    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+}
