@@ -11,7 +11,7 @@ namespace ModelRegistry.EventStore.Jobs;
 /// does, the job's next state is written with the claim's fencing token: a worker that stalled past its lease and was
 /// overtaken changes nothing.
 /// </summary>
-public sealed partial class JobWorker : BackgroundService
+internal sealed partial class JobWorker : BackgroundService
 {
     private readonly PostgresJobQueue _queue;
     private readonly JobSignal _signal;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using ModelRegistry.IntegrationTests.Jobs;
 
