@@ -21,6 +21,9 @@ public sealed class EventStoreOptions
     /// <summary>Whether this instance runs the projection daemon at all.</summary>
     public bool RunDaemon { get; set; } = true;
 
+    /// <summary>The connection string as configured (data sources hide the password).</summary>
+    internal string ConnectionString { get; set; } = "";
+
     /// <summary>Advisory lock key that elects the daemon's leader.</summary>
     public long LeaderLockKey { get; set; } = 0x4D525F4C454144; // "MR_LEAD"
 }

@@ -19,10 +19,14 @@ public static class EventStoreServiceCollectionExtensions
     {
         var options = new EventStoreOptions();
         configure?.Invoke(options);
+        options.ConnectionString = connectionString;
         var registry = new EventTypeRegistry();
         types?.Invoke(registry);
 
-        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        // Pooled connections keep their session state, so the append function's cached plans survive;
+        // nothing in the store leaves session state behind (advisory locks are released, settings are local).
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(
+            new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString).Build());
         services.AddSingleton(options);
         services.AddSingleton(registry);
         services.AddSingleton<HighWaterMark>();

@@ -60,19 +60,22 @@ public sealed class EventTypeRegistry
     public string Serialize(object data) => JsonSerializer.Serialize(data, data.GetType(), JsonOptions);
 
     /// <summary>Upcasts a stored payload to the registered schema version, then materializes it.</summary>
-    public (JsonElement Json, object Data, int SchemaVersion) Read(string name, int storedVersion, string json)
+    public (JsonElement Json, object Data, int SchemaVersion) Read(string name, int storedVersion, string json) =>
+        Read(name, storedVersion, JsonDocument.Parse(json));
+
+    /// <summary>Upcasts a parsed payload to the registered schema version, then materializes it; the document must stay undisposed.</summary>
+    public (JsonElement Json, object Data, int SchemaVersion) Read(string name, int storedVersion, JsonDocument document)
     {
+        var element = document.RootElement;
         if (!_byName.TryGetValue(name, out var target))
         {
-            var raw = JsonDocument.Parse(json).RootElement.Clone();
-            return (raw, raw, storedVersion);
+            return (element, element, storedVersion);
         }
 
         var version = storedVersion;
-        JsonElement element;
         if (version < target.Version)
         {
-            var node = JsonNode.Parse(json)!.AsObject();
+            var node = JsonObject.Create(element)!;
             while (version < target.Version)
             {
                 if (!_upcasters.TryGetValue((name, version), out var up))
@@ -85,10 +88,6 @@ public sealed class EventTypeRegistry
             }
 
             element = JsonSerializer.SerializeToElement(node, JsonOptions);
-        }
-        else
-        {
-            element = JsonDocument.Parse(json).RootElement.Clone();
         }
 
         var data = element.Deserialize(target.Type, JsonOptions)

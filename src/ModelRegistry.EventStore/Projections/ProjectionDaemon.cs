@@ -33,7 +33,6 @@ internal sealed class DaemonSignal
 /// with its session and a follower takes over.
 /// </summary>
 internal sealed class ProjectionDaemon(
-    NpgsqlDataSource dataSource,
     ProjectionRunner runner,
     HighWaterMark highWaterMark,
     DaemonSignal signal,
@@ -62,8 +61,7 @@ internal sealed class ProjectionDaemon(
                     continue;
                 }
 
-                var head = await highWaterMark.RefreshAsync(stoppingToken);
-                if (!await runner.StepAllAsync(head, stoppingToken))
+                if (!await runner.StepAllAsync(highWaterMark.RefreshAsync, stoppingToken))
                 {
                     await signal.WaitAsync(options.PollInterval, stoppingToken);
                 }
@@ -92,7 +90,7 @@ internal sealed class ProjectionDaemon(
             return true;
         }
 
-        var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString) { Pooling = false, ApplicationName = "modelregistry-daemon-leader" };
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { Pooling = false, ApplicationName = "modelregistry-daemon-leader" };
         var conn = new NpgsqlConnection(builder.ConnectionString);
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(@k)", conn);

@@ -20,10 +20,18 @@ internal sealed class ProjectionRunner(
     private readonly Dictionary<string, int> _failures = [];
 
     /// <summary>Does one step for every projection; true when any of them did work.</summary>
-    public async Task<bool> StepAllAsync(long safeHead, CancellationToken ct)
+    public async Task<bool> StepAllAsync(Func<CancellationToken, Task<long>> safeHeadSource, CancellationToken ct)
     {
         var worked = false;
         var rows = (await projections.LoadAllAsync(ct)).ToDictionary(r => r.Name);
+        var needsHead = projections.All.Any(p => rows.TryGetValue(p.Name, out var r) && r.State != "faulted"
+            && (p.Lifecycle == ProjectionLifecycle.Async || r.State != "running"));
+        if (!needsHead)
+        {
+            return false;
+        }
+
+        var safeHead = await safeHeadSource(ct);
         foreach (var projection in projections.All)
         {
             if (!rows.TryGetValue(projection.Name, out var row) || row.State == "faulted")

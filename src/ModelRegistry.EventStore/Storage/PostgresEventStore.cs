@@ -10,8 +10,11 @@ internal sealed class PostgresEventStore(
     EventTypeRegistry types,
     HighWaterMark highWaterMark,
     InlineProjections inline,
-    DaemonSignal signal) : IEventStore
+    DaemonSignal signal,
+    IEnumerable<IProjection> projections) : IEventStore
 {
+    private readonly bool _wakeDaemon = projections.Any(p => p.Lifecycle == ProjectionLifecycle.Async);
+
     private const string Columns = "seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason";
 
     public EventTypeRegistry Types => types;
@@ -84,7 +87,11 @@ internal sealed class PostgresEventStore(
                 await tx.CommitAsync(ct);
             }
 
-            signal.Poke();
+            if (_wakeDaemon)
+            {
+                signal.Poke();
+            }
+
             return result;
         }
         catch (PostgresException ex) when (ex.SqlState == EventStoreSchema.ConcurrencySqlState)
