@@ -1,15 +1,18 @@
 using ModelRegistry.Admin;
 using ModelRegistry.Catalog;
 using ModelRegistry.Common;
+using ModelRegistry.Downloads;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRegistryPlatform();
 builder.Services.AddCatalog();
+builder.Services.AddDownloads(builder.Configuration);
 builder.Services.AddAdmin();
 
 var app = builder.Build();
 app.UseRegistryPlatform();
 app.MapCatalog();
+app.MapDownloads();
 app.MapAdmin();
 
 if (await AdminCommands.TryRunAsync(app, args))

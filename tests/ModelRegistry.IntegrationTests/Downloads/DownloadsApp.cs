@@ -13,7 +13,7 @@ using ModelRegistry.IntegrationTests.Infrastructure;
 namespace ModelRegistry.IntegrationTests.Downloads;
 
 /// <summary>
-/// The app as Program.cs composes it, with the Downloads module added (<c>AddDownloads</c> / <c>MapDownloads</c>), on a test
+/// The app composed as Program.cs composes it (catalog and downloads), on a test
 /// class's database and storage root, allowed to download from the loopback server only, whose <c>/hub</c> is the hub.
 /// </summary>
 internal sealed class DownloadsApp : IAsyncDisposable
