@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Running;
 using ModelRegistry.Benchmarks.Appends;
 using ModelRegistry.Benchmarks.Harness;
+using ModelRegistry.Benchmarks.Http;
 using ModelRegistry.Benchmarks.Rebuild;
 
 namespace ModelRegistry.Benchmarks;
@@ -12,7 +13,8 @@ namespace ModelRegistry.Benchmarks;
 /// </summary>
 internal static class BenchProgram
 {
-    private static readonly IScenario[] Scenarios = [new AppendScenario(), new RebuildScenario()];
+    private static readonly IScenario[] Scenarios =
+        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario()];
 
     public static async Task<int> Main(string[] args)
     {

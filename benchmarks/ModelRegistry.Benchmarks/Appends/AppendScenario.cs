@@ -26,11 +26,7 @@ internal sealed class AppendScenario : IScenario
         await using var quiet = StoreHost.Create(context.ConnectionString, options: o => o.RunDaemon = false);
         await quiet.StartAsync(ct);
         await using var raw = NpgsqlDataSource.Create(context.ConnectionString);
-        await ExecuteAsync(raw, """
-            CREATE SEQUENCE bench_raw_events_sequence AS bigint;
-            CREATE TABLE bench_raw_events (LIKE mt_events INCLUDING ALL);
-            ALTER TABLE bench_raw_events ALTER seq_id SET DEFAULT nextval('bench_raw_events_sequence');
-            """, ct);
+        await CreateRawTableAsync(raw, ct);
         var kinds = new (string Name, Func<string, Func<int, Task>> Writer)[]
         {
             ("raw", run => RawInsert(raw, host.Store.Types, run)),
@@ -79,7 +75,15 @@ internal sealed class AppendScenario : IScenario
         };
     }
 
-    private static Func<int, Task> RawInsert(NpgsqlDataSource raw, EventTypeRegistry types, string run)
+    /// <summary>The raw baseline's table: <c>bench_raw_events</c>, a copy of mt_events, which must exist.</summary>
+    internal static Task CreateRawTableAsync(NpgsqlDataSource raw, CancellationToken ct) => ExecuteAsync(raw, """
+        CREATE SEQUENCE bench_raw_events_sequence AS bigint;
+        CREATE TABLE bench_raw_events (LIKE mt_events INCLUDING ALL);
+        ALTER TABLE bench_raw_events ALTER seq_id SET DEFAULT nextval('bench_raw_events_sequence');
+        """, ct);
+
+    /// <summary>The raw baseline: one autocommit INSERT into <c>bench_raw_events</c> per call, for up to 16 writers.</summary>
+    internal static Func<int, Task> RawInsert(NpgsqlDataSource raw, EventTypeRegistry types, string run)
     {
         var counters = new long[Concurrency.Max()];
         return async writer =>
@@ -102,7 +106,7 @@ internal sealed class AppendScenario : IScenario
         };
     }
 
-    private static async Task ExecuteAsync(NpgsqlDataSource source, string sql, CancellationToken ct)
+    internal static async Task ExecuteAsync(NpgsqlDataSource source, string sql, CancellationToken ct)
     {
         await using var cmd = source.CreateCommand(sql);
         await cmd.ExecuteNonQueryAsync(ct);

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text;
+using ModelRegistry.Benchmarks.Appends;
+using ModelRegistry.Benchmarks.Harness;
+using ModelRegistry.EventStore;
+using Npgsql;
+
+namespace ModelRegistry.Benchmarks.Http;
+
+/// <summary>
+/// Register-version commands through the application's HTTP API (remote sources: 202, a download queued, no file I/O) at
+/// 16 connections, each connection's loop round-robin over its own 50 models, against the append scenario's raw
+/// single-row INSERTs at 16 clients on the same PostgreSQL; interleaved, 3 windows each, medians.
+/// </summary>
+internal sealed class HttpRegisterScenario : IScenario
+{
+    private const int Connections = 16;
+    private const int ModelsPerConnection = 50;
+    private const double GoalRatio = 0.5;
+
+    private static readonly byte[] RemoteSource = Encoding.UTF8.GetBytes("""{"source": {"type": "url", "uri": "https://example.com/m.gguf"}}""");
+
+    public string Name => "http-register";
+
+    public async Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct)
+    {
+        // The application migrates the database (mt_events included) before it reports ready.
+        await using var server = await RegistryServer.StartAsync(context.ConnectionString, ct);
+        using var client = server.CreateClient(Connections);
+        await using var raw = NpgsqlDataSource.Create(context.ConnectionString);
+        await AppendScenario.CreateRawTableAsync(raw, ct);
+        var types = new EventTypeRegistry();
+        BenchEvents.Register(types);
+
+        var kinds = new (string Name, Func<string, Func<int, Task>> Writer)[]
+        {
+            ("raw", run => AppendScenario.RawInsert(raw, types, run)),
+            ("http", run => Register(client, run)),
+        };
+        var rates = kinds.ToDictionary(k => k.Name, _ => new List<double>());
+        var run = 0;
+        for (var rep = 0; rep < context.Repeats; rep++)
+        {
+            foreach (var (name, writer) in kinds.Skip(rep % kinds.Length).Concat(kinds.Take(rep % kinds.Length)))
+            {
+                await AppendScenario.ExecuteAsync(raw, "CHECKPOINT", ct);
+                var result = await Load.ThroughputAsync(Connections, context.Warmup, context.Window, writer($"r{++run}"), ct);
+                rates[name].Add(result.PerSecond);
+                BenchContext.Log($"{Connections} connections  {name,-4}  {Summary.Number(result.PerSecond),6} ops/s  client CPU {result.ClientCpuMicroseconds,4:0} µs/op");
+            }
+        }
+
+        return [new ResultRow($"http register, {Connections} connections", Load.Median(rates["http"]), "ops/s", Load.Median(rates["raw"]), Goal.RatioAtLeast(GoalRatio))];
+    }
+
+    // Each run registers into fresh models; the first request for a model creates it, as a first registration does.
+    private static Func<int, Task> Register(HttpClient client, string run)
+    {
+        var counters = new long[Connections];
+        return connection =>
+        {
+            var n = counters[connection]++;
+            return RegistryServer.SendAsync(client, HttpMethod.Post, $"api/v1/models/{run}-c{connection}-m{n % ModelsPerConnection}/versions",
+                RemoteSource, HttpStatusCode.Accepted);
+        };
+    }
+}
