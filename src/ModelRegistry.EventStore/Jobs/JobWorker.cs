@@ -288,26 +288,8 @@ internal sealed partial class JobWorker : BackgroundService
 }
 
 /// <summary>Wakes idle workers when a job is enqueued or released anywhere (LISTEN on the channel enqueueing NOTIFYs).</summary>
-internal sealed partial class JobSignal(NpgsqlDataSource dataSource, ILogger<JobSignal> logger)
+internal sealed partial class JobSignal(NpgsqlDataSource dataSource, ILogger<JobSignal> logger) : WakeSignal
 {
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Poke()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-            }
-        }
-    }
-
-    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
-
     public async Task ListenAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)

@@ -6,26 +6,7 @@ using Npgsql;
 namespace ModelRegistry.EventStore.Projections;
 
 /// <summary>Wakes the daemon early when this process appended something.</summary>
-internal sealed class DaemonSignal
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Poke()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-            }
-        }
-    }
-
-    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
-}
+internal sealed class DaemonSignal : WakeSignal;
 
 /// <summary>
 /// Runs async projections and rebuilds. Exactly one instance across the deployment is the leader: the
