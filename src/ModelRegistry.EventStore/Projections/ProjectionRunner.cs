@@ -18,6 +18,7 @@ internal sealed class ProjectionRunner(
 {
     private const int MaxRebuildPasses = 3;
     private readonly Dictionary<string, int> _failures = [];
+    private readonly Dictionary<string, (long After, long UpTo, Task<IReadOnlyList<StoredEvent>> Events)> _prefetched = [];
 
     /// <summary>Does one step for every projection; true when any of them did work.</summary>
     public async Task<bool> StepAllAsync(Func<CancellationToken, Task<long>> safeHeadSource, CancellationToken ct)
@@ -147,8 +148,15 @@ internal sealed class ProjectionRunner(
             return true;
         }
 
-        var events = await store.ReadRangeAsync(dataSource, null, position, row.RebuildTarget, options.RebuildBatchSize, ct);
+        var events = await ReadRebuildBatchAsync(projection.Name, position, row.RebuildTarget, ct);
         var next = events.Count < options.RebuildBatchSize ? row.RebuildTarget : events[^1].Position;
+        if (next < row.RebuildTarget)
+        {
+            // Reading and materializing the next batch overlaps applying this one.
+            _prefetched[projection.Name] = (next, row.RebuildTarget,
+                store.ReadRangeAsync(dataSource, null, next, row.RebuildTarget, options.RebuildBatchSize, CancellationToken.None));
+        }
+
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (events.Count > 0)
@@ -168,6 +176,20 @@ internal sealed class ProjectionRunner(
         }
 
         return true;
+    }
+
+    private async Task<IReadOnlyList<StoredEvent>> ReadRebuildBatchAsync(string name, long after, long upTo, CancellationToken ct)
+    {
+        if (_prefetched.Remove(name, out var prefetched))
+        {
+            var events = await prefetched.Events;
+            if (prefetched.After == after && prefetched.UpTo == upTo)
+            {
+                return events;
+            }
+        }
+
+        return await store.ReadRangeAsync(dataSource, null, after, upTo, options.RebuildBatchSize, ct);
     }
 
     private async Task SwapAsync(IProjection projection, long position, CancellationToken ct)
