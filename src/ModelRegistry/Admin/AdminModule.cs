@@ -1,3 +1,4 @@
+using ModelRegistry.Common;
 using ModelRegistry.EventStore.Projections;
 
 namespace ModelRegistry.Admin;
@@ -13,9 +14,9 @@ internal static class AdminModule
             TypedResults.Ok((await projections.GetStatusAsync(ct)).Select(ProjectionStatusResponse.From)));
         admin.MapPost("/projections/{name}/rebuild", async Task<IResult> (string name, IProjectionAdmin projections, CancellationToken ct) =>
             await projections.RequestRebuildAsync(name, ct)
-                ? TypedResults.Accepted($"/api/v1/admin/projections", new { name, state = "rebuild_pending" })
-                : TypedResults.Problem(statusCode: 404, title: "Unknown projection", type: "https://modelregistry.dev/problems/not-found",
-                    detail: $"No projection is named '{name}'."));
+                ? TypedResults.Accepted("/api/v1/admin/projections", new { name, state = "rebuild_pending" })
+                : throw DomainErrors.NotFound("projection-not-found", $"No projection is named '{name}'."))
+            .RequireActor();
         return app;
     }
 }
