@@ -11,7 +11,7 @@ public sealed class JobOptions
     /// <summary>Jobs this instance runs at the same time.</summary>
     public int Concurrency { get; set; } = 4;
 
-    /// <summary>How long an idle worker waits before looking for due jobs again (a NOTIFY on enqueue wakes it earlier).</summary>
+    /// <summary>How long an idle worker waits before looking for due jobs again (a released or cancelled job wakes it earlier).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a claim holds a job; a worker that neither heartbeats nor finishes within it loses the job.</summary>

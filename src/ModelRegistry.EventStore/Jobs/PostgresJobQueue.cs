@@ -23,11 +23,12 @@ internal sealed class PostgresJobQueue(NpgsqlDataSource dataSource, JobOptions o
         var attempts = maxAttempts ?? options.DefaultMaxAttempts;
         ArgumentOutOfRangeException.ThrowIfLessThan(attempts, 1, nameof(maxAttempts));
         var jobId = id ?? Guid.CreateVersion7();
-        await using var cmd = new NpgsqlCommand($"""
+        // No NOTIFY here: a notifying transaction holds a cluster-wide lock through its commit, which would
+        // serialize every command that queues a download. Workers find new jobs by polling.
+        await using var cmd = new NpgsqlCommand("""
             INSERT INTO mr_jobs (id, queue, payload, max_attempts, run_at)
             VALUES (@id, @queue, @payload, @max_attempts, coalesce(@run_at, now()))
             ON CONFLICT (id) DO NOTHING;
-            SELECT pg_notify('{JobSchema.Channel}', @queue);
             """, connection, transaction);
         cmd.Parameters.AddWithValue("id", jobId);
         cmd.Parameters.AddWithValue("queue", queue);
