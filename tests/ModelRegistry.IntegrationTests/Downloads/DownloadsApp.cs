@@ -62,20 +62,8 @@ internal sealed class DownloadsApp : IAsyncDisposable
         return new DownloadsApp(app, storageRoot);
     }
 
-    public async Task<ScenarioResult> Scenario(Action<Scenario> configure, int? expect = null)
-    {
-        var scenario = new Scenario();
-        configure(scenario);
-        using var request = scenario.Build();
-        using var response = await Client.SendAsync(request);
-        var result = new ScenarioResult(response, await response.Content.ReadAsByteArrayAsync());
-        if (expect is { } status && result.Status != status)
-        {
-            Assert.Fail($"{scenario} answered {result.Status}, expected {status}.\n{result.Text}");
-        }
-
-        return result;
-    }
+    public Task<ScenarioResult> Scenario(Action<Scenario> configure, int? expect = null) =>
+        Infrastructure.Scenario.SendAsync(Client, configure, expect);
 
     public async Task<ScenarioResult> GetAsync(string url) => await Scenario(s => s.Get.ToUrl(url));
 

@@ -83,20 +83,8 @@ public sealed class RegistryApp : IAsyncDisposable
         return Start(ConnectionString, StorageRoot, Settings, ConfigureServices);
     }
 
-    public async Task<ScenarioResult> Scenario(Action<Scenario> configure, int? expect = null)
-    {
-        var scenario = new Scenario();
-        configure(scenario);
-        using var request = scenario.Build();
-        using var response = await Client.SendAsync(request);
-        var result = new ScenarioResult(response, await response.Content.ReadAsByteArrayAsync());
-        if (expect is { } status && result.Status != status)
-        {
-            Assert.Fail($"{scenario} answered {result.Status}, expected {status}.\n{result.Text}\n{string.Join('\n', Errors)}");
-        }
-
-        return result;
-    }
+    public Task<ScenarioResult> Scenario(Action<Scenario> configure, int? expect = null) =>
+        Infrastructure.Scenario.SendAsync(Client, configure, expect, () => string.Join('\n', Errors));
 
     public async Task<IReadOnlyList<StoredEvent>> StreamAsync(string modelName) =>
         await Store.ReadStreamAsync(modelName.ToLowerInvariant());
@@ -159,6 +147,22 @@ public sealed class Scenario
     private byte[]? _body;
     private string? _contentType;
     private string? _bearer = RegistryApp.AdminKey;
+
+    /// <summary>Builds a request, sends it and, when <paramref name="expect"/> is given, fails the test on another status.</summary>
+    public static async Task<ScenarioResult> SendAsync(HttpClient client, Action<Scenario> configure, int? expect, Func<string>? diagnostics = null)
+    {
+        var scenario = new Scenario();
+        configure(scenario);
+        using var request = scenario.Build();
+        using var response = await client.SendAsync(request);
+        var result = new ScenarioResult(response, await response.Content.ReadAsByteArrayAsync());
+        if (expect is { } status && result.Status != status)
+        {
+            Assert.Fail($"{scenario} answered {result.Status}, expected {status}.\n{result.Text}\n{diagnostics?.Invoke()}");
+        }
+
+        return result;
+    }
 
     public Scenario Get => Method(HttpMethod.Get);
 
