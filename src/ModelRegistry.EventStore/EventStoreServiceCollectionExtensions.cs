@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using ModelRegistry.EventStore.Commands;
 using ModelRegistry.EventStore.Projections;
 using ModelRegistry.EventStore.Storage;
 using Npgsql;
@@ -23,13 +24,11 @@ public static class EventStoreServiceCollectionExtensions
         var registry = new EventTypeRegistry();
         types?.Invoke(registry);
 
-        // Pooled connections keep their session state, so the append function's cached plans survive;
-        // nothing in the store leaves session state behind (advisory locks are released, settings are local).
-        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(
-            new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString).Build());
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(PooledConnectionString(connectionString)).Build());
         services.AddSingleton(options);
         services.AddSingleton(registry);
         services.AddSingleton<HighWaterMark>();
+        services.AddSingleton<StreamStateCache>();
         services.AddSingleton<DaemonSignal>();
         services.AddSingleton<InlineProjections>();
         services.AddSingleton<PostgresEventStore>();
@@ -42,6 +41,21 @@ public static class EventStoreServiceCollectionExtensions
         services.AddSingleton<ProjectionDaemon>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionDaemon>());
         return services;
+    }
+
+    // Pooled connections keep their session state, so the append function's cached plans and the statements
+    // prepared automatically survive; nothing in the store leaves session state behind (advisory locks are
+    // released, settings are local). A rebuild's swap renames tables of the same shape, which PostgreSQL
+    // re-plans prepared statements against.
+    internal static string PooledConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>Applies pending migrations and prepares projection tables (what start-up does).</summary>

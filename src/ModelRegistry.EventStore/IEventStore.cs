@@ -5,10 +5,11 @@ namespace ModelRegistry.EventStore;
 /// <summary>Work to do in the append's own transaction (read-model rows, idempotency records, jobs).</summary>
 public delegate Task InTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendResult appended, CancellationToken ct);
 
-/// <summary>Where to stop when folding a stream.</summary>
+/// <summary>Where to stop (and where to start) when folding a stream.</summary>
 /// <param name="Version">Fold events up to and including this stream version.</param>
 /// <param name="Timestamp">Fold events stored at or before this moment.</param>
-public sealed record AsOf(long? Version = null, DateTimeOffset? Timestamp = null)
+/// <param name="AfterVersion">Fold only events after this stream version: the state given already holds the earlier ones.</param>
+public sealed record AsOf(long? Version = null, DateTimeOffset? Timestamp = null, long AfterVersion = 0)
 {
     /// <summary>The whole stream.</summary>
     public static AsOf Latest { get; } = new();

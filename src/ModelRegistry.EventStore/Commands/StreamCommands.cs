@@ -32,6 +32,7 @@ public static class StreamCommands
     /// <param name="expectedVersion">The version the caller saw (If-Match), or null to retry lost races.</param>
     /// <param name="metadata">Actor, correlation, causation, reason.</param>
     /// <param name="inTransaction">Extra work in the append's transaction.</param>
+    /// <param name="cache">Where the state after the last command is kept, so only the stream's tail is read.</param>
     /// <param name="ct">Cancellation.</param>
     public static async Task<CommandResult<TState>> HandleAsync<TState>(
         this IEventStore store,
@@ -41,11 +42,14 @@ public static class StreamCommands
         long? expectedVersion,
         EventMetadata metadata,
         InTransaction? inTransaction = null,
+        StreamStateCache? cache = null,
         CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (state, version) = await store.AggregateAsync(streamId, stream.Initial, (s, e) => stream.Evolve(s, e.Data), ct: ct);
+            var (state, version) = cache is not null && cache.TryGet(stream, streamId, out var known, out var knownVersion)
+                ? await store.AggregateAsync(streamId, known, (s, e) => stream.Evolve(s, e.Data), new AsOf(AfterVersion: knownVersion), ct)
+                : await store.AggregateAsync(streamId, stream.Initial, (s, e) => stream.Evolve(s, e.Data), ct: ct);
             if (expectedVersion is { } expected && expected != version)
             {
                 throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version == 0 ? null : version);
@@ -54,6 +58,7 @@ public static class StreamCommands
             var events = decide(state, version);
             if (events.Count == 0)
             {
+                cache?.Remember(stream, streamId, state, version);
                 return new CommandResult<TState>(state, version, null);
             }
 
@@ -62,6 +67,7 @@ public static class StreamCommands
                 var appended = await store.AppendAsync(streamId, stream.StreamType, ExpectedVersion.Exactly(version),
                     events.Select(e => new NewEvent(e)).ToList(), metadata, inTransaction, ct);
                 var after = events.Aggregate(state, stream.Evolve);
+                cache?.Remember(stream, streamId, after, appended.StreamVersion);
                 return new CommandResult<TState>(after, appended.StreamVersion, appended);
             }
             catch (Exception ex) when (expectedVersion is null && attempt < MaxAttempts && IsRetryable(ex))

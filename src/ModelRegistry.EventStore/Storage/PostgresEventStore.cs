@@ -180,12 +180,13 @@ internal sealed class PostgresEventStore(
     {
         asOf ??= AsOf.Latest;
         await using var cmd = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM mt_events WHERE stream_id = @s AND version <= @v AND timestamp <= @t ORDER BY version");
+            $"SELECT {Columns} FROM mt_events WHERE stream_id = @s AND version > @after AND version <= @v AND timestamp <= @t ORDER BY version");
         cmd.Parameters.Add(new NpgsqlParameter<string>("s", streamId));
+        cmd.Parameters.Add(new NpgsqlParameter<long>("after", asOf.AfterVersion));
         cmd.Parameters.Add(new NpgsqlParameter<long>("v", asOf.Version ?? long.MaxValue));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("t", asOf.Timestamp ?? DateTimeOffset.MaxValue));
         var state = initial;
-        long version = 0;
+        var version = asOf.AfterVersion;
         foreach (var e in await ReadEventsAsync(cmd, ct))
         {
             state = evolve(state, e);

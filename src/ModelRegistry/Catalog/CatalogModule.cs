@@ -110,4 +110,14 @@ internal sealed class VersionRenderer(CatalogReader reader) : IResponseRenderer
         var (name, version) = CatalogReplies.ParseVersionKey(key);
         return await reader.GetVersionAsync(name, version, asOf, ct);
     }
+
+    // A version registered by this very append is the row its VersionRegistered event makes, unless a later event of the
+    // same append changed it again.
+    public object? RenderAppended(string key, AppendResult appended)
+    {
+        var (name, version) = CatalogReplies.ParseVersionKey(key);
+        var changes = appended.Events.Select(CatalogChanges.Of).OfType<RowChange>()
+            .Where(c => c.NewVersion?.Version == version || c.Version?.Version == version).ToList();
+        return changes is [{ NewVersion: { } row }] ? CatalogResources.Version(name, row) : null;
+    }
 }

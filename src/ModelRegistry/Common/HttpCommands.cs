@@ -16,6 +16,9 @@ internal sealed record ResponseView(string Kind, string Key);
 internal interface IResponseRenderer
 {
     Task<object?> RenderAsync(string key, DateTimeOffset? asOf, CancellationToken ct);
+
+    /// <summary>The resource straight from the events a command just appended, when they alone determine it; null to read it back.</summary>
+    object? RenderAppended(string key, AppendResult appended) => null;
 }
 
 /// <summary>
@@ -23,7 +26,7 @@ internal interface IResponseRenderer
 /// path (<see cref="StreamCommands.HandleAsync{TState}"/>) with the request's actor, correlation and causation, the
 /// response carries <c>ETag: "&lt;stream version&gt;"</c>, and an Idempotency-Key replays the first response.
 /// </summary>
-internal sealed class HttpCommands(IEventStore store, IdempotencyStore idempotency, IServiceProvider services, TimeProvider clock)
+internal sealed class HttpCommands(IEventStore store, StreamStateCache cache, IdempotencyStore idempotency, IServiceProvider services, TimeProvider clock)
 {
     private static readonly TimeSpan ReplayWait = TimeSpan.FromSeconds(5);
 
@@ -76,7 +79,7 @@ internal sealed class HttpCommands(IEventStore store, IdempotencyStore idempoten
             {
                 decidedFrom = state;
                 return decide(state, now);
-            }, expected, request.Metadata(http, reason), inTransaction, ct);
+            }, expected, request.Metadata(http, reason), inTransaction, cache, ct);
         }
         catch (IdempotencyKeyTakenException)
         {
@@ -86,7 +89,9 @@ internal sealed class HttpCommands(IEventStore store, IdempotencyStore idempoten
         var decided = result.Appended?.Events.Select(e => e.Data).ToList() ?? [];
         var final = reply(result.State, decided);
         var etag = Preconditions.ETag(result.Version);
-        var body = await RenderAsync(final.View, asOf: null, ct);
+        var body = result.Appended is { } appended && Renderer(final.View).RenderAppended(final.View.Key, appended) is { } fromEvents
+            ? Serialize(fromEvents)
+            : await RenderAsync(final.View, asOf: null, ct);
         if (scope is not null)
         {
             if (result.Appended is not null)
@@ -135,10 +140,14 @@ internal sealed class HttpCommands(IEventStore store, IdempotencyStore idempoten
 
     private async Task<byte[]> RenderAsync(ResponseView view, DateTimeOffset? asOf, CancellationToken ct)
     {
-        var resource = await services.GetRequiredKeyedService<IResponseRenderer>(view.Kind).RenderAsync(view.Key, asOf, ct)
+        var resource = await Renderer(view).RenderAsync(view.Key, asOf, ct)
             ?? throw new InvalidOperationException($"The {view.Kind} '{view.Key}' that was just written cannot be read back.");
-        return JsonSerializer.SerializeToUtf8Bytes(resource, resource.GetType(), services.Options());
+        return Serialize(resource);
     }
+
+    private IResponseRenderer Renderer(ResponseView view) => services.GetRequiredKeyedService<IResponseRenderer>(view.Kind);
+
+    private byte[] Serialize(object resource) => JsonSerializer.SerializeToUtf8Bytes(resource, resource.GetType(), services.Options());
 
     private sealed class IdempotencyKeyTakenException : Exception;
 

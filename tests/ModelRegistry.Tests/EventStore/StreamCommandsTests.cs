@@ -104,7 +104,7 @@ public sealed class StreamCommandsTests
 
         public Task<(TState State, long Version)> AggregateAsync<TState>(string streamId, TState initial, Func<TState, StoredEvent, TState> evolve,
             AsOf? asOf = null, CancellationToken ct = default) =>
-            Task.FromResult((_events.Select((e, i) => Stored(e, i)).Aggregate(initial, evolve), (long)_events.Count));
+            Task.FromResult((_events.Select((e, i) => Stored(e, i)).Skip((int)(asOf?.AfterVersion ?? 0)).Aggregate(initial, evolve), (long)_events.Count));
 
         public Task<AppendResult> AppendAsync(string streamId, string? streamType, ExpectedVersion expected, IReadOnlyList<NewEvent> events,
             EventMetadata metadata, InTransaction? inTransaction = null, CancellationToken ct = default)

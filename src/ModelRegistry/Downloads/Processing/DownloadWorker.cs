@@ -46,7 +46,7 @@ internal sealed class DownloadWorker(
                 {
                     await job.CompleteAsync(connection, transaction, token);
                     artifacts.Publish(job.Id, result.Sha256, result.SizeBytes, readable);
-                }, ct);
+                }, ct: ct);
         }
         catch (DownloadRefusedException refused)
         {

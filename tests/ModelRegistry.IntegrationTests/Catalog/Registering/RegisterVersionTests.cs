@@ -43,6 +43,25 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         Assert.Equal(file, registered.LocalPath);
     }
 
+    [Theory]
+    [InlineData("local")]
+    [InlineData("url")]
+    public async Task The_answer_to_a_registration_is_the_version_as_reading_it_returns(string sourceType)
+    {
+        var name = NewName("Org") + "/" + NewName("Model");
+        await App.RegisterModel(name);
+        var uri = sourceType == "local" ? App.WriteFile($"{name}/m.safetensors", "tensors") : "https://models.example/m.safetensors?x=1";
+        var metadata = new { description = "fp16", metrics = new { top1 = 0.91, f1 = 0.5 }, architecture = "vit", context_length = 4096,
+            tags = new { team = "vision", env = "eu" } };
+
+        var registered = await App.Scenario(s => s.Post.Json(new { source = new { type = sourceType, uri }, metadata })
+            .ToUrl($"{Models}/{name.ToUpperInvariant()}/versions"), expect: sourceType == "local" ? 201 : 202);
+        var read = await App.Scenario(s => s.Get.ToUrl(registered.Location!), expect: 200);
+
+        Assert.Equal(read.Text, registered.Text);
+        Assert.Equal(name, registered.Json.Str("name"));
+    }
+
     [Fact]
     public async Task A_version_of_an_unknown_model_registers_the_model_in_the_same_append()
     {
