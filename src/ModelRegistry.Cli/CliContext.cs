@@ -21,15 +21,20 @@ internal sealed record CliContext(
 
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    public static CliContext FromProcess() => new(
-        AnsiConsole.Console,
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }),
-        System.Environment.GetEnvironmentVariable);
+    public static CliContext FromProcess()
+    {
+        var output = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // Piped output has no width; Spectre would assume 80 columns and wrap every table row.
+            output.Profile.Width = 1000;
+        }
+
+        return new CliContext(output, AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }),
+            System.Environment.GetEnvironmentVariable);
+    }
 
     public IPullProgress Progress => PullProgress ?? new SpectrePullProgress(Out);
-
-    /// <summary>Raw JSON goes around Spectre, which would wrap long lines at the console's width.</summary>
-    public void WriteJson(string json) => Out.Profile.Out.Writer.WriteLine(json);
 
     public HttpClient CreateHttpClient(string? url, string? key)
     {

@@ -48,10 +48,10 @@ internal static class RegistryCommandLine
         {
             foreach (var error in parsed.Errors)
             {
-                context.Error.WriteLine($"error: {error.Message}");
+                context.Error.Line($"error: {error.Message}");
             }
 
-            context.Error.WriteLine("See 'modelregistry --help'.");
+            context.Error.Line("See 'modelregistry --help'.");
             return ExitCodes.Usage;
         }
 
@@ -80,22 +80,22 @@ internal static class RegistryCommandLine
             }
             catch (UsageException e)
             {
-                context.Error.WriteLine($"error: {e.Message}");
+                context.Error.Line($"error: {e.Message}");
                 return ExitCodes.Usage;
             }
             catch (HttpRequestException e) when (e.StatusCode is null)
             {
-                context.Error.WriteLine($"error: cannot reach the registry: {e.Message}");
+                context.Error.Line($"error: cannot reach the registry: {e.Message}");
                 return ExitCodes.Unreachable;
             }
             catch (IOException e)
             {
-                context.Error.WriteLine($"error: the connection to the registry broke: {e.Message}");
+                context.Error.Line($"error: the connection to the registry broke: {e.Message}");
                 return ExitCodes.Unreachable;
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                context.Error.WriteLine($"error: the registry did not answer within {RegistryClient.RequestTimeout.TotalSeconds} s");
+                context.Error.Line($"error: the registry did not answer within {RegistryClient.RequestTimeout.TotalSeconds} s");
                 return ExitCodes.Unreachable;
             }
             catch (OperationCanceledException)
@@ -117,7 +117,7 @@ internal sealed record Invocation(ParseResult Parsed, RegistryClient Client, Cli
     {
         if (Json)
         {
-            Context.WriteJson(reply.Json);
+            Context.Out.Line(reply.Json);
         }
         else
         {

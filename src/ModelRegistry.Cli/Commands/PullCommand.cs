@@ -40,11 +40,11 @@ internal static class PullCommand
         var download = accepted.Value.Deserialize<Download>(RegistryClient.Json)!;
         var title = $"{download.Model} v{download.Version}";
         var final = run.Json
-            ? await FollowAsync(run, download.Id, (_, json) => run.Context.WriteJson(json))
+            ? await FollowAsync(run, download.Id, (_, json) => run.Context.Out.Line(json))
             : await run.Context.Progress.ShowAsync(title, report => FollowAsync(run, download.Id, (d, _) => report(d)));
         if (final.State != "succeeded")
         {
-            run.Context.Error.WriteLine($"error: the download of {title} {final.State}" + (final.LastError is null ? "" : $": {final.LastError}"));
+            run.Context.Error.Line($"error: the download of {title} {final.State}" + (final.LastError is null ? "" : $": {final.LastError}"));
             return ExitCodes.Failed;
         }
 

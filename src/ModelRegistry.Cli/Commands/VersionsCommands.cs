@@ -79,7 +79,7 @@ internal static class VersionsCommands
         var command = new Command("rollback", "Put the previous production version back into production") { name, reason };
         command.Runs(context, async run =>
             run.Show(await run.Client.RollbackAsync(run.Value(name), run.Value(reason), run.Ct),
-                model => context.Out.WriteLine($"Rolled back {model.Name}: production is v{model.ProductionVersion}")));
+                model => context.Out.Line($"Rolled back {model.Name}: production is v{model.ProductionVersion}")));
         return command;
     }
 

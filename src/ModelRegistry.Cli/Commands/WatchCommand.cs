@@ -44,17 +44,17 @@ internal static class WatchCommand
                         lastId = string.IsNullOrEmpty(item.EventId) ? lastId : item.EventId;
                         if (run.Json)
                         {
-                            run.Context.WriteJson(item.Data);
+                            run.Context.Out.Line(item.Data);
                         }
                         else
                         {
-                            run.Context.Out.WriteLine(Views.ProductionChange(JsonSerializer.Deserialize<ProductionPointer>(item.Data, RegistryClient.Json)!));
+                            run.Context.Out.Line(Views.ProductionChange(JsonSerializer.Deserialize<ProductionPointer>(item.Data, RegistryClient.Json)!));
                         }
                     }
                 }
                 catch (Exception e) when (connected && e is IOException or HttpRequestException { StatusCode: null })
                 {
-                    run.Context.Error.WriteLine($"connection lost ({e.Message}); reconnecting");
+                    run.Context.Error.Line($"connection lost ({e.Message}); reconnecting");
                 }
 
                 failures++;

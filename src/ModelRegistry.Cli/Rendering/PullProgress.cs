@@ -11,7 +11,7 @@ internal interface IPullProgress
     Task<T> ShowAsync<T>(string title, Func<Action<Download>, Task<T>> work);
 }
 
-/// <summary>A Spectre.Console progress bar: bytes done of the total, percentage, and the speed the server measures.</summary>
+/// <summary>A Spectre.Console progress bar: percentage, bytes done of the total, and the speed the server measures.</summary>
 internal sealed class SpectrePullProgress(IAnsiConsole console) : IPullProgress
 {
     private const string Speed = "bytes_per_second";
@@ -19,7 +19,7 @@ internal sealed class SpectrePullProgress(IAnsiConsole console) : IPullProgress
     public Task<T> ShowAsync<T>(string title, Func<Action<Download>, Task<T>> work) =>
         console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new SpeedColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferColumn())
             .StartAsync(async context =>
             {
                 var task = context.AddTask(Markup.Escape(title), autoStart: true);
@@ -40,9 +40,15 @@ internal sealed class SpectrePullProgress(IAnsiConsole console) : IPullProgress
                 return result;
             });
 
-    private sealed class SpeedColumn : ProgressColumn
+    /// <summary>Sizes in the units the tables use (KiB, MiB, GiB), which Spectre's own columns do not.</summary>
+    private sealed class TransferColumn : ProgressColumn
     {
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            new Text(task.IsFinished ? "" : $"{Views.Bytes((long)task.State.Get<double>(Speed))}/s");
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            var done = Views.Bytes((long)task.Value);
+            var total = task.IsIndeterminate ? "" : $"/{Views.Bytes((long)task.MaxValue)}";
+            var speed = task.IsFinished ? "" : $" {Views.Bytes((long)task.State.Get<double>(Speed))}/s";
+            return new Text(done + total + speed);
+        }
     }
 }

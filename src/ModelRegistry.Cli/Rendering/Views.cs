@@ -11,7 +11,7 @@ internal static class Views
 {
     public static void Models(IAnsiConsole console, Page<ModelSummary> page)
     {
-        var table = Table("name", "production", "latest", "locked", "tags", "updated");
+        var table = Table("name", "production", "latest", "locked", "tags", "~updated");
         foreach (var m in page.Items)
         {
             table.AddRow(Cells(m.Name, Number(m.ProductionVersion), Number(m.LatestVersion), m.Locked ? "locked" : "", Tags(m.Tags), Time(m.UpdatedAt)));
@@ -32,7 +32,7 @@ internal static class Views
         facts.AddRow(Cells("locked", model.Locked ? $"yes: {model.LockReason}" : "no"));
         facts.AddRow(Cells("updated", Time(model.UpdatedAt)));
         console.Write(facts);
-        var versions = Table("version", "stage", "status", "format", "size", "source", "created", "by");
+        var versions = Table("version", "stage", "status", "format", "~size", "source", "~created", "by");
         foreach (var v in model.Versions)
         {
             versions.AddRow(Cells(Number(v.Version), v.Stage, v.Status, v.Format ?? "", v.SizeBytes is { } size ? Bytes(size) : "",
@@ -42,17 +42,17 @@ internal static class Views
         console.Write(versions);
         if (model.VersionsNextCursor is not null)
         {
-            console.WriteLine("(older versions not shown)");
+            console.Line("(older versions not shown)");
         }
     }
 
     public static void History(IAnsiConsole console, Page<HistoryItem> page)
     {
-        var table = Table("position", "time", "event", "actor", "reason", "data");
+        var table = Table("position", "~time", "~event", "actor", "reason", "data");
         foreach (var e in page.Items)
         {
             table.AddRow(Cells(e.Position.ToString(CultureInfo.InvariantCulture), Time(e.Timestamp), e.Type, e.Actor ?? "", e.Reason ?? "",
-                JsonSerializer.Serialize(e.Data)));
+                Summary(e.Data)));
         }
 
         console.Write(table);
@@ -60,7 +60,7 @@ internal static class Views
     }
 
     public static void Version(IAnsiConsole console, string done, ModelVersion v) =>
-        console.WriteLine($"{done} {v.Name} v{Number(v.Version)}: stage {v.Stage}, status {v.Status}" + (v.LocalPath is null ? "" : $", {v.LocalPath}"));
+        console.Line($"{done} {v.Name} v{Number(v.Version)}: stage {v.Stage}, status {v.Status}" + (v.LocalPath is null ? "" : $", {v.LocalPath}"));
 
     public static string ProductionChange(ProductionPointer pointer) =>
         pointer.Version is { } version
@@ -71,12 +71,12 @@ internal static class Views
     public static void Problem(IAnsiConsole console, Problem problem)
     {
         var status = problem.Status is { } s ? $" ({s.ToString(CultureInfo.InvariantCulture)})" : "";
-        console.WriteLine($"error: {problem.Title}{status}" + (problem.Detail is null ? "" : $": {problem.Detail}"));
+        console.Line($"error: {problem.Title}{status}" + (problem.Detail is null ? "" : $": {problem.Detail}"));
         foreach (var (field, messages) in problem.Errors ?? new Dictionary<string, string[]>())
         {
             foreach (var message in messages)
             {
-                console.WriteLine($"  {field}: {message}");
+                console.Line($"  {field}: {message}");
             }
         }
     }
@@ -95,16 +95,33 @@ internal static class Views
         return unit == 0 ? $"{bytes.ToString(CultureInfo.InvariantCulture)} B" : $"{value.ToString("0.0", CultureInfo.InvariantCulture)} {units[unit]}";
     }
 
+    /// <summary>
+    /// A line as it is, not wrapped at the console's width as Spectre wraps text, so that piped output stays one line a
+    /// message.
+    /// </summary>
+    public static void Line(this IAnsiConsole console, string text) => console.Profile.Out.Writer.WriteLine(text);
+
+    /// <summary>A table; a header written <c>~name</c> is a column that never wraps (times, sizes, event types).</summary>
     private static Table Table(params string[] headers)
     {
         var table = new Table().Border(TableBorder.Simple);
         foreach (var header in headers)
         {
-            table.AddColumn(new TableColumn(new Text(header)));
+            var column = new TableColumn(new Text(header.TrimStart('~')));
+            table.AddColumn(header.StartsWith('~') ? column.NoWrap() : column);
         }
 
         return table;
     }
+
+    /// <summary>An event's payload in a line: its plain fields as key=value, long values shortened.</summary>
+    private static string Summary(JsonElement data) =>
+        data.ValueKind != JsonValueKind.Object ? data.ToString()
+            : string.Join(" ", data.EnumerateObject()
+                .Where(p => p.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                .Select(p => $"{p.Name}={Shorten(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())}"));
+
+    private static string Shorten(string value) => value.Length > 24 ? value[..12] + "…" : value;
 
     private static IRenderable[] Cells(params string[] values) => values.Select(v => (IRenderable)new Text(v)).ToArray();
 
@@ -112,7 +129,7 @@ internal static class Views
     {
         if (cursor is not null)
         {
-            console.WriteLine($"more: --cursor {cursor}");
+            console.Line($"more: --cursor {cursor}");
         }
     }
 
