@@ -17,8 +17,9 @@ internal static class ModelsCommands
     private static Command List(CliContext context)
     {
         var q = new Option<string?>("--q") { Description = "Search text in names and descriptions" };
-        var tags = new Option<string[]>("--tag") { Description = "Only models with this tag, key:value (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var stage = Stages(new Option<string?>("--stage") { Description = "Only models with a version in this stage" });
+        var tags = new Option<string[]>("--tag") { Description = "Only models with this tag, key:value (repeatable)" };
+        var stage = new Option<string?>("--stage") { Description = "Only models with a version in this stage" };
+        stage.AcceptOnlyFromAmong("staging", "production", "archived");
         var status = new Option<string?>("--status") { Description = "Only models with a version in this status" };
         var limit = new Option<int?>("--limit") { Description = "How many models at most" };
         var cursor = new Option<string?>("--cursor") { Description = "Where the previous page ended" };
@@ -56,10 +57,4 @@ internal static class ModelsCommands
     }
 
     public static Argument<string> ModelName() => new("name") { Description = "The model: name or namespace/name" };
-
-    public static Option<string?> Stages(Option<string?> option)
-    {
-        option.AcceptOnlyFromAmong("staging", "production", "archived");
-        return option;
-    }
 }

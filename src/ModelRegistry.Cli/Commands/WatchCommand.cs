@@ -8,7 +8,8 @@ namespace ModelRegistry.Cli.Commands;
 
 /// <summary>
 /// <c>watch &lt;model&gt;</c>: prints the production pointer, then one line per change until interrupted. When the stream
-/// breaks it reconnects with <c>Last-Event-ID</c>, so the server replays the changes made in between.
+/// ends or breaks (a restart, a proxy's 502) it reconnects with <c>Last-Event-ID</c>, so the server replays the changes
+/// made in between.
 /// </summary>
 internal static class WatchCommand
 {
@@ -52,7 +53,8 @@ internal static class WatchCommand
                         }
                     }
                 }
-                catch (Exception e) when (connected && e is IOException or HttpRequestException { StatusCode: null })
+                catch (Exception e) when (connected && e is IOException or HttpRequestException { StatusCode: null }
+                                              or RegistryProblemException { Problem.Status: >= 500 })
                 {
                     run.Context.Error.Line($"connection lost ({e.Message}); reconnecting");
                 }
