@@ -6,13 +6,13 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
 SLN    := ModelRegistry.sln
-# Extra arguments for scripts/bench.sh, e.g. make bench ARGS=--quick
+# Extra arguments for scripts/bench.sh (make bench ARGS=--quick) or the client (make cli ARGS="models list")
 ARGS   ?=
 
 # Exports the connection string of the local cluster unless one is set.
 DB_ENV := export ConnectionStrings__Registry="$${ConnectionStrings__Registry:-$$(scripts/db.sh url)}"
 
-.PHONY: build run test bench db-start db-stop db-reset clean
+.PHONY: build run test bench cli db-start db-stop db-reset clean
 
 build:
 	$(DOTNET) build $(SLN) -c $(CONFIG)
@@ -51,6 +51,10 @@ test: db-start
 
 bench: db-start
 	@$(DB_ENV); scripts/bench.sh $(ARGS)
+
+# The command-line client against REGISTRY_URL (default http://127.0.0.1:5080) with REGISTRY_KEY.
+cli:
+	@$(DOTNET) run --project src/ModelRegistry.Cli -c $(CONFIG) -- $(ARGS)
 
 db-start:
 	@scripts/db.sh start

@@ -33,6 +33,8 @@ internal sealed class DownloadsApp : IAsyncDisposable
 
     public IEventStore Store => _app.Services.GetRequiredService<IEventStore>();
 
+    public HttpMessageHandler CreateHandler() => _app.GetTestServer().CreateHandler();
+
     public static async Task<DownloadsApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server)
     {
         var builder = WebApplication.CreateBuilder();

@@ -69,6 +69,9 @@ public sealed class RegistryApp : IAsyncDisposable
 
     public IEventStore Store => Services.GetRequiredService<IEventStore>();
 
+    /// <summary>A handler that reaches this app in memory, for clients that build their own <see cref="HttpClient"/>.</summary>
+    public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
+
     /// <summary>Error logs of the app so far; a failed expectation prints them.</summary>
     public IReadOnlyCollection<string> Errors => _errors.Entries;
 

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ModelRegistry.Cli.Api;
+
+/// <summary>An answer of the registry: the typed resource and the body as it came, for <c>--json</c>.</summary>
+internal sealed record Reply<T>(HttpStatusCode Status, T Value, string Json);
+
+/// <summary>The registry answered with an error; <see cref="Problem"/> holds what it said.</summary>
+internal sealed class RegistryProblemException(Problem problem) : Exception(problem.Detail ?? problem.Title)
+{
+    public Problem Problem { get; } = problem;
+}
+
+/// <summary>
+/// The HTTP API of SPEC §5 as methods. Paths are relative, so a base address with a path prefix (a registry behind a
+/// reverse proxy) keeps it. Every error answer becomes a <see cref="RegistryProblemException"/>.
+/// </summary>
+internal sealed class RegistryClient(HttpClient http)
+{
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(100);
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>
+    /// The path of a model, or of something under it. Each part of <c>namespace/name</c> is escaped on its own and the
+    /// <c>/</c> kept, so <c>org/name</c> reaches the server's two-segment route.
+    /// </summary>
+    public static string ModelPath(string name, string? suffix = null)
+    {
+        var path = "api/v1/models/" + string.Join('/', name.Split('/').Select(Uri.EscapeDataString));
+        return suffix is null ? path : $"{path}/{suffix}";
+    }
+
+    public static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var given = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return given.Count == 0 ? "" : "?" + string.Join('&', given);
+    }
+
+    public Task<Reply<Page<ModelSummary>>> ListModelsAsync(string query, CancellationToken ct) =>
+        SendAsync<Page<ModelSummary>>(HttpMethod.Get, "api/v1/models" + query, null, ct);
+
+    public Task<Reply<Model>> GetModelAsync(string name, DateTimeOffset? asOf, CancellationToken ct) =>
+        SendAsync<Model>(HttpMethod.Get, ModelPath(name) + Query(("as_of", Timestamp(asOf))), null, ct);
+
+    public Task<Reply<Page<HistoryItem>>> GetHistoryAsync(string name, int? limit, string? cursor, CancellationToken ct) =>
+        SendAsync<Page<HistoryItem>>(HttpMethod.Get,
+            ModelPath(name, "history") + Query(("limit", limit?.ToString(CultureInfo.InvariantCulture)), ("cursor", cursor)), null, ct);
+
+    public Task<Reply<ModelVersion>> GetVersionAsync(string name, int version, CancellationToken ct) =>
+        SendAsync<ModelVersion>(HttpMethod.Get, ModelPath(name, $"versions/{version.ToString(CultureInfo.InvariantCulture)}"), null, ct);
+
+    public Task<Reply<ModelVersion>> RegisterVersionAsync(string name, RegisterVersionBody body, CancellationToken ct) =>
+        SendAsync<ModelVersion>(HttpMethod.Post, ModelPath(name, "versions"), body, ct);
+
+    /// <summary><c>promote</c> takes a <see cref="PromoteBody"/>; <c>demote</c>, <c>archive</c> and <c>restore</c> a <see cref="ReasonBody"/>.</summary>
+    public Task<Reply<ModelVersion>> ChangeVersionAsync(string name, int version, string action, object body, CancellationToken ct) =>
+        SendAsync<ModelVersion>(HttpMethod.Post, ModelPath(name, $"versions/{version.ToString(CultureInfo.InvariantCulture)}/{action}"), body, ct);
+
+    public Task<Reply<Model>> RollbackAsync(string name, string? reason, CancellationToken ct) =>
+        SendAsync<Model>(HttpMethod.Post, ModelPath(name, "rollback"), new ReasonBody(reason), ct);
+
+    /// <summary>202 with the download for a remote reference; 201 with the version, ready at once, for a local one.</summary>
+    public Task<Reply<JsonElement>> RequestDownloadAsync(DownloadBody body, CancellationToken ct) =>
+        SendAsync<JsonElement>(HttpMethod.Post, "api/v1/downloads", body, ct);
+
+    public Task<Reply<Download>> GetDownloadAsync(Guid id, CancellationToken ct) =>
+        SendAsync<Download>(HttpMethod.Get, $"api/v1/downloads/{id}", null, ct);
+
+    public IAsyncEnumerable<SseItem<string>> DownloadEventsAsync(Guid id, CancellationToken ct) =>
+        EventsAsync($"api/v1/downloads/{id}/events", null, ct);
+
+    public IAsyncEnumerable<SseItem<string>> WatchProductionAsync(string name, string? lastEventId, CancellationToken ct) =>
+        EventsAsync(ModelPath(name, "production/watch"), lastEventId, ct);
+
+    /// <summary>One connection to a server-sent event stream; it ends when the server closes it.</summary>
+    private async IAsyncEnumerable<SseItem<string>> EventsAsync(string path, string? lastEventId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        }
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await ThrowIfErrorAsync(response, ct);
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(ct))
+        {
+            yield return item;
+        }
+    }
+
+    private async Task<Reply<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(RequestTimeout);
+        using var response = await http.SendAsync(request, deadline.Token);
+        await ThrowIfErrorAsync(response, deadline.Token);
+        var text = await response.Content.ReadAsStringAsync(deadline.Token);
+        return new Reply<T>(response.StatusCode, JsonSerializer.Deserialize<T>(text, Json)!, text);
+    }
+
+    private static async Task ThrowIfErrorAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var status = (int)response.StatusCode;
+        var text = await response.Content.ReadAsStringAsync(ct);
+        Problem? problem = null;
+        if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
+        {
+            try
+            {
+                problem = JsonSerializer.Deserialize<Problem>(text, Json);
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        throw new RegistryProblemException(problem is { Title: not null } ? problem with { Status = problem.Status ?? status }
+            : new Problem(null, response.ReasonPhrase ?? $"HTTP {status}", status, text.Length is > 0 and < 500 ? text : null, null));
+    }
+
+    private static string? Timestamp(DateTimeOffset? value) =>
+        value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+}

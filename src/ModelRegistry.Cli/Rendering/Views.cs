@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text.Json;
+using ModelRegistry.Cli.Api;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace ModelRegistry.Cli.Rendering;
+
+/// <summary>How resources look to a person: tables and one-line summaries. Registry data never goes through markup.</summary>
+internal static class Views
+{
+    public static void Models(IAnsiConsole console, Page<ModelSummary> page)
+    {
+        var table = Table("name", "production", "latest", "locked", "tags", "~updated");
+        foreach (var m in page.Items)
+        {
+            table.AddRow(Cells(m.Name, Number(m.ProductionVersion), Number(m.LatestVersion), m.Locked ? "locked" : "", Tags(m.Tags), Time(m.UpdatedAt)));
+        }
+
+        console.Write(table);
+        More(console, page.NextCursor);
+    }
+
+    public static void Model(IAnsiConsole console, Model model)
+    {
+        var facts = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        facts.AddRow(Cells("name", model.Name));
+        facts.AddRow(Cells("description", model.Description ?? ""));
+        facts.AddRow(Cells("tags", Tags(model.Tags)));
+        facts.AddRow(Cells("owner", model.Owner ?? ""));
+        facts.AddRow(Cells("production", Number(model.ProductionVersion)));
+        facts.AddRow(Cells("locked", model.Locked ? $"yes: {model.LockReason}" : "no"));
+        facts.AddRow(Cells("updated", Time(model.UpdatedAt)));
+        console.Write(facts);
+        var versions = Table("version", "stage", "status", "format", "~size", "source", "~created", "by");
+        foreach (var v in model.Versions)
+        {
+            versions.AddRow(Cells(Number(v.Version), v.Stage, v.Status, v.Format ?? "", v.SizeBytes is { } size ? Bytes(size) : "",
+                $"{v.Source.Type}:{v.Source.Uri}", Time(v.CreatedAt), v.CreatedBy ?? ""));
+        }
+
+        console.Write(versions);
+        if (model.VersionsNextCursor is not null)
+        {
+            console.Line("(older versions not shown)");
+        }
+    }
+
+    public static void History(IAnsiConsole console, Page<HistoryItem> page)
+    {
+        var table = Table("position", "~time", "~event", "actor", "reason", "data");
+        foreach (var e in page.Items)
+        {
+            table.AddRow(Cells(e.Position.ToString(CultureInfo.InvariantCulture), Time(e.Timestamp), e.Type, e.Actor ?? "", e.Reason ?? "",
+                Summary(e.Data)));
+        }
+
+        console.Write(table);
+        More(console, page.NextCursor);
+    }
+
+    public static void Version(IAnsiConsole console, string done, ModelVersion v) =>
+        console.Line($"{done} {v.Name} v{Number(v.Version)}: stage {v.Stage}, status {v.Status}" + (v.LocalPath is null ? "" : $", {v.LocalPath}"));
+
+    public static string ProductionChange(ProductionPointer pointer) =>
+        pointer.Version is { } version
+            ? $"{Time(pointer.PromotedAt)} {pointer.Name} production is v{Number(version)}"
+              + (pointer.PromotedBy is null ? "" : $" (by {pointer.PromotedBy})") + (pointer.LocalPath is null ? "" : $" {pointer.LocalPath}")
+            : $"{pointer.Name} has no production version";
+
+    public static void Problem(IAnsiConsole console, Problem problem)
+    {
+        var status = problem.Status is { } s ? $" ({s.ToString(CultureInfo.InvariantCulture)})" : "";
+        console.Line($"error: {problem.Title}{status}" + (problem.Detail is null ? "" : $": {problem.Detail}"));
+        foreach (var (field, messages) in problem.Errors ?? new Dictionary<string, string[]>())
+        {
+            foreach (var message in messages)
+            {
+                console.Line($"  {field}: {message}");
+            }
+        }
+    }
+
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0 ? $"{bytes.ToString(CultureInfo.InvariantCulture)} B" : $"{value.ToString("0.0", CultureInfo.InvariantCulture)} {units[unit]}";
+    }
+
+    /// <summary>
+    /// A line as it is, not wrapped at the console's width as Spectre wraps text, so that piped output stays one line a
+    /// message.
+    /// </summary>
+    public static void Line(this IAnsiConsole console, string text) => console.Profile.Out.Writer.WriteLine(text);
+
+    /// <summary>A table; a header written <c>~name</c> is a column that never wraps (times, sizes, event types).</summary>
+    private static Table Table(params string[] headers)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var header in headers)
+        {
+            var column = new TableColumn(new Text(header.TrimStart('~')));
+            table.AddColumn(header.StartsWith('~') ? column.NoWrap() : column);
+        }
+
+        return table;
+    }
+
+    /// <summary>An event's payload in a line: its plain fields as key=value, long values shortened.</summary>
+    private static string Summary(JsonElement data) =>
+        data.ValueKind != JsonValueKind.Object ? data.ToString()
+            : string.Join(" ", data.EnumerateObject()
+                .Where(p => p.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                .Select(p => $"{p.Name}={Shorten(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())}"));
+
+    private static string Shorten(string value) => value.Length > 24 ? value[..12] + "…" : value;
+
+    private static IRenderable[] Cells(params string[] values) => values.Select(v => (IRenderable)new Text(v)).ToArray();
+
+    private static void More(IAnsiConsole console, string? cursor)
+    {
+        if (cursor is not null)
+        {
+            console.Line($"more: --cursor {cursor}");
+        }
+    }
+
+    private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Time(DateTimeOffset? value) =>
+        value?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "";
+
+    private static string Tags(IReadOnlyDictionary<string, string>? tags) =>
+        tags is null ? "" : string.Join(", ", tags.Select(t => $"{t.Key}:{t.Value}"));
+}
