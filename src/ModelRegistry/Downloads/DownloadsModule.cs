@@ -3,6 +3,7 @@ using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.Downloads.Requesting;
+using ModelRegistry.Downloads.Scanning;
 using ModelRegistry.Downloads.Sources;
 using ModelRegistry.Downloads.Tracking;
 using ModelRegistry.EventStore.Jobs;
@@ -20,6 +21,7 @@ internal static class DownloadsModule
         services.AddSingleton<IVersionDownloadQueue, VersionDownloadQueue>();
         services.AddSingleton<DownloadReader>();
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
+        services.AddSingleton<StorageScanner>();
         return services;
     }
 
@@ -31,6 +33,7 @@ internal static class DownloadsModule
         downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync);
         downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireActor();
 
+        app.MapScanStorage();
         app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireActor().Validated();
         return app;
     }
