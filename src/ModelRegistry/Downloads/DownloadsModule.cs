@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
+using ModelRegistry.Downloads.Cleaning;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.Downloads.Requesting;
 using ModelRegistry.Downloads.Scanning;
@@ -22,6 +23,8 @@ internal static class DownloadsModule
         services.AddSingleton<DownloadReader>();
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
         services.AddSingleton<StorageScanner>();
+        services.AddSingleton<StorageCleaner>();
+        services.AddHostedService<StorageCleanupMonitor>();
         return services;
     }
 
@@ -34,6 +37,7 @@ internal static class DownloadsModule
         downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireActor();
 
         app.MapScanStorage();
+        app.MapCleanStorage();
         app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireActor().Validated();
         return app;
     }
