@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Running;
 using ModelRegistry.Benchmarks.Appends;
+using ModelRegistry.Benchmarks.Files;
 using ModelRegistry.Benchmarks.Harness;
 using ModelRegistry.Benchmarks.Http;
 using ModelRegistry.Benchmarks.Rebuild;
@@ -14,10 +15,16 @@ namespace ModelRegistry.Benchmarks;
 internal static class BenchProgram
 {
     private static readonly IScenario[] Scenarios =
-        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario()];
+        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
+            new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario()];
 
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["download-child", var url, var storageRoot])
+        {
+            return await DownloadMemoryScenario.ChildAsync(url, storageRoot);
+        }
+
         if (args is ["micro", .. var rest])
         {
             BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(rest);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelRegistry.Catalog.Archiving;
 using ModelRegistry.Catalog.Compatibility;
+using ModelRegistry.Catalog.Integrity;
 using ModelRegistry.Catalog.Locking;
 using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Reading;
@@ -19,6 +20,8 @@ internal static class CatalogModule
     {
         services.AddCatalogReads();
         services.AddSingleton<LocalSource>();
+        services.AddSingleton<IntegrityChecker>();
+        services.AddHostedService<IntegrityMonitor>();
         services.TryAddSingleton<IVersionDownloadQueue, NoVersionDownloadQueue>();
         services.AddKeyedSingleton<IResponseRenderer, ModelRenderer>(CatalogReplies.ModelView);
         services.AddKeyedSingleton<IResponseRenderer, VersionRenderer>(CatalogReplies.VersionView);
@@ -41,7 +44,9 @@ internal static class CatalogModule
         commands.MapRestoreVersion();
         commands.MapLockModel();
         commands.MapUnlockModel();
+        commands.MapVerifyVersion();
 
+        app.MapCheckIntegrity();
         app.MapRegistryV1();
         return app;
     }

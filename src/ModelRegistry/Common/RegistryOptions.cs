@@ -12,9 +12,23 @@ internal sealed class RegistryOptions
 
     public HttpOptions Http { get; set; } = new();
 
+    public IntegrityOptions Integrity { get; set; } = new();
+
     internal sealed class StorageOptions
     {
         public string Root { get; set; } = ".data/models";
+
+        /// <summary>Orphaned partial files and unreferenced blobs younger than this are kept.</summary>
+        public TimeSpan CleanupAge { get; set; } = TimeSpan.FromHours(24);
+
+        /// <summary>How often the storage cleanup runs by itself; zero turns it off.</summary>
+        public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+    }
+
+    internal sealed class IntegrityOptions
+    {
+        /// <summary>How often every version's file is hashed again; zero turns it off.</summary>
+        public TimeSpan Interval { get; set; } = TimeSpan.FromHours(24);
     }
 
     internal sealed class AuthOptions

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
+using ModelRegistry.Downloads.Cleaning;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.Downloads.Requesting;
+using ModelRegistry.Downloads.Scanning;
 using ModelRegistry.Downloads.Sources;
 using ModelRegistry.Downloads.Tracking;
 using ModelRegistry.EventStore.Jobs;
@@ -20,6 +22,9 @@ internal static class DownloadsModule
         services.AddSingleton<IVersionDownloadQueue, VersionDownloadQueue>();
         services.AddSingleton<DownloadReader>();
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
+        services.AddSingleton<StorageScanner>();
+        services.AddSingleton<StorageCleaner>();
+        services.AddHostedService<StorageCleanupMonitor>();
         return services;
     }
 
@@ -31,6 +36,8 @@ internal static class DownloadsModule
         downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync);
         downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireActor();
 
+        app.MapScanStorage();
+        app.MapCleanStorage();
         app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireActor().Validated();
         return app;
     }

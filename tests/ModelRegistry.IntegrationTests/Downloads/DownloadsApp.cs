@@ -52,6 +52,8 @@ internal sealed class DownloadsApp : IAsyncDisposable
             ["Registry:Jobs:PollInterval"] = "00:00:00.050",
             ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.100",
             ["Registry:Jobs:BaseBackoff"] = "00:00:00.050",
+            ["Registry:Integrity:Interval"] = "00:00:00",
+            ["Registry:Storage:CleanupInterval"] = "00:00:00",
         });
         builder.AddRegistryPlatform();
         builder.Services.AddCatalog();

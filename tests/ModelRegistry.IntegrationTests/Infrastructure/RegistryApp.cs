@@ -37,6 +37,9 @@ public sealed class RegistryApp : IAsyncDisposable
             builder.UseSetting("Registry:EventStore:PollInterval", "00:00:00.050");
             // Catalog tests look at versions as registered; the Downloads tests run the worker themselves.
             builder.UseSetting("Registry:Jobs:RunWorker", "false");
+            // Periodic integrity checks and storage cleanups run only where a test turns them on.
+            builder.UseSetting("Registry:Integrity:Interval", "00:00:00");
+            builder.UseSetting("Registry:Storage:CleanupInterval", "00:00:00");
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

@@ -28,6 +28,9 @@ internal sealed record AuditQuery(
     int Limit = ReadQuery.DefaultLimit,
     long After = 0);
 
+/// <summary>A version whose file the catalog has on record, and where.</summary>
+internal sealed record ArtifactOnRecord(string Name, int Version, string LocalPath, ArtifactStatus Status);
+
 /// <summary>
 /// Reads the catalog's tables, and for <c>as_of</c> folds the model's stream up to that moment through
 /// <see cref="CatalogView"/>, the same row changes the projection writes. Every read touches a bounded
@@ -230,6 +233,53 @@ internal sealed class CatalogReader(
         cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = paths.ToArray() });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? CatalogResources.Version(reader.GetString(16), ReadVersion(reader, 0)) : null;
+    }
+
+    /// <summary>Which of <paramref name="paths"/> some version's file is at (through the local-path index).</summary>
+    public async Task<HashSet<string>> KnownLocalPathsAsync(IReadOnlyCollection<string> paths, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT DISTINCT v.local_path FROM {Versions} v WHERE v.local_path = ANY($1)");
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = paths.ToArray() });
+        return await ReadStringsAsync(cmd, ct);
+    }
+
+    /// <summary>Which of <paramref name="sha256s"/> some version, in any status, has or expects.</summary>
+    public async Task<HashSet<string>> ReferencedSha256sAsync(IReadOnlyCollection<string> sha256s, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT DISTINCT v.sha256 FROM {Versions} v WHERE v.sha256 = ANY($1)");
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = sha256s.ToArray() });
+        return await ReadStringsAsync(cmd, ct);
+    }
+
+    /// <summary>Every version whose file is on record (ready, missing or corrupted), ordered by model and version.</summary>
+    public async Task<IReadOnlyList<ArtifactOnRecord>> ArtifactsOnRecordAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT m.name, v.version, v.local_path, v.status FROM {Versions} v JOIN {Models} m ON m.key = v.model_key
+            WHERE v.status IN ('ready', 'missing', 'corrupted') AND v.local_path IS NOT NULL AND v.sha256 IS NOT NULL
+            ORDER BY v.model_key, v.version
+            """);
+        var artifacts = new List<ArtifactOnRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            artifacts.Add(new ArtifactOnRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2),
+                CatalogResources.Parse<ArtifactStatus>(reader.GetString(3))));
+        }
+
+        return artifacts;
+    }
+
+    private static async Task<HashSet<string>> ReadStringsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            found.Add(reader.GetString(0));
+        }
+
+        return found;
     }
 
     /// <summary>Bytes of the files versions point at (ready or corrupted ones are on disk), each file counted once.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
@@ -14,7 +12,6 @@ namespace ModelRegistry.Catalog.Sources;
 /// </summary>
 internal sealed class LocalSource(IOptions<RegistryOptions> options)
 {
-    private const int BufferSize = 1024 * 1024;
     private const int MaxLinkHops = 40;
 
     /// <summary>
@@ -45,7 +42,7 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
             throw Refuse(field, "local-source-not-a-file", "The local source is empty or not a regular file.");
         }
 
-        var (size, sha256) = await HashAsync(physical, ct);
+        var (size, sha256) = await FileSha256.ComputeAsync(physical, ct);
         return new MeasuredFile(requested, size, sha256);
     }
 
@@ -154,36 +151,6 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
 
     private static bool IsUnder(string path, string root) =>
         path.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-
-    private static async Task<(long Size, string Sha256)> HashAsync(string path, CancellationToken ct)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
-        {
-            await using var file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            });
-            long size = 0;
-            int read;
-            while ((read = await file.ReadAsync(buffer.AsMemory(0, BufferSize), ct)) > 0)
-            {
-                sha.AppendData(buffer, 0, read);
-                size += read;
-            }
-
-            return (size, Convert.ToHexStringLower(sha.GetHashAndReset()));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
 
     private static DomainException Refuse(string field, string code, string detail) => DomainErrors.Invalid(field, code, detail);
 }

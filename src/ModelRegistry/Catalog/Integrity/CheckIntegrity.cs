@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Options;
+using ModelRegistry.Catalog.Reading;
+using ModelRegistry.Common;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Commands;
+using Npgsql;
+
+namespace ModelRegistry.Catalog.Integrity;
+
+/// <summary>A version whose status a check changed.</summary>
+internal sealed record IntegrityChange(string Name, int Version, string LocalPath, string PreviousStatus, string Status);
+
+/// <summary>
+/// What a check of every file found: how many versions were checked and how many of them are ready, missing or corrupted
+/// now, the versions whose status changed, and how many could not be checked (an I/O error other than a missing file).
+/// </summary>
+internal sealed record IntegrityReport(int Checked, int Ready, int Missing, int Corrupted, int Unchecked, IReadOnlyList<IntegrityChange> Changed);
+
+/// <summary>
+/// Hashes a version's file again and records what it found through <see cref="RecordIntegrity"/>: <c>ArtifactMissing</c>,
+/// <c>ArtifactCorrupted</c>, or <c>ArtifactVerified</c> when a missing or corrupted file is whole again. A file that still
+/// matches appends nothing, so a daily check leaves the streams as they are.
+/// </summary>
+internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader reader, IOptions<RegistryOptions> options, TimeProvider clock,
+    ILogger<IntegrityChecker> logger)
+{
+    /// <summary>The SHA-256 of the file at a version's <c>local_path</c>, or null when there is no readable regular file there.</summary>
+    public async Task<string?> HashAsync(string localPath, CancellationToken ct)
+    {
+        var physical = Path.IsPathRooted(localPath)
+            ? localPath
+            : Path.Combine(Path.GetFullPath(options.Value.Storage.Root), localPath.Replace('/', Path.DirectorySeparatorChar));
+        try
+        {
+            return File.Exists(physical) ? (await FileSha256.ComputeAsync(physical, ct)).Sha256 : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IntegrityReport> CheckAllAsync(EventMetadata metadata, CancellationToken ct)
+    {
+        var statuses = new List<ArtifactStatus>();
+        var changed = new List<IntegrityChange>();
+        var failed = 0;
+        foreach (var artifact in await reader.ArtifactsOnRecordAsync(ct))
+        {
+            try
+            {
+                var actual = await HashAsync(artifact.LocalPath, ct);
+                var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(artifact.Name),
+                    (state, _) => RecordIntegrity.Decide(state, new RecordIntegrity(artifact.Name, artifact.Version, actual), clock.GetUtcNow()),
+                    null, metadata, ct: ct);
+                var status = result.State.Versions[artifact.Version].Status;
+                statuses.Add(status);
+                if (status != artifact.Status)
+                {
+                    changed.Add(new IntegrityChange(artifact.Name, artifact.Version, artifact.LocalPath,
+                        CatalogResources.Lower(artifact.Status), CatalogResources.Lower(status)));
+                }
+            }
+            catch (DomainException)
+            {
+                // The version changed since it was listed (e.g. a new download is under way): it is no longer this check's.
+            }
+            catch (IOException ex)
+            {
+                failed++;
+                LogUnchecked(logger, artifact.Name, artifact.Version, ex);
+            }
+        }
+
+        return new IntegrityReport(statuses.Count, statuses.Count(s => s == ArtifactStatus.Ready), statuses.Count(s => s == ArtifactStatus.Missing),
+            statuses.Count(s => s == ArtifactStatus.Corrupted), failed, changed);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Version {Version} of {Model} could not be checked")]
+    private static partial void LogUnchecked(ILogger logger, string model, int version, Exception exception);
+}
+
+internal static class CheckIntegrityEndpoints
+{
+    /// <summary><c>POST …/versions/{v}/verify</c>: one version's file, answering the version as it is now.</summary>
+    public static IEndpointRouteBuilder MapVerifyVersion(this IEndpointRouteBuilder models)
+    {
+        models.MapModel("POST", "versions/{version:int}/verify", VerifyAsync)
+            .WithSummary("Hashes the version's file again; a missing, changed or restored file changes its status.");
+        return models;
+    }
+
+    /// <summary><c>POST /api/v1/integrity</c>: every version's file, answering a report.</summary>
+    public static IEndpointRouteBuilder MapCheckIntegrity(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/integrity", (HttpContext http, IntegrityChecker checker) =>
+                checker.CheckAllAsync(RequestContext.Get(http).Metadata(http, "integrity check"), http.RequestAborted))
+            .WithTags("Catalog").WithName("CheckIntegrity").RequireActor()
+            .WithSummary("Hashes every ready, missing or corrupted version's file again and records what changed.");
+        return app;
+    }
+
+    private static Task<IResult> VerifyAsync(ModelName name, int version, HttpContext http, HttpCommands commands, IntegrityChecker checker,
+        CatalogReader reader)
+    {
+        if (!CatalogRules.IsModelName(name.Value))
+        {
+            throw CatalogErrors.ModelNotFound(name.Value);
+        }
+
+        string? actual = null;
+        return commands.RunAsync(http, name.Value,
+            (state, now) => RecordIntegrity.Decide(state, new RecordIntegrity(name.Value, version, actual), now),
+            (state, _) => CatalogReplies.Version(state, version),
+            prepare: async ct => actual = await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path }
+                ? await checker.HashAsync(path, ct)
+                : null);
+    }
+}
+
+/// <summary>Checks every file each <c>Registry:Integrity:Interval</c> (one instance at a time; zero turns it off).</summary>
+internal sealed class IntegrityMonitor(IntegrityChecker checker, IOptions<RegistryOptions> options, NpgsqlDataSource dataSource, TimeProvider clock,
+    ILogger<IntegrityMonitor> logger) : PeriodicWork(dataSource, clock, logger)
+{
+    protected override TimeSpan Interval => options.Value.Integrity.Interval;
+
+    protected override string LockName => "modelregistry:integrity-check";
+
+    protected override Task RunAsync(CancellationToken ct) =>
+        checker.CheckAllAsync(new EventMetadata("integrity", Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+}

@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ModelRegistry.Catalog;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
+
+namespace ModelRegistry.IntegrationTests.Downloads.Scanning;
+
+public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private const string Scan = "/api/v1/scan";
+    private readonly string _root = Directory.CreateTempSubdirectory("mr-scan-").FullName;
+    private readonly string _outside = Directory.CreateTempSubdirectory("mr-scan-outside-").FullName;
+    private LoopbackServer _server = null!;
+    private DownloadsApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LoopbackServer.StartAsync();
+        _app = await DownloadsApp.StartAsync(db, _root, _server);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _server.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+        Directory.Delete(_outside, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_scan_registers_each_unknown_model_file_as_a_ready_local_version_of_the_model_named_by_its_directory()
+    {
+        var model = Name();
+        var top = Name();
+        Write($"{model}/weights.Q4.gguf", "q4");
+        Write($"{model}/weights.Q8.gguf", "q8");
+        Write($"{top}.onnx", "onnx");
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+
+        var registered = report.GetProperty("registered").EnumerateArray()
+            .Select(r => (r.GetProperty("name").GetString()!, r.GetProperty("version").GetInt32(), r.GetProperty("local_path").GetString()!,
+                r.GetProperty("sha256").GetString()!, r.GetProperty("format").GetString()!))
+            .OrderBy(r => r.Item3, StringComparer.Ordinal);
+        Assert.Equal(
+            new[]
+            {
+                (model, 1, $"{model}/weights.Q4.gguf", Sha256("q4"), "gguf"), (model, 2, $"{model}/weights.Q8.gguf", Sha256("q8"), "gguf"),
+                (top, 1, $"{top}.onnx", Sha256("onnx"), "onnx"),
+            }.OrderBy(r => r.Item3, StringComparer.Ordinal),
+            registered);
+        var version = (await _app.GetAsync($"/api/v1/models/by-path?path={model}/weights.Q8.gguf")).Json;
+        Assert.Equal(("ready", "local", $"{model}/weights.Q8.gguf", 2L),
+            (version.GetProperty("status").GetString(), version.GetProperty("source_type").GetString(), version.GetProperty("source_uri").GetString(),
+                version.GetProperty("size_bytes").GetInt64()));
+        Assert.Equal("admin", version.GetProperty("created_by").GetString());
+    }
+
+    [Fact]
+    public async Task A_scan_passes_over_blobs_partial_downloads_hidden_files_and_files_that_are_not_models()
+    {
+        var model = Name();
+        Write($"blobs/sha256/{Sha256("blob")}", "blob");
+        Write($"blobs/{model}.gguf", "a blob-store file with a model's name");
+        Write($".incomplete/{Guid.NewGuid()}.incomplete", "partial");
+        Write($"{model}/.hidden.gguf", "hidden");
+        Write($"{model}/weights.gguf.incomplete", "partial");
+        Write($"{model}/README.md", "readme");
+        Write($"{model}/config.json", "{}");
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+
+        Assert.Empty(report.GetProperty("registered").EnumerateArray());
+        Assert.Equal(3, report.GetProperty("ignored").GetInt32());
+        Assert.Equal(0, report.GetProperty("skipped").GetInt32());
+        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{model}")).Status);
+    }
+
+    [Fact]
+    public async Task A_second_scan_registers_nothing()
+    {
+        var model = Name();
+        Write($"{model}/weights.gguf", "weights");
+        await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
+
+        var again = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+
+        Assert.Empty(again.GetProperty("registered").EnumerateArray());
+        Assert.True(again.GetProperty("known").GetInt32() >= 1);
+        Assert.Equal([typeof(ModelRegistered), typeof(VersionRegistered)], (await _app.EventsAsync(model)).Select(e => e.GetType()));
+    }
+
+    [Fact]
+    public async Task A_file_the_registry_downloaded_keeps_the_repository_it_was_downloaded_from_and_a_copy_of_it_is_not_registered()
+    {
+        var org = Name();
+        var content = Encoding.UTF8.GetBytes($"weights of {org}");
+        _server.MapRedirect($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf", $"/lfs/{org}/tiny.Q4.gguf",
+            headers: [("X-Linked-Etag", $"\"{Sha256(content)}\"")]);
+        _server.MapFile($"/lfs/{org}/tiny.Q4.gguf", content);
+        var accepted = await _app.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl("/api/v1/downloads"), expect: 202);
+        await Eventually.HoldsAsync(async () => (await _app.GetAsync(accepted.Location!)).Json.GetProperty("state").GetString() == "succeeded");
+        var copy = Name();
+        Directory.CreateDirectory(Path.Combine(_root, copy));
+        File.Copy(Path.Combine(_root, org, "Tiny", "1", "tiny.Q4.gguf"), Path.Combine(_root, copy, "tiny.Q4.gguf"));
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+
+        Assert.DoesNotContain(report.GetProperty("registered").EnumerateArray(), r => r.GetProperty("local_path").GetString()!.Contains(org, StringComparison.Ordinal));
+        Assert.Contains(Skipped(report), s => s == ($"{copy}/tiny.Q4.gguf", "downloaded"));
+        var version = (await _app.GetAsync($"/api/v1/models/by-path?path={org}/Tiny/1/tiny.Q4.gguf")).Json;
+        Assert.Equal(($"{org}/Tiny", 1, "huggingface", $"{org}/Tiny"),
+            (version.GetProperty("name").GetString(), version.GetProperty("version").GetInt32(), version.GetProperty("source_type").GetString(),
+                version.GetProperty("source_uri").GetString()));
+        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{copy}")).Status);
+    }
+
+    [Fact]
+    public async Task Symbolic_links_that_lead_outside_the_storage_root_are_not_registered()
+    {
+        var model = Name();
+        var linkedDirectory = Name();
+        File.WriteAllText(Path.Combine(_outside, "secret.gguf"), "outside");
+        Directory.CreateDirectory(Path.Combine(_root, model));
+        File.CreateSymbolicLink(Path.Combine(_root, model, "escape.gguf"), Path.Combine(_outside, "secret.gguf"));
+        Directory.CreateSymbolicLink(Path.Combine(_root, linkedDirectory), _outside);
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+
+        Assert.DoesNotContain(report.GetProperty("registered").EnumerateArray(),
+            r => r.GetProperty("name").GetString() is { } name && (name == model || name == linkedDirectory));
+        Assert.Contains(Skipped(report), s => s == ($"{model}/escape.gguf", "outside-root"));
+        Assert.Contains(Skipped(report), s => s == (linkedDirectory, "symlinked-directory"));
+        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{model}")).Status);
+    }
+
+    [Fact]
+    public async Task A_file_of_a_locked_model_is_skipped_with_the_reason()
+    {
+        var model = Name();
+        Write($"{model}/v1.gguf", "v1");
+        await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
+        await _app.Scenario(s => s.Post.Json(new { reason = "frozen" }).ToUrl($"/api/v1/models/{model}/lock"), expect: 200);
+        Write($"{model}/v2.gguf", "v2");
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+
+        Assert.Contains(Skipped(report), s => s == ($"{model}/v2.gguf", "model-locked"));
+        Assert.Equal(1, (await _app.GetAsync($"/api/v1/models/{model}")).Json.GetProperty("latest_version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Scanning_needs_credentials()
+    {
+        var model = Name();
+        Write($"{model}/weights.gguf", "weights");
+
+        (await _app.Scenario(s => s.Post.ToUrl(Scan).Anonymous(), expect: 401)).Problem("unauthorized");
+
+        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{model}")).Status);
+    }
+
+    private void Write(string relative, string content)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    private static IEnumerable<(string?, string?)> Skipped(JsonElement report) =>
+        report.GetProperty("skipped_files").EnumerateArray().Select(s => (s.GetProperty("path").GetString(), s.GetProperty("reason").GetString()));
+
+    private static string Name() => "scan-" + Guid.NewGuid().ToString("N")[..10];
+
+    private static string Sha256(string content) => Sha256(Encoding.UTF8.GetBytes(content));
+
+    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+}
