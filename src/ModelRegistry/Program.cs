@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using ModelRegistry.Admin;
 using ModelRegistry.Catalog;
 using ModelRegistry.Common;
@@ -5,12 +6,14 @@ using ModelRegistry.Downloads;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRegistryPlatform();
+builder.Services.AddAccess();
 builder.Services.AddCatalog();
 builder.Services.AddDownloads(builder.Configuration);
 builder.Services.AddAdmin();
 
 var app = builder.Build();
 app.UseRegistryPlatform();
+app.MapAccess();
 app.MapCatalog();
 app.MapDownloads();
 app.MapAdmin();

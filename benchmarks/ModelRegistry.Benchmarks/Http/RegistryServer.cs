@@ -54,6 +54,8 @@ internal sealed class RegistryServer : IAsyncDisposable
         start.Environment["Registry__Storage__Root"] = storageRoot;
         start.Environment["Registry__Auth__BootstrapAdminKey"] = AdminKey;
         start.Environment["Registry__Jobs__RunWorker"] = "false";
+        start.Environment["Registry__Limits__MutationsPerSecond"] = "1000000";
+        start.Environment["Registry__Limits__MutationBurst"] = "1000000";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("The application did not start.");

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using ModelRegistry.Common;
 using ModelRegistry.EventStore.Projections;
 
@@ -16,7 +17,7 @@ internal static class AdminModule
             await projections.RequestRebuildAsync(name, ct)
                 ? TypedResults.Accepted("/api/v1/admin/projections", new { name, state = "rebuild_pending" })
                 : throw DomainErrors.NotFound("projection-not-found", $"No projection is named '{name}'."))
-            .RequireActor();
+            .RequireRole(Role.Admin);
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelRegistry.Catalog.Archiving;
@@ -33,7 +34,7 @@ internal static class CatalogModule
     {
         app.MapCatalogReads();
 
-        var commands = app.MapGroup(ModelRoutes.Prefix).WithTags("Catalog").RequireActor().Validated();
+        var commands = app.MapGroup(ModelRoutes.Prefix).WithTags("Catalog").RequireRole(Role.Publisher).Validated();
         commands.MapRegisterModel();
         commands.MapUpdateModel();
         commands.MapRegisterVersion();

@@ -23,7 +23,7 @@ internal static class PlatformExtensions
         builder.Services.AddProblems();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddValidators(typeof(PlatformExtensions).Assembly);
-        builder.Services.AddRegistryAuthentication();
+        builder.Services.AddRegistryLimits(builder.Configuration);
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
@@ -33,19 +33,21 @@ internal static class PlatformExtensions
 
     public static WebApplication UseRegistryPlatform(this WebApplication app)
     {
+        app.UseRegistryLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         RequestContext.UseRequestContext(app);
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapOpenApi();
+        app.UseRateLimiter();
+        app.MapOpenApi().AllowAnonymous();
         app.UseSwaggerUI(o =>
         {
             o.SwaggerEndpoint("/openapi/v1.json", "ModelRegistry v1");
             o.RoutePrefix = "swagger";
         });
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         return app;
     }
 }

@@ -34,6 +34,9 @@ internal sealed class RegistryOptions
     internal sealed class AuthOptions
     {
         public string? BootstrapAdminKey { get; set; }
+
+        /// <summary>Whether reads need no key (a presented key must still be valid).</summary>
+        public bool AnonymousReads { get; set; } = true;
     }
 
     internal sealed class DownloadsOptions

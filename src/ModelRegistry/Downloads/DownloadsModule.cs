@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
@@ -31,14 +32,14 @@ internal static class DownloadsModule
     public static IEndpointRouteBuilder MapDownloads(this IEndpointRouteBuilder app)
     {
         var downloads = app.MapGroup(DownloadReplies.Prefix).WithTags("Downloads");
-        downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireActor().Validated();
+        downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireRole(Role.Publisher).Validated();
         downloads.MapGet("/{id:guid}", TrackDownloadEndpoints.GetAsync);
         downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync);
-        downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireActor();
+        downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireRole(Role.Publisher);
 
         app.MapScanStorage();
         app.MapCleanStorage();
-        app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireActor().Validated();
+        app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireRole(Role.Publisher).Validated();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -54,8 +55,11 @@ internal sealed class DownloadsApp : IAsyncDisposable
             ["Registry:Jobs:BaseBackoff"] = "00:00:00.050",
             ["Registry:Integrity:Interval"] = "00:00:00",
             ["Registry:Storage:CleanupInterval"] = "00:00:00",
+            ["Registry:Limits:MutationsPerSecond"] = "100000",
+            ["Registry:Limits:MutationBurst"] = "100000",
         });
         builder.AddRegistryPlatform();
+        builder.Services.AddAccess();
         builder.Services.AddCatalog();
         builder.Services.AddDownloads(builder.Configuration);
         var app = builder.Build();

@@ -40,6 +40,9 @@ public sealed class RegistryApp : IAsyncDisposable
             // Periodic integrity checks and storage cleanups run only where a test turns them on.
             builder.UseSetting("Registry:Integrity:Interval", "00:00:00");
             builder.UseSetting("Registry:Storage:CleanupInterval", "00:00:00");
+            // Tests send bursts of commands with one key; the limits tests set their own.
+            builder.UseSetting("Registry:Limits:MutationsPerSecond", "100000");
+            builder.UseSetting("Registry:Limits:MutationBurst", "100000");
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using FluentValidation;
 using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Reading;
@@ -16,9 +17,9 @@ internal static class RegistryV1Endpoints
     public static IEndpointRouteBuilder MapRegistryV1(this IEndpointRouteBuilder app)
     {
         var registry = app.MapGroup(Prefix).WithTags("Registry v1 (seed 002)");
-        registry.MapPost("", RegisterAsync).RequireActor().Validated();
+        registry.MapPost("", RegisterAsync).RequireRole(Role.Publisher).Validated();
         registry.MapGet("", ListAsync);
-        registry.MapModel("PUT", "{version:int}/activate", ActivateAsync).RequireActor().Validated();
+        registry.MapModel("PUT", "{version:int}/activate", ActivateAsync).RequireRole(Role.Publisher).Validated();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
@@ -95,7 +96,7 @@ internal static class CheckIntegrityEndpoints
     {
         app.MapPost("/api/v1/integrity", (HttpContext http, IntegrityChecker checker) =>
                 checker.CheckAllAsync(RequestContext.Get(http).Metadata(http, "integrity check"), http.RequestAborted))
-            .WithTags("Catalog").WithName("CheckIntegrity").RequireActor()
+            .WithTags("Catalog").WithName("CheckIntegrity").RequireRole(Role.Admin)
             .WithSummary("Hashes every ready, missing or corrupted version's file again and records what changed.");
         return app;
     }

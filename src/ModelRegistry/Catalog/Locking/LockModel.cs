@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Locking;
@@ -24,7 +25,8 @@ internal static class LockModelEndpoint
             commands.RunOnExistingAsync(http, name,
                 (state, now) => LockModel.Decide(state, new LockModel(name.Value, body.Reason!), now),
                 (state, _) => CatalogReplies.Model(state),
-                body.Reason));
+                body.Reason))
+            .RequireRole(Role.Admin);
         return models;
     }
 }

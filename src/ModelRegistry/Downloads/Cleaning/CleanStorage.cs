@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Reading;
@@ -91,7 +92,7 @@ internal static class CleanStorageEndpoint
     public static IEndpointRouteBuilder MapCleanStorage(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/storage/cleanup", (StorageCleaner cleaner, CancellationToken ct) => cleaner.CleanAsync(ct))
-            .WithTags("Downloads").WithName("CleanStorage").RequireActor()
+            .WithTags("Downloads").WithName("CleanStorage").RequireRole(Role.Admin)
             .WithSummary("Deletes orphaned partial downloads and unreferenced blobs older than Registry:Storage:CleanupAge.");
         return app;
     }

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog;
@@ -188,7 +189,7 @@ internal static class ScanStorageEndpoint
     {
         app.MapPost("/api/v1/scan", (HttpContext http, StorageScanner scanner) =>
                 scanner.ScanAsync(RequestContext.Get(http).Metadata(http, "storage scan"), http.RequestAborted))
-            .WithTags("Downloads").WithName("ScanStorage").RequireActor()
+            .WithTags("Downloads").WithName("ScanStorage").RequireRole(Role.Admin)
             .WithSummary("Registers the model files under the storage root that no version points at (source local).");
         return app;
     }

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Options;
+using ModelRegistry.Access;
 using ModelRegistry.Common;
 
-namespace ModelRegistry.Tests.Common;
+namespace ModelRegistry.Tests.Access;
 
 public sealed class BootstrapAdminKeyTests
 {

@@ -3,30 +3,53 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using ModelRegistry.Common;
 
-namespace ModelRegistry.Common;
+namespace ModelRegistry.Access;
 
 /// <summary>
-/// Until API keys exist (a later issue), one principal: <c>Authorization: Bearer &lt;Registry:Auth:BootstrapAdminKey&gt;</c>
-/// is <c>admin</c>. Reads may be anonymous; mutations call <see cref="RequireActor{TBuilder}"/> and answer 401 without it.
+/// <c>Authorization: Bearer &lt;key&gt;</c>: the bootstrap key (<c>Registry:Auth:BootstrapAdminKey</c>) is the principal
+/// <c>admin</c>, any other key is looked up in <see cref="ApiKeyStore"/> and its name is the actor. Every endpoint needs
+/// at least the reader role unless it says otherwise (the fallback policy); reads may be anonymous when
+/// <c>Registry:Auth:AnonymousReads</c> is on and no key is presented. Mutations state their role with <see cref="RequireRole{TBuilder}"/>.
 /// </summary>
 internal static class Authentication
 {
     public const string Scheme = "Bearer";
-    public const string Admin = "admin";
+    public const string BootstrapActor = "admin";
 
     public static IServiceCollection AddRegistryAuthentication(this IServiceCollection services)
     {
         services.AddSingleton<BootstrapAdminKey>();
         services.AddHostedService<BootstrapAdminKeyAnnouncer>();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, BearerKeyHandler>(Scheme, null);
-        services.AddAuthorization();
+        var read = new AuthorizationPolicyBuilder().RequireAssertion(context =>
+            context.User.IsInRole(ApiKeyStore.Lower(Role.Reader)) || context.Resource is HttpContext http && MayReadAnonymously(http)).Build();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(PolicyOf(Role.Reader), read)
+            .AddPolicy(PolicyOf(Role.Publisher), policy => policy.RequireRole(ApiKeyStore.Lower(Role.Publisher)))
+            .AddPolicy(PolicyOf(Role.Admin), policy => policy.RequireRole(ApiKeyStore.Lower(Role.Admin)))
+            .SetFallbackPolicy(read);
         return services;
     }
 
-    public static TBuilder RequireActor<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireAuthorization();
+    /// <summary>The endpoint needs a key with at least this role: 401 without one, 403 with a lower one.</summary>
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, Role role) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(PolicyOf(role));
+
+    /// <summary>The principal a key authenticates as: its name, and its role with every role below it.</summary>
+    public static ClaimsPrincipal Principal(string name, Role role, string scheme) =>
+        new(new ClaimsIdentity(
+            Enum.GetValues<Role>().Where(r => r <= role).Select(r => new Claim(ClaimTypes.Role, ApiKeyStore.Lower(r)))
+                .Prepend(new Claim(ClaimTypes.Name, name)),
+            scheme));
+
+    private static string PolicyOf(Role role) => "role:" + ApiKeyStore.Lower(role);
+
+    private static bool MayReadAnonymously(HttpContext http) =>
+        http.Request.Headers.Authorization.Count == 0 && http.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.Auth.AnonymousReads;
 }
 
 /// <summary>The configured bootstrap key, or one generated for this run when none is configured.</summary>
@@ -75,26 +98,34 @@ internal sealed class BearerKeyHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     BootstrapAdminKey bootstrapKey,
+    ApiKeyStore keys,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     private const string Prefix = "Bearer ";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (header.Length == 0)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
-        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || !bootstrapKey.Matches(header[Prefix.Length..].Trim()))
+        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
         {
-            return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+            return AuthenticateResult.Fail("Not a bearer key.");
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, Authentication.Admin), new Claim(ClaimTypes.Role, Authentication.Admin)], Scheme.Name);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        var presented = header[Prefix.Length..].Trim();
+        var principal = bootstrapKey.Matches(presented)
+            ? Authentication.Principal(Authentication.BootstrapActor, Role.Admin, Scheme.Name)
+            : await keys.AuthenticateAsync(presented, Context.RequestAborted) is { } key
+                ? Authentication.Principal(key.Name, key.Role, Scheme.Name)
+                : null;
+        return principal is null
+            ? AuthenticateResult.Fail("Unknown or revoked API key.")
+            : AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -106,8 +137,8 @@ internal sealed class BearerKeyHandler(
         {
             HttpContext = Context,
             ProblemDetails = Problems.Create(401, "unauthorized", presented
-                ? "The API key is not valid."
-                : "This request changes the registry and needs 'Authorization: Bearer <api key>'."),
+                ? "The API key is not valid (unknown, revoked or malformed)."
+                : "This request needs 'Authorization: Bearer <api key>'."),
         });
     }
 
