@@ -15,6 +15,9 @@ internal sealed record BenchContext(string ConnectionString, bool Quick)
 {
     public TimeSpan Warmup => Quick ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a freshly started server is loaded before anything is measured, so its code is fully compiled.</summary>
+    public TimeSpan ServerWarmup => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(15);
+
     public TimeSpan Window => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
 
     public int Repeats => 3;

@@ -37,6 +37,7 @@ internal sealed class HttpRegisterScenario : IScenario
             ("raw", run => AppendScenario.RawInsert(raw, types, run)),
             ("http", run => Register(client, run)),
         };
+        await Load.ThroughputAsync(Connections, TimeSpan.Zero, context.ServerWarmup, Register(client, "warmup"), ct);
         var rates = kinds.ToDictionary(k => k.Name, _ => new List<double>());
         var run = 0;
         for (var rep = 0; rep < context.Repeats; rep++)

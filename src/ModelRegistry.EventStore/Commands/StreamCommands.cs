@@ -45,17 +45,39 @@ public static class StreamCommands
         StreamStateCache? cache = null,
         CancellationToken ct = default)
     {
-        for (var attempt = 1; ; attempt++)
+        // A remembered state is used as it is when the decision appends: the append's version check proves it was
+        // current. Whatever is decided without an append (a refusal, a no-op, an If-Match mismatch) is decided again
+        // after reading the stream's tail, so nothing is ever refused or skipped on a stale state.
+        TState known = stream.Initial;
+        long knownVersion = 0;
+        var remembered = cache?.TryGet(stream, streamId, out known, out knownVersion) == true;
+        var (state, version) = remembered
+            ? (known, knownVersion)
+            : await store.AggregateAsync(streamId, stream.Initial, (s, e) => stream.Evolve(s, e.Data), ct: ct);
+        var current = !remembered;
+        for (var attempt = 1; ; )
         {
-            var (state, version) = cache is not null && cache.TryGet(stream, streamId, out var known, out var knownVersion)
-                ? await store.AggregateAsync(streamId, known, (s, e) => stream.Evolve(s, e.Data), new AsOf(AfterVersion: knownVersion), ct)
-                : await store.AggregateAsync(streamId, stream.Initial, (s, e) => stream.Evolve(s, e.Data), ct: ct);
-            if (expectedVersion is { } expected && expected != version)
+            IReadOnlyList<object> events = [];
+            try
             {
-                throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version == 0 ? null : version);
+                if (expectedVersion is { } expected && expected != version)
+                {
+                    throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version == 0 ? null : version);
+                }
+
+                events = decide(state, version);
+            }
+            catch (Exception) when (!current)
+            {
             }
 
-            var events = decide(state, version);
+            if (!current && events.Count == 0)
+            {
+                (state, version) = await CatchUpAsync(store, stream, streamId, state, version, ct);
+                current = true;
+                continue;
+            }
+
             if (events.Count == 0)
             {
                 cache?.Remember(stream, streamId, state, version);
@@ -70,12 +92,23 @@ public static class StreamCommands
                 cache?.Remember(stream, streamId, after, appended.StreamVersion);
                 return new CommandResult<TState>(after, appended.StreamVersion, appended);
             }
-            catch (Exception ex) when (expectedVersion is null && attempt < MaxAttempts && IsRetryable(ex))
+            catch (Exception ex) when (IsRetryable(ex) && (!current || (expectedVersion is null && attempt < MaxAttempts)))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), ct);
+                if (current)
+                {
+                    attempt++;
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), ct);
+                }
+
+                (state, version) = await CatchUpAsync(store, stream, streamId, state, version, ct);
+                current = true;
             }
         }
     }
+
+    private static Task<(TState State, long Version)> CatchUpAsync<TState>(IEventStore store, StreamDefinition<TState> stream, string streamId,
+        TState state, long version, CancellationToken ct) =>
+        store.AggregateAsync(streamId, state, (s, e) => stream.Evolve(s, e.Data), new AsOf(AfterVersion: version), ct);
 
     private static bool IsRetryable(Exception ex) => ex switch
     {

@@ -89,6 +89,81 @@ public sealed class StreamCommandsTests
         Assert.Equal(8, store.Expectations.Count);
     }
 
+    [Fact]
+    public async Task A_remembered_state_is_decided_on_without_reading_the_stream_when_the_decision_appends()
+    {
+        var (store, cache) = await RememberedAsync();
+        var reads = store.Reads;
+
+        var result = await store.HandleAsync(Counter, "c", (sum, _) => [new Added(sum)], null, EventMetadata.None, cache: cache);
+
+        Assert.Equal(reads, store.Reads);
+        Assert.Equal((6, 3L), (result.State, result.Version));
+    }
+
+    [Fact]
+    public async Task A_remembered_state_another_writer_outdated_loses_its_append_and_is_decided_again_on_the_tail()
+    {
+        var (store, cache) = await RememberedAsync();
+        store.AppendedElsewhere(new Added(10));
+        var seen = new List<int>();
+
+        var result = await store.HandleAsync(Counter, "c", (sum, _) =>
+        {
+            seen.Add(sum);
+            return [new Added(100)];
+        }, null, EventMetadata.None, cache: cache);
+
+        Assert.Equal([3, 13], seen);
+        Assert.Equal([ExpectedVersion.Exactly(2), ExpectedVersion.Exactly(3)], store.Expectations[^2..]);
+        Assert.Equal((113, 4L), (result.State, result.Version));
+    }
+
+    [Fact]
+    public async Task A_refusal_on_a_remembered_state_is_decided_again_on_the_tail()
+    {
+        var (store, cache) = await RememberedAsync();
+        store.AppendedElsewhere(new Added(10));
+
+        var result = await store.HandleAsync(Counter, "c",
+            (sum, _) => sum < 10 ? throw new InvalidOperationException("too small") : [new Added(1)], null, EventMetadata.None, cache: cache);
+
+        Assert.Equal(14, result.State);
+    }
+
+    [Fact]
+    public async Task A_no_op_on_a_remembered_state_is_decided_again_on_the_tail()
+    {
+        var (store, cache) = await RememberedAsync();
+        store.AppendedElsewhere(new Added(10));
+
+        var result = await store.HandleAsync(Counter, "c", (sum, _) => sum < 10 ? [] : [new Added(1)], null, EventMetadata.None, cache: cache);
+
+        Assert.NotNull(result.Appended);
+        Assert.Equal(14, result.State);
+    }
+
+    [Fact]
+    public async Task An_expected_version_only_a_remembered_state_had_is_refused_once_the_tail_is_read()
+    {
+        var (store, cache) = await RememberedAsync();
+        store.AppendedElsewhere(new Added(10));
+
+        var error = await Assert.ThrowsAsync<ConcurrencyException>(() =>
+            store.HandleAsync(Counter, "c", (_, _) => [new Added(1)], expectedVersion: 2, EventMetadata.None, cache: cache));
+
+        Assert.Equal(3, error.Actual);
+    }
+
+    // A stream at version 2 (sum 3) whose state the cache remembers from the command that wrote it.
+    private static async Task<(ScriptedStore Store, StreamStateCache Cache)> RememberedAsync()
+    {
+        var store = new ScriptedStore(new Added(1));
+        var cache = new StreamStateCache();
+        await store.HandleAsync(Counter, "c", (_, _) => [new Added(2)], null, EventMetadata.None, cache: cache);
+        return (store, cache);
+    }
+
     /// <summary>An in-memory stream whose next appends can lose to an interloper.</summary>
     private sealed class ScriptedStore(params object[] history) : IEventStore
     {
@@ -102,9 +177,18 @@ public sealed class StreamCommandsTests
 
         public EventTypeRegistry Types { get; } = new();
 
+        public int Reads { get; private set; }
+
+        /// <summary>Another writer's append, which this process never saw.</summary>
+        public void AppendedElsewhere(object data) => _events.Add(data);
+
         public Task<(TState State, long Version)> AggregateAsync<TState>(string streamId, TState initial, Func<TState, StoredEvent, TState> evolve,
-            AsOf? asOf = null, CancellationToken ct = default) =>
-            Task.FromResult((_events.Select((e, i) => Stored(e, i)).Skip((int)(asOf?.AfterVersion ?? 0)).Aggregate(initial, evolve), (long)_events.Count));
+            AsOf? asOf = null, CancellationToken ct = default)
+        {
+            Reads++;
+            var state = _events.Select((e, i) => Stored(e, i)).Skip((int)(asOf?.AfterVersion ?? 0)).Aggregate(initial, evolve);
+            return Task.FromResult((state, (long)_events.Count));
+        }
 
         public Task<AppendResult> AppendAsync(string streamId, string? streamType, ExpectedVersion expected, IReadOnlyList<NewEvent> events,
             EventMetadata metadata, InTransaction? inTransaction = null, CancellationToken ct = default)
