@@ -27,12 +27,16 @@ internal sealed class CatalogLoad(ServerProcess server, string storageRoot, int 
     private readonly ConcurrentQueue<Refusal> _refusals = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _cycle;
+    private int _conflicts;
 
     /// <summary>Every command sent, answered or not.</summary>
     public IReadOnlyCollection<SentCommand> Ledger => _ledger;
 
-    /// <summary>Answers other than the 2xx the command was sent for (refusals, server errors), in order.</summary>
+    /// <summary>Answers other than the 2xx the command was sent for (refusals, server errors), but for <see cref="Conflicts"/>, in order.</summary>
     public IReadOnlyCollection<Refusal> Refusals => _refusals;
+
+    /// <summary>How many answers were 409 concurrency-conflict (the server's retries of a lost race ran out); those are sent again.</summary>
+    public int Conflicts => Volatile.Read(ref _conflicts);
 
     /// <summary>How many times the server has been killed or its database restarted so far; each acknowledgement records it.</summary>
     public int Cycle
@@ -231,7 +235,7 @@ internal sealed class CatalogLoad(ServerProcess server, string storageRoot, int 
         }
     }
 
-    /// <summary>One attempt; the status, or null when the connection failed. Records the first 2xx in the command.</summary>
+    /// <summary>One attempt; the status, or null when the connection failed or the command lost a race. Records the first 2xx in the command.</summary>
     private async Task<int?> TrySendAsync(HttpClient client, SentCommand command)
     {
         if (command.Attempts++ == 0)
@@ -245,6 +249,12 @@ internal sealed class CatalogLoad(ServerProcess server, string storageRoot, int 
             if (Is2xx(answer.Status))
             {
                 command.Acknowledge(answer, Cycle, Elapsed);
+            }
+            else if (answer is { Status: 409 } && answer.Body.Contains("/problems/concurrency-conflict", StringComparison.Ordinal))
+            {
+                // Lost the race for the shared model more often than the server retries: nothing was appended; send again.
+                Interlocked.Increment(ref _conflicts);
+                return null;
             }
             else
             {

@@ -55,7 +55,7 @@ public sealed class DatabaseRestartTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(app, _server.ProcessId);
         Assert.All(load.Refusals, r => Assert.True(r is { Status: >= 500, ContentType: "application/problem+json" }, r.ToString()));
         var audit = await EventAudit.RunAsync(_cluster.ConnectionString, load.Ledger, timeout.Token);
-        output.WriteLine($"seed {seed}, {load.Ledger.Count} commands sent, {load.Refusals.Count} answered 5xx: {audit}");
+        output.WriteLine($"seed {seed}, {load.Ledger.Count} commands sent, {load.Refusals.Count} answered {string.Join('/', load.Refusals.Select(r => r.Status).Distinct())}: {audit}");
         Assert.True(audit.Clean, $"seed {seed}: {audit}");
         using var client = _server.CreateClient();
         var differing = await CatalogConsistency.TablesDifferingFromFoldAsync(client, load.Ledger.Select(c => c.Stream), timeout.Token);

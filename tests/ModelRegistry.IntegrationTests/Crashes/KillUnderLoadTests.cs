@@ -21,7 +21,7 @@ public sealed class KillUnderLoadTests(KillUnderLoadTests.KilledServer run, ITes
     [Fact]
     public void Every_acknowledged_command_is_stored_exactly_once_and_no_command_in_part()
     {
-        output.WriteLine($"seed {run.Seed}, {run.Load.Ledger.Count} commands sent: {run.Audit}");
+        output.WriteLine($"seed {run.Seed}, {run.Load.Ledger.Count} commands sent, {run.Load.Conflicts} concurrency conflicts sent again: {run.Audit}");
         Assert.True(run.Audit.Clean, $"seed {run.Seed}: {run.Audit}");
         Assert.Equal((0, 0, 0, 0), (run.Audit.Lost, run.Audit.Duplicated, run.Audit.HalfApplied, run.Audit.Gaps));
         Assert.True(run.Audit.Acknowledged > Cycles, $"only {run.Audit.Acknowledged} commands were acknowledged");
