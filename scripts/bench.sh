@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of SPEC §8, as ratios against baselines measured in the same run.
-#   scripts/bench.sh [--quick] [scenario ...]   scenarios: appends, rebuild, http-register, http-production, http-versions (default: all)
+#   scripts/bench.sh [--quick] [scenario ...]   scenarios: appends, rebuild, http-register, http-production, http-versions, crash (default: all)
 #   scripts/bench.sh micro [BenchmarkDotNet args]   in-process micro-benchmarks
 # Uses ConnectionStrings__Registry when set, otherwise the local cluster of scripts/db.sh.
 # Each scenario runs in a database of its own (mr_bench_*), dropped afterwards.

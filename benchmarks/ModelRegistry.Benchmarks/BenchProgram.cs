@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Running;
 using ModelRegistry.Benchmarks.Appends;
+using ModelRegistry.Benchmarks.Crash;
 using ModelRegistry.Benchmarks.Harness;
 using ModelRegistry.Benchmarks.Http;
 using ModelRegistry.Benchmarks.Rebuild;
@@ -14,7 +15,7 @@ namespace ModelRegistry.Benchmarks;
 internal static class BenchProgram
 {
     private static readonly IScenario[] Scenarios =
-        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario()];
+        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(), new CrashScenario()];
 
     public static async Task<int> Main(string[] args)
     {

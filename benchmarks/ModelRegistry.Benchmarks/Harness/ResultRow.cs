@@ -18,6 +18,8 @@ internal sealed record Goal(double Limit, bool OnRatio, bool AtMost)
 
     public static Goal AtLeast(double limit) => new(limit, OnRatio: false, AtMost: false);
 
+    public static Goal NoMoreThan(double limit) => new(limit, OnRatio: false, AtMost: true);
+
     public bool IsMetBy(ResultRow row) => (OnRatio ? row.Ratio : row.Measured) is { } value && (AtMost ? value <= Limit : value >= Limit);
 
     public override string ToString() =>
