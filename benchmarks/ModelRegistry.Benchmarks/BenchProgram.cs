@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Running;
 using ModelRegistry.Benchmarks.Appends;
 using ModelRegistry.Benchmarks.Files;
+using ModelRegistry.Benchmarks.Crash;
 using ModelRegistry.Benchmarks.Harness;
 using ModelRegistry.Benchmarks.Http;
 using ModelRegistry.Benchmarks.Rebuild;
@@ -16,7 +17,7 @@ internal static class BenchProgram
 {
     private static readonly IScenario[] Scenarios =
         [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
-            new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario()];
+            new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario(), new CrashScenario()];
 
     public static async Task<int> Main(string[] args)
     {
