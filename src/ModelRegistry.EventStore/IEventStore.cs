@@ -3,7 +3,36 @@ using Npgsql;
 namespace ModelRegistry.EventStore;
 
 /// <summary>Work to do in the append's own transaction (read-model rows, idempotency records, jobs).</summary>
-public delegate Task InTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendResult appended, CancellationToken ct);
+public delegate Task InTransaction(AppendTransaction transaction, CancellationToken ct);
+
+/// <summary>An append's open transaction, after its events are stored and its inline projections applied.</summary>
+public sealed class AppendTransaction
+{
+    private readonly List<NpgsqlBatchCommand> _deferred;
+
+    internal AppendTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendResult appended, List<NpgsqlBatchCommand> deferred)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        Appended = appended;
+        _deferred = deferred;
+    }
+
+    /// <summary>The open connection.</summary>
+    public NpgsqlConnection Connection { get; }
+
+    /// <summary>The append's transaction.</summary>
+    public NpgsqlTransaction Transaction { get; }
+
+    /// <summary>What was appended.</summary>
+    public AppendResult Appended { get; }
+
+    /// <summary>
+    /// Sends <paramref name="command"/> in the round trip that commits, after everything executed so far: for statements
+    /// whose result nobody reads. A failure rolls the whole append back.
+    /// </summary>
+    public void Defer(NpgsqlBatchCommand command) => _deferred.Add(command);
+}
 
 /// <summary>Where to stop (and where to start) when folding a stream.</summary>
 /// <param name="Version">Fold events up to and including this stream version.</param>

@@ -94,6 +94,18 @@ public interface IJobQueue
     Task<Guid> EnqueueAsync<TPayload>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string queue, TPayload payload,
         DateTimeOffset? runAt = null, int? maxAttempts = null, Guid? id = null, CancellationToken ct = default);
 
+    /// <summary>Stores a job in an append's transaction, in the round trip that commits it (an outbox that costs no round trip).</summary>
+    /// <param name="transaction">The append's transaction.</param>
+    /// <param name="queue">Which handler runs it.</param>
+    /// <param name="payload">Serialized to jsonb with <see cref="JobOptions.SerializerOptions"/>.</param>
+    /// <param name="runAt">Not before this moment; now when null.</param>
+    /// <param name="maxAttempts">Attempts before dead-lettering; <see cref="JobOptions.DefaultMaxAttempts"/> when null.</param>
+    /// <param name="id">The job's id, for idempotent enqueueing; a new one when null.</param>
+    /// <typeparam name="TPayload">The payload's type.</typeparam>
+    /// <returns>The job id.</returns>
+    Guid Enqueue<TPayload>(AppendTransaction transaction, string queue, TPayload payload, DateTimeOffset? runAt = null, int? maxAttempts = null,
+        Guid? id = null);
+
     /// <summary>Stores a job on a connection of its own.</summary>
     /// <param name="queue">Which handler runs it.</param>
     /// <param name="payload">Serialized to jsonb with <see cref="JobOptions.SerializerOptions"/>.</param>

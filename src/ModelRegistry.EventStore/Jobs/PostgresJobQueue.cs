@@ -19,23 +19,40 @@ internal sealed class PostgresJobQueue(NpgsqlDataSource dataSource, JobOptions o
     public async Task<Guid> EnqueueAsync<TPayload>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string queue, TPayload payload,
         DateTimeOffset? runAt = null, int? maxAttempts = null, Guid? id = null, CancellationToken ct = default)
     {
+        await using var cmd = new NpgsqlCommand(InsertJob, connection, transaction);
+        var jobId = AddJob(cmd.Parameters, queue, payload, runAt, maxAttempts, id);
+        await cmd.ExecuteNonQueryAsync(ct);
+        return jobId;
+    }
+
+    public Guid Enqueue<TPayload>(AppendTransaction transaction, string queue, TPayload payload, DateTimeOffset? runAt = null, int? maxAttempts = null,
+        Guid? id = null)
+    {
+        var cmd = new NpgsqlBatchCommand(InsertJob);
+        var jobId = AddJob(cmd.Parameters, queue, payload, runAt, maxAttempts, id);
+        transaction.Defer(cmd);
+        return jobId;
+    }
+
+    // No NOTIFY here: a notifying transaction holds a cluster-wide lock through its commit, which would
+    // serialize every command that queues a download. Workers find new jobs by polling.
+    private const string InsertJob = """
+        INSERT INTO mr_jobs (id, queue, payload, max_attempts, run_at)
+        VALUES (@id, @queue, @payload, @max_attempts, coalesce(@run_at, now()))
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    private Guid AddJob<TPayload>(NpgsqlParameterCollection parameters, string queue, TPayload payload, DateTimeOffset? runAt, int? maxAttempts, Guid? id)
+    {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         var attempts = maxAttempts ?? options.DefaultMaxAttempts;
         ArgumentOutOfRangeException.ThrowIfLessThan(attempts, 1, nameof(maxAttempts));
         var jobId = id ?? Guid.CreateVersion7();
-        // No NOTIFY here: a notifying transaction holds a cluster-wide lock through its commit, which would
-        // serialize every command that queues a download. Workers find new jobs by polling.
-        await using var cmd = new NpgsqlCommand("""
-            INSERT INTO mr_jobs (id, queue, payload, max_attempts, run_at)
-            VALUES (@id, @queue, @payload, @max_attempts, coalesce(@run_at, now()))
-            ON CONFLICT (id) DO NOTHING;
-            """, connection, transaction);
-        cmd.Parameters.AddWithValue("id", jobId);
-        cmd.Parameters.AddWithValue("queue", queue);
-        cmd.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(payload, options.SerializerOptions) });
-        cmd.Parameters.AddWithValue("max_attempts", attempts);
-        cmd.Parameters.Add(new NpgsqlParameter("run_at", NpgsqlDbType.TimestampTz) { Value = (object?)runAt?.UtcDateTime ?? DBNull.Value });
-        await cmd.ExecuteNonQueryAsync(ct);
+        parameters.AddWithValue("id", jobId);
+        parameters.AddWithValue("queue", queue);
+        parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(payload, options.SerializerOptions) });
+        parameters.AddWithValue("max_attempts", attempts);
+        parameters.Add(new NpgsqlParameter("run_at", NpgsqlDbType.TimestampTz) { Value = (object?)runAt?.UtcDateTime ?? DBNull.Value });
         return jobId;
     }
 

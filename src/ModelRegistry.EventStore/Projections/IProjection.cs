@@ -40,8 +40,10 @@ public interface IProjection
 
 /// <summary>Events to apply and where to write them.</summary>
 public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-    Func<string, string> table, bool isRebuild)
+    Func<string, string> table, bool isRebuild, List<NpgsqlBatchCommand>? deferred = null)
 {
+    private readonly List<NpgsqlBatchCommand> _deferred = deferred ?? [];
+
     /// <summary>The open connection.</summary>
     public NpgsqlConnection Connection { get; } = connection;
 
@@ -59,6 +61,52 @@ public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransacti
 
     /// <summary>A command bound to the batch's transaction.</summary>
     public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+
+    /// <summary>
+    /// Sends <paramref name="command"/> later in this transaction, at the latest in the round trip that commits it (an inline
+    /// projection's writes thus cost no round trip of their own): for writes whose result nobody reads.
+    /// </summary>
+    public void Defer(NpgsqlBatchCommand command) => _deferred.Add(command);
+
+    /// <summary>Executes what was deferred, for owners of the transaction that do not commit with it.</summary>
+    internal async Task FlushAsync(CancellationToken ct)
+    {
+        await Deferred.ExecuteAsync(Connection, Transaction, _deferred, commit: false, ct);
+    }
+}
+
+/// <summary>Statements sent together in one round trip, optionally with the COMMIT.</summary>
+internal static class Deferred
+{
+    public static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<NpgsqlBatchCommand> commands, bool commit,
+        CancellationToken ct)
+    {
+        if (commands.Count == 0)
+        {
+            if (commit)
+            {
+                await transaction.CommitAsync(ct);
+            }
+
+            return;
+        }
+
+        // A COMMIT sent as a statement ends the transaction on the server; Npgsql sees the connection idle again and the
+        // transaction object then has nothing left to commit or roll back.
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        if (commit)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        }
+
+        commands.Clear();
+        await batch.ExecuteNonQueryAsync(ct);
+    }
 }
 
 /// <summary>A projection's progress and health.</summary>

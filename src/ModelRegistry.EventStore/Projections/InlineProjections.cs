@@ -9,11 +9,13 @@ internal sealed class InlineProjections(IEnumerable<IProjection> projections)
 
     public bool HasAny => _inline.Length > 0;
 
-    public async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    /// <summary>Applies the events; writes a projection deferred are added to <paramref name="deferred"/>, for the commit.</summary>
+    public async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<StoredEvent> events, List<NpgsqlBatchCommand> deferred,
+        CancellationToken ct)
     {
         foreach (var projection in _inline)
         {
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false), ct);
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false, deferred), ct);
         }
     }
 }

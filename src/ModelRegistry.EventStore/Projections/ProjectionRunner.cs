@@ -79,7 +79,9 @@ internal sealed class ProjectionRunner(
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (events.Count > 0)
         {
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false), ct);
+            var batch = new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false);
+            await projection.ApplyAsync(batch, ct);
+            await batch.FlushAsync(ct);
         }
 
         await using var cmd = new NpgsqlCommand(
@@ -161,7 +163,9 @@ internal sealed class ProjectionRunner(
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (events.Count > 0)
         {
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, ProjectionStore.Shadow, isRebuild: true), ct);
+            var batch = new ProjectionBatch(conn, tx, events, ProjectionStore.Shadow, isRebuild: true);
+            await projection.ApplyAsync(batch, ct);
+            await batch.FlushAsync(ct);
         }
 
         await using var cmd = new NpgsqlCommand(
@@ -211,7 +215,9 @@ internal sealed class ProjectionRunner(
         var tail = await store.ReadRangeAsync(null, conn, position, last, int.MaxValue, ct);
         if (tail.Count > 0)
         {
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, tail, ProjectionStore.Shadow, isRebuild: true), ct);
+            var batch = new ProjectionBatch(conn, tx, tail, ProjectionStore.Shadow, isRebuild: true);
+            await projection.ApplyAsync(batch, ct);
+            await batch.FlushAsync(ct);
         }
 
         var checkpoint = projection.Lifecycle == ProjectionLifecycle.Inline

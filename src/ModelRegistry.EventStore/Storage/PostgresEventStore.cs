@@ -78,13 +78,14 @@ internal sealed class PostgresEventStore(
             var result = new AppendResult(stored[^1].StreamVersion, stored, WasDuplicate: false);
             if (tx is not null)
             {
-                await inline.ApplyAsync(conn, tx, stored, ct);
+                var deferred = new List<NpgsqlBatchCommand>();
+                await inline.ApplyAsync(conn, tx, stored, deferred, ct);
                 if (inTransaction is not null)
                 {
-                    await inTransaction(conn, tx, result, ct);
+                    await inTransaction(new AppendTransaction(conn, tx, result, deferred), ct);
                 }
 
-                await tx.CommitAsync(ct);
+                await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
             }
 
             if (_wakeDaemon)

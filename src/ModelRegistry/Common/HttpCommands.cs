@@ -56,16 +56,17 @@ internal sealed class HttpCommands(IEventStore store, StreamStateCache cache, Id
 
         var now = clock.GetUtcNow();
         var decidedFrom = stream.Initial;
-        var inTransaction = scope is null ? alsoInTransaction : async (connection, transaction, appended, token) =>
+        var inTransaction = scope is null ? alsoInTransaction : async (transaction, token) =>
         {
             if (alsoInTransaction is not null)
             {
-                await alsoInTransaction(connection, transaction, appended, token);
+                await alsoInTransaction(transaction, token);
             }
 
+            var appended = transaction.Appended;
             var events = appended.Events.Select(e => e.Data).ToList();
             var planned = reply(events.Aggregate(decidedFrom, stream.Evolve), events);
-            if (!await idempotency.TryClaimAsync(connection, transaction, scope, planned, Preconditions.ETag(appended.StreamVersion),
+            if (!await idempotency.TryClaimAsync(transaction.Connection, transaction.Transaction, scope, planned, Preconditions.ETag(appended.StreamVersion),
                     appended.Events[^1].Timestamp, body: null, token))
             {
                 throw new IdempotencyKeyTakenException();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog.Registering;
+using ModelRegistry.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
@@ -218,7 +219,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
 
     private sealed class BrokenQueue : IVersionDownloadQueue
     {
-        public Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct) =>
+        public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request) =>
             throw new InvalidOperationException("queue exploded in /srv/secret/path");
     }
 }

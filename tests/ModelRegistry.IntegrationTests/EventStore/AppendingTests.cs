@@ -80,10 +80,51 @@ public sealed class AppendingTests(TestDatabase db) : IClassFixture<TestDatabase
         var stream = $"atomic-tx-{Guid.NewGuid():N}";
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => Store.AppendAsync(stream, "test", ExpectedVersion.NoStream,
-            [TestEvents.Inc(), TestEvents.Inc()], EventMetadata.None, (_, _, _, _) => throw new InvalidOperationException("boom")));
+            [TestEvents.Inc(), TestEvents.Inc()], EventMetadata.None, (_, _) => throw new InvalidOperationException("boom")));
 
         Assert.Empty(await Store.ReadStreamAsync(stream));
         Assert.Null(await Store.GetStreamVersionAsync(stream));
+    }
+
+    [Fact]
+    public async Task A_deferred_write_that_fails_with_the_commit_takes_the_events_with_it()
+    {
+        var stream = $"atomic-deferred-{Guid.NewGuid():N}";
+        var failing = new NpgsqlBatchCommand("SELECT 1 / 0");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => Store.AppendAsync(stream, "test", ExpectedVersion.NoStream,
+            [TestEvents.Inc()], EventMetadata.None, (transaction, _) =>
+            {
+                transaction.Defer(failing);
+                return Task.CompletedTask;
+            }));
+
+        Assert.Equal(PostgresErrorCodes.DivisionByZero, error.SqlState);
+        Assert.Empty(await Store.ReadStreamAsync(stream));
+        Assert.Null(await Store.GetStreamVersionAsync(stream));
+        await Store.AppendAsync(stream, "test", ExpectedVersion.NoStream, [TestEvents.Inc()], EventMetadata.None);
+        Assert.Single(await Store.ReadStreamAsync(stream));
+    }
+
+    [Fact]
+    public async Task A_deferred_write_commits_with_the_events()
+    {
+        var stream = $"deferred-{Guid.NewGuid():N}";
+        var table = $"deferred_{Guid.NewGuid():N}";
+        await using (var create = _host.DataSource.CreateCommand($"CREATE TABLE {table} (stream text)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await Store.AppendAsync(stream, "test", ExpectedVersion.NoStream, [TestEvents.Inc()], EventMetadata.None, (transaction, _) =>
+        {
+            transaction.Defer(new NpgsqlBatchCommand($"INSERT INTO {table} VALUES ($1)") { Parameters = { new NpgsqlParameter<string> { TypedValue = stream } } });
+            return Task.CompletedTask;
+        });
+
+        await using var count = _host.DataSource.CreateCommand($"SELECT count(*) FROM {table} WHERE stream = '{stream}'");
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+        Assert.Single(await Store.ReadStreamAsync(stream));
     }
 
     [Fact]

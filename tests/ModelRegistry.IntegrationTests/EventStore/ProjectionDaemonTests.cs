@@ -29,7 +29,7 @@ public sealed class ProjectionDaemonTests(TestDatabase db) : IClassFixture<TestD
         Assert.Equal((2L, 5L), await CountAsync(projection, "inline-1"));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => host.Store.AppendAsync("inline-1", "test", ExpectedVersion.Any,
-            [TestEvents.Inc(100)], EventMetadata.None, (_, _, _, _) => throw new InvalidOperationException("rolled back")));
+            [TestEvents.Inc(100)], EventMetadata.None, (_, _) => throw new InvalidOperationException("rolled back")));
         Assert.Equal((2L, 5L), await CountAsync(projection, "inline-1"));
     }
 

@@ -1,3 +1,4 @@
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,8 @@ public sealed class EventStoreHost : IAsyncDisposable
     public IServiceProvider Services => _host.Services;
 
     public IEventStore Store => Services.GetRequiredService<IEventStore>();
+
+    public NpgsqlDataSource DataSource => Services.GetRequiredService<NpgsqlDataSource>();
 
     public IProjectionAdmin Projections => Services.GetRequiredService<IProjectionAdmin>();
 

@@ -8,7 +8,7 @@ namespace ModelRegistry.Catalog.Reading;
 /// <summary>
 /// The catalog read model, inline so a client that got a 2xx reads its own change: one row per model (with its
 /// production pointer) and one per version. Each event becomes at most two single-row statements, all of an
-/// append's sent in one round trip; each is guarded by the model row's stream version, so replays are no-ops.
+/// append's sent with its commit; each is guarded by the model row's stream version, so replays are no-ops.
 /// Changes to a production pointer are announced with pg_notify, which PostgreSQL delivers on commit only.
 /// </summary>
 internal sealed class CatalogProjection(ProductionCache productionCache) : IProjection
@@ -152,10 +152,10 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                 commands.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", Text(Channel), Text($"{streamVersion} {key}")));
             }
 
-            if (commands.BatchCommands.Count > 0)
-            {
-                await commands.ExecuteNonQueryAsync(ct);
-            }
+            // The last statements go with the transaction's commit, so an append's rows cost no round trip of their own.
+            var last = commands.BatchCommands.ToList<NpgsqlBatchCommand>();
+            commands.BatchCommands.Clear();
+            last.ForEach(batch.Defer);
         }
         finally
         {

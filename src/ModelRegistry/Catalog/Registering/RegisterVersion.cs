@@ -194,11 +194,13 @@ internal static class RegisterVersionEndpoint
         return commands.RunAsync(http, name,
             (state, now) => RegisterVersion.Decide(state, request.ToCommand(name, actor, measured), now),
             (state, decided) => (reply ?? DefaultReply)(state, RegisteredVersion(decided, state), status),
-            inTransaction: isLocal ? null : async (connection, transaction, appended, ct) =>
+            inTransaction: isLocal ? null : (transaction, _) =>
             {
+                var appended = transaction.Appended;
                 var registered = appended.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
-                await downloads.EnqueueAsync(connection, transaction, new VersionDownloadRequest(
-                    name, registered.Version, registered.Source, registered.Sha256, actor, appended.Events[0].Metadata.CorrelationId), ct);
+                downloads.Enqueue(transaction, new VersionDownloadRequest(
+                    name, registered.Version, registered.Source, registered.Sha256, actor, appended.Events[0].Metadata.CorrelationId));
+                return Task.CompletedTask;
             },
             prepare: isLocal ? async ct => measured = await localSource.MeasureAsync(uri, sourceField, ct) : null);
     }

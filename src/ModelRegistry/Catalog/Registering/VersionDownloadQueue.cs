@@ -1,4 +1,4 @@
-using Npgsql;
+using ModelRegistry.EventStore;
 
 namespace ModelRegistry.Catalog.Registering;
 
@@ -11,12 +11,13 @@ internal sealed record VersionDownloadRequest(string ModelName, int Version, Ver
 /// </summary>
 internal interface IVersionDownloadQueue
 {
-    Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct);
+    void Enqueue(AppendTransaction transaction, VersionDownloadRequest request);
 }
 
 /// <summary>Until the Downloads module registers its queue, remote versions stay pending.</summary>
 internal sealed class NoVersionDownloadQueue : IVersionDownloadQueue
 {
-    public Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct) =>
-        Task.CompletedTask;
+    public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request)
+    {
+    }
 }

@@ -42,9 +42,9 @@ internal sealed class DownloadWorker(
                 target.Url.ToString(), result.RepoCommit ?? target.Revision, result.ETag);
             await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
                 (state, _) => CompleteDownload.Decide(state, completion, clock.GetUtcNow()), null, metadata,
-                async (connection, transaction, _, token) =>
+                async (transaction, token) =>
                 {
-                    await job.CompleteAsync(connection, transaction, token);
+                    await job.CompleteAsync(transaction.Connection, transaction.Transaction, token);
                     artifacts.Publish(job.Id, result.Sha256, result.SizeBytes, readable);
                 }, ct: ct);
         }

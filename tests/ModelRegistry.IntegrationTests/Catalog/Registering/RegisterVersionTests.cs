@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Registering;
+using ModelRegistry.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
@@ -296,11 +297,10 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
 
         public bool SawOpenTransaction { get; private set; }
 
-        public async Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, VersionDownloadRequest request, CancellationToken ct)
+        public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request)
         {
-            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM mt_events WHERE stream_id = @s", connection, transaction);
-            cmd.Parameters.AddWithValue("s", request.ModelName.ToLowerInvariant());
-            SawOpenTransaction = (long)(await cmd.ExecuteScalarAsync(ct))! == 2;
+            SawOpenTransaction = transaction.Transaction.Connection is not null
+                && transaction.Appended.Events.Select(e => e.Type).SequenceEqual(["ModelRegistered", "VersionRegistered"]);
             Requests.Add(request);
         }
     }
