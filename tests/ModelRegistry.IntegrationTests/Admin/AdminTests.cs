@@ -58,6 +58,26 @@ public sealed class AdminTests(RegistryFixture fixture) : IClassFixture<Registry
         Assert.Contains("Schema is up to date.", migrate);
     }
 
+    [Fact]
+    public async Task The_executable_creates_lists_and_revokes_keys_and_a_created_key_works_over_http()
+    {
+        var name = $"ops-{Guid.NewGuid():N}"[..12];
+
+        var created = await RunAsync("keys", "create", name, "--role", "publisher");
+        var key = created.Split(':', 2)[1].Split('\n')[0].Trim();
+        await App.Scenario(s => s.Post.Json(new { name = $"m-{Guid.NewGuid():N}"[..10] }).ToUrl("/api/v1/models").Bearer(key), expect: 201);
+        var listed = await RunAsync("keys", "list");
+        var revoked = await RunAsync("keys", "revoke", name);
+
+        Assert.StartsWith("mr_", key, StringComparison.Ordinal);
+        Assert.Contains(name, listed);
+        Assert.Contains("publisher", listed);
+        Assert.DoesNotContain(key, listed);
+        Assert.Contains($"{name}: revoked.", revoked);
+        await using var fresh = fixture.Start();
+        await fresh.Scenario(s => s.Get.ToUrl("/api/v1/models").Bearer(key), expect: 401);
+    }
+
     private async Task<string> RunAsync(params string[] args)
     {
         var server = Path.Combine(AppContext.BaseDirectory, "ModelRegistry.dll");
