@@ -24,6 +24,8 @@ public static class EventStoreServiceCollectionExtensions
         var registry = new EventTypeRegistry();
         types?.Invoke(registry);
 
+        services.AddMetrics();
+        services.TryAddSingleton<EventStoreMetrics>();
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(PooledConnectionString(connectionString)).Build());
         services.AddSingleton(options);
         services.AddSingleton(registry);

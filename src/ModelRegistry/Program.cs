@@ -6,6 +6,7 @@ using ModelRegistry.Downloads;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRegistryPlatform();
+builder.AddTelemetryExport();
 builder.Services.AddAccess();
 builder.Services.AddCatalog();
 builder.Services.AddDownloads(builder.Configuration);

@@ -6,7 +6,7 @@ namespace ModelRegistry.EventStore.Jobs;
 /// <summary>Registers the durable job queue and its worker (on the event store's data source, see ADR 6).</summary>
 public static class DurableJobsServiceCollectionExtensions
 {
-    /// <summary>Adds <see cref="IJobQueue"/>, its tables and a <see cref="JobWorker"/>; calling it again only applies <paramref name="configure"/>.</summary>
+    /// <summary>Adds <see cref="IJobQueue"/>, its tables, a <see cref="JobWorker"/> and its <see cref="IJobWorkerStatus"/>; calling it again only applies <paramref name="configure"/>.</summary>
     public static IServiceCollection AddDurableJobs(this IServiceCollection services, Action<JobOptions>? configure = null)
     {
         if (services.FirstOrDefault(d => d.ServiceType == typeof(JobOptions))?.ImplementationInstance is JobOptions existing)
@@ -28,6 +28,7 @@ public static class DurableJobsServiceCollectionExtensions
             sp.GetServices<IJobHandler>(),
             options,
             sp.GetRequiredService<ILogger<JobWorker>>()));
+        services.AddSingleton<IJobWorkerStatus>(sp => sp.GetRequiredService<JobWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         return services;
     }

@@ -11,7 +11,7 @@ namespace ModelRegistry.EventStore.Jobs;
 /// does, the job's next state is written with the claim's fencing token: a worker that stalled past its lease and was
 /// overtaken changes nothing.
 /// </summary>
-internal sealed partial class JobWorker : BackgroundService
+internal sealed partial class JobWorker : BackgroundService, IJobWorkerStatus
 {
     private readonly PostgresJobQueue _queue;
     private readonly JobSignal _signal;
@@ -51,6 +51,16 @@ internal sealed partial class JobWorker : BackgroundService
         var capped = Math.Min(exponential, maxDelay.TotalMilliseconds);
         return TimeSpan.FromMilliseconds((capped / 2) + (random.NextDouble() * capped / 2));
     }
+
+    /// <inheritdoc />
+    public JobWorkerStatus Current() => ExecuteTask switch
+    {
+        _ when !_options.RunWorker || _handlers.Count == 0 => new(JobWorkerState.Off, 0, null),
+        null => new(JobWorkerState.Starting, 0, null),
+        { IsFaulted: true } failed => new(JobWorkerState.Failed, 0, failed.Exception?.GetBaseException().Message),
+        { IsCompleted: true } => new(JobWorkerState.Stopped, 0, null),
+        _ => new(JobWorkerState.Running, _running.Count, null),
+    };
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

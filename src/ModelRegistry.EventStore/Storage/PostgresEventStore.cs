@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -11,7 +12,8 @@ internal sealed class PostgresEventStore(
     HighWaterMark highWaterMark,
     InlineProjections inline,
     DaemonSignal signal,
-    IEnumerable<IProjection> projections) : IEventStore
+    IEnumerable<IProjection> projections,
+    EventStoreMetrics metrics) : IEventStore
 {
     private readonly bool _wakeDaemon = projections.Any(p => p.Lifecycle == ProjectionLifecycle.Async);
 
@@ -28,6 +30,7 @@ internal sealed class PostgresEventStore(
             throw new ArgumentException("An append needs at least one event.", nameof(events));
         }
 
+        var started = Stopwatch.GetTimestamp();
         var prepared = events.Select(e => (Id: e.Id ?? Guid.CreateVersion7(), e.Data, Type: types.Describe(e.Data), Json: types.Serialize(e.Data))).ToList();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var needsTransaction = inTransaction is not null || inline.HasAny;
@@ -93,6 +96,7 @@ internal sealed class PostgresEventStore(
                 signal.Poke();
             }
 
+            metrics.Appended(stored, Stopwatch.GetElapsedTime(started));
             return result;
         }
         catch (PostgresException ex) when (ex.SqlState == EventStoreSchema.ConcurrencySqlState)

@@ -24,9 +24,11 @@ internal interface IResponseRenderer
 /// <summary>
 /// A command over HTTP: If-Match becomes the expected version (412 on mismatch), the decision runs on the one write
 /// path (<see cref="StreamCommands.HandleAsync{TState}"/>) with the request's actor, correlation and causation, the
-/// response carries <c>ETag: "&lt;stream version&gt;"</c>, and an Idempotency-Key replays the first response.
+/// response carries <c>ETag: "&lt;stream version&gt;"</c>, and an Idempotency-Key replays the first response. Each command
+/// counts once in <c>modelregistry.commands</c> with its outcome.
 /// </summary>
-internal sealed class HttpCommands(IEventStore store, StreamStateCache cache, IdempotencyStore idempotency, IServiceProvider services, TimeProvider clock)
+internal sealed class HttpCommands(
+    IEventStore store, StreamStateCache cache, IdempotencyStore idempotency, IServiceProvider services, TimeProvider clock, RegistryMetrics metrics)
 {
     private static readonly TimeSpan ReplayWait = TimeSpan.FromSeconds(5);
 
@@ -40,13 +42,41 @@ internal sealed class HttpCommands(IEventStore store, StreamStateCache cache, Id
         InTransaction? alsoInTransaction = null,
         Func<CancellationToken, Task>? prepare = null)
     {
+        try
+        {
+            var (result, outcome) = await HandleAsync(http, stream, streamId, decide, reply, reason, alsoInTransaction, prepare);
+            metrics.CommandHandled(http, outcome);
+            return result;
+        }
+        catch (DomainException)
+        {
+            metrics.CommandHandled(http, CommandOutcome.Refused);
+            throw;
+        }
+        catch (ConcurrencyException)
+        {
+            metrics.CommandHandled(http, CommandOutcome.Conflict);
+            throw;
+        }
+    }
+
+    private async Task<(IResult Result, string Outcome)> HandleAsync<TState>(
+        HttpContext http,
+        StreamDefinition<TState> stream,
+        string streamId,
+        Func<TState, DateTimeOffset, IReadOnlyList<object>> decide,
+        Func<TState, IReadOnlyList<object>, CommandReply> reply,
+        string? reason,
+        InTransaction? alsoInTransaction,
+        Func<CancellationToken, Task>? prepare)
+    {
         var ct = http.RequestAborted;
         var request = RequestContext.Get(http);
         var expected = Preconditions.IfMatch(http.Request);
         var scope = IdempotencyScope.Of(http, request);
         if (scope is not null && await idempotency.FindAsync(scope, ct) is { } earlier)
         {
-            return await ReplayAsync(scope, earlier, ct);
+            return (await ReplayAsync(scope, earlier, ct), CommandOutcome.Replayed);
         }
 
         if (prepare is not null)
@@ -84,7 +114,7 @@ internal sealed class HttpCommands(IEventStore store, StreamStateCache cache, Id
         }
         catch (IdempotencyKeyTakenException)
         {
-            return await ReplayAsync(scope!, await idempotency.FindAsync(scope!, ct), ct);
+            return (await ReplayAsync(scope!, await idempotency.FindAsync(scope!, ct), ct), CommandOutcome.Replayed);
         }
 
         var decided = result.Appended?.Events.Select(e => e.Data).ToList() ?? [];
@@ -101,11 +131,12 @@ internal sealed class HttpCommands(IEventStore store, StreamStateCache cache, Id
             }
             else if (!await idempotency.TryClaimAsync(null, null, scope, final, etag, asOf: null, body, ct))
             {
-                return await ReplayAsync(scope, await idempotency.FindAsync(scope, ct), ct);
+                return (await ReplayAsync(scope, await idempotency.FindAsync(scope, ct), ct), CommandOutcome.Replayed);
             }
         }
 
-        return new ReplyResult(final.Status, final.Location, etag, body, Replayed: false);
+        return (new ReplyResult(final.Status, final.Location, etag, body, Replayed: false),
+            result.Appended is null ? CommandOutcome.NoOp : CommandOutcome.Appended);
     }
 
     private async Task<IResult> ReplayAsync(IdempotencyScope scope, StoredResponse? stored, CancellationToken ct)

@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using ModelRegistry.EventStore;
-using Npgsql;
 
 namespace ModelRegistry.Common;
 
@@ -18,6 +16,7 @@ internal static class PlatformExtensions
             o => builder.Configuration.GetSection("Registry:EventStore").Bind(o));
         builder.Services.AddMigration(IdempotencyStore.Migration);
         builder.Services.AddSingleton<IdempotencyStore>();
+        builder.Services.AddRegistryMetrics();
         builder.Services.AddSingleton<HttpCommands>();
         builder.Services.AddHttpJson();
         builder.Services.AddProblems();
@@ -27,12 +26,16 @@ internal static class PlatformExtensions
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
-            .AddCheck<StorageRootHealthCheck>("storage", tags: ["ready"]);
+            .AddCheck<StorageRootHealthCheck>("storage", tags: ["ready"])
+            .AddCheck<ProjectionsHealthCheck>("projections", tags: ["ready"]);
         return builder;
     }
 
     public static WebApplication UseRegistryPlatform(this WebApplication app)
     {
+        // Observable instruments report from the moment their owner exists.
+        app.Services.GetRequiredService<RegistryMetrics>();
+        RequestContext.UseCorrelation(app);
         app.UseRegistryLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -47,43 +50,11 @@ internal static class PlatformExtensions
             o.RoutePrefix = "swagger";
         });
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = HealthResponse.WriteAsync,
+        }).AllowAnonymous();
         return app;
-    }
-}
-
-internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await using var cmd = dataSource.CreateCommand("SELECT 1 FROM mr_schema_migrations LIMIT 1");
-            await cmd.ExecuteScalarAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
-        {
-            return HealthCheckResult.Unhealthy("PostgreSQL is unreachable or not migrated.");
-        }
-    }
-}
-
-internal sealed class StorageRootHealthCheck(IOptions<RegistryOptions> options) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var root = Directory.CreateDirectory(Path.GetFullPath(options.Value.Storage.Root));
-            var probe = Path.Combine(root.FullName, $".health-{Guid.NewGuid():N}");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-            return Task.FromResult(HealthCheckResult.Healthy());
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return Task.FromResult(HealthCheckResult.Unhealthy("The storage root is not writable."));
-        }
     }
 }

@@ -14,6 +14,10 @@ internal sealed class RegistryOptions
 
     public IntegrityOptions Integrity { get; set; } = new();
 
+    public TelemetryOptions Telemetry { get; set; } = new();
+
+    public HealthOptions Health { get; set; } = new();
+
     internal sealed class StorageOptions
     {
         public string Root { get; set; } = ".data/models";
@@ -42,6 +46,21 @@ internal sealed class RegistryOptions
     internal sealed class DownloadsOptions
     {
         public bool AllowFileUrls { get; set; }
+    }
+
+    internal sealed class TelemetryOptions
+    {
+        /// <summary>Where to export metrics and traces over OTLP; OTEL_EXPORTER_OTLP_ENDPOINT does the same. Neither: nothing is exported.</summary>
+        public string? OtlpEndpoint { get; set; }
+    }
+
+    internal sealed class HealthOptions
+    {
+        /// <summary>A projection further behind than this many positions makes readiness degraded.</summary>
+        public long ProjectionLagDegraded { get; set; } = 10_000;
+
+        /// <summary>A projection that is behind and has recorded no progress for this long makes readiness degraded.</summary>
+        public TimeSpan ProjectionStalledAfter { get; set; } = TimeSpan.FromMinutes(5);
     }
 
     internal sealed class HttpOptions

@@ -14,6 +14,9 @@ internal sealed class RequestContext
     public const string CorrelationHeader = "X-Correlation-Id";
     public const string IdempotencyHeader = "Idempotency-Key";
 
+    private static readonly Func<ILogger, string, IDisposable?> CorrelationScope =
+        LoggerMessage.DefineScope<string>("CorrelationId:{CorrelationId}");
+
     private RequestContext(string correlationId, string requestId, string? idempotencyKey)
     {
         CorrelationId = correlationId;
@@ -41,16 +44,34 @@ internal sealed class RequestContext
     public static RequestContext Get(HttpContext http) =>
         Find(http) ?? throw new InvalidOperationException("The request context middleware has not run.");
 
+    /// <summary>
+    /// Gives the request its context and opens a logging scope with its <c>CorrelationId</c> around everything after it;
+    /// it comes first, so the exception handler's lines carry the id too.
+    /// </summary>
+    public static IApplicationBuilder UseCorrelation(IApplicationBuilder app)
+    {
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("ModelRegistry.Requests");
+        return app.Use(async (http, next) =>
+        {
+            var context = new RequestContext(CorrelationOf(http.Request), http.TraceIdentifier, IdempotencyKeyOf(http.Request));
+            http.Features.Set(context);
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers[CorrelationHeader] = context.CorrelationId;
+                return Task.CompletedTask;
+            });
+
+            using (CorrelationScope(logger, context.CorrelationId))
+            {
+                await next(http);
+            }
+        });
+    }
+
+    /// <summary>Reads the body of a request that has one, up to the configured limit (413 beyond it).</summary>
     public static IApplicationBuilder UseRequestContext(IApplicationBuilder app) => app.Use(async (http, next) =>
     {
-        var context = new RequestContext(CorrelationOf(http.Request), http.TraceIdentifier, IdempotencyKeyOf(http.Request));
-        http.Features.Set(context);
-        http.Response.OnStarting(() =>
-        {
-            http.Response.Headers[CorrelationHeader] = context.CorrelationId;
-            return Task.CompletedTask;
-        });
-
+        var context = Get(http);
         if (HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method))
         {
             var limit = http.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.Http.MaxRequestBodyBytes;

@@ -26,6 +26,7 @@ internal static class DownloadsModule
         services.AddSingleton<StorageScanner>();
         services.AddSingleton<StorageCleaner>();
         services.AddHostedService<StorageCleanupMonitor>();
+        services.AddHealthChecks().AddCheck<DownloadWorkersHealthCheck>("download-workers", tags: ["ready"]);
         return services;
     }
 
@@ -59,6 +60,7 @@ internal static class DownloadsModule
             sp.GetRequiredKeyedService<HttpClient>(DownloadJob.Queue), sp.GetRequiredService<EgressPolicy>(), sp.GetRequiredService<ArtifactStore>(),
             sp.GetRequiredService<DownloadsOptions>()));
         services.AddSingleton<DownloadProgressBoard>();
+        services.AddRegistryMetrics();
         services.AddDurableJobs(o => configuration.GetSection(JobsSection).Bind(o));
         services.AddJobHandler<DownloadWorker>();
         return services;

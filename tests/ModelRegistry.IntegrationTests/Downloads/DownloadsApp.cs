@@ -32,15 +32,22 @@ internal sealed class DownloadsApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public IEventStore Store => _app.Services.GetRequiredService<IEventStore>();
 
     public HttpMessageHandler CreateHandler() => _app.GetTestServer().CreateHandler();
 
-    public static async Task<DownloadsApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server)
+    public static async Task<DownloadsApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Registry"] = db.ConnectionString,
@@ -59,6 +66,7 @@ internal sealed class DownloadsApp : IAsyncDisposable
             ["Registry:Limits:MutationBurst"] = "100000",
         });
         builder.AddRegistryPlatform();
+        builder.AddTelemetryExport();
         builder.Services.AddAccess();
         builder.Services.AddCatalog();
         builder.Services.AddDownloads(builder.Configuration);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -20,7 +19,7 @@ public sealed class RegistryApp : IAsyncDisposable
     public const string AdminKey = "test-bootstrap-admin-key";
 
     private readonly WebApplicationFactory<Program> _factory;
-    private readonly ErrorLog _errors = new();
+    private readonly TestLog _log = new();
 
     private RegistryApp(string connectionString, string storageRoot, IReadOnlyDictionary<string, string?> settings,
         Action<IServiceCollection>? services)
@@ -51,7 +50,7 @@ public sealed class RegistryApp : IAsyncDisposable
             builder.ConfigureLogging(logging =>
             {
                 logging.ClearProviders();
-                logging.AddProvider(_errors);
+                logging.AddProvider(_log);
             });
             if (services is not null)
             {
@@ -79,7 +78,10 @@ public sealed class RegistryApp : IAsyncDisposable
     public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
 
     /// <summary>Error logs of the app so far; a failed expectation prints them.</summary>
-    public IReadOnlyCollection<string> Errors => _errors.Entries;
+    public IReadOnlyCollection<string> Errors => _log.Errors;
+
+    /// <summary>Every line the app has logged at Information or above, with its scopes' properties.</summary>
+    public IReadOnlyCollection<LogLine> Logs => _log.Lines;
 
     public static RegistryApp Start(string connectionString, string storageRoot, IReadOnlyDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? services = null) =>
@@ -114,34 +116,6 @@ public sealed class RegistryApp : IAsyncDisposable
     {
         Client.Dispose();
         await _factory.DisposeAsync();
-    }
-
-    private sealed class ErrorLog : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Queue { get; } = new();
-
-        public IReadOnlyCollection<string> Entries => Queue.ToArray();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ErrorLog log, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    log.Queue.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
-                }
-            }
-        }
     }
 }
 

@@ -13,27 +13,37 @@ namespace ModelRegistry.Downloads.Processing;
 /// transaction that first proves this worker's claim is still the latest — links the file into place, appends
 /// <c>VersionDownloaded</c> and completes the job. A refusal, the last failed attempt or a cancellation appends
 /// <c>VersionDownloadFailed</c>. Every step goes through the catalog's deciders, so a repeated step appends nothing.
+/// Its log lines carry the job's <c>JobId</c> and the <c>CorrelationId</c> of the request that queued it.
 /// </summary>
-internal sealed class DownloadWorker(
+internal sealed partial class DownloadWorker(
     IEventStore store,
     RemoteSources sources,
     HttpTransfer transfer,
     ArtifactStore artifacts,
     DownloadProgressBoard board,
+    RegistryMetrics metrics,
+    ILogger<DownloadWorker> logger,
     TimeProvider clock) : IJobHandler
 {
+    private static readonly Func<ILogger, Guid, string?, IDisposable?> JobScope =
+        LoggerMessage.DefineScope<Guid, string?>("JobId:{JobId} CorrelationId:{CorrelationId}");
+
     public string Queue => DownloadJob.Queue;
 
     public async Task HandleAsync(JobContext job, CancellationToken ct)
     {
         var download = job.PayloadAs<DownloadJob>();
+        using var scope = JobScope(logger, job.Id, download.CorrelationId);
         var metadata = download.Metadata(job.Id);
         try
         {
             if (await StartAsync(download, job.Id, metadata, ct) is not { } model)
             {
+                LogAlreadyReady(logger, download.ModelName, download.Version);
                 return;
             }
+
+            LogStarted(logger, download.ModelName, download.Version, job.Attempt, job.MaxAttempts);
 
             var target = await sources.ResolveAsync(download.Source, ct);
             var result = await FetchAsync(download, job, target, ct);
@@ -47,6 +57,8 @@ internal sealed class DownloadWorker(
                     await job.CompleteAsync(transaction.Connection, transaction.Transaction, token);
                     artifacts.Publish(job.Id, result.Sha256, result.SizeBytes, readable);
                 }, ct: ct);
+            metrics.DownloadFinished("succeeded");
+            LogDownloaded(logger, download.ModelName, download.Version, result.SizeBytes, result.Sha256);
         }
         catch (DownloadRefusedException refused)
         {
@@ -62,9 +74,9 @@ internal sealed class DownloadWorker(
         }
     }
 
-    public Task OnDeadLetteredAsync(JobContext job, string error, CancellationToken ct) => FailAsync(job, error, ct);
+    public Task OnDeadLetteredAsync(JobContext job, string error, CancellationToken ct) => FailAsync(job, error, "failed", ct);
 
-    public Task OnCancelledAsync(JobContext job, CancellationToken ct) => FailAsync(job, "The download was cancelled.", ct);
+    public Task OnCancelledAsync(JobContext job, CancellationToken ct) => FailAsync(job, "The download was cancelled.", "cancelled", ct);
 
     /// <summary>The model as the download starts, or null when there is nothing to do: the version is ready already.</summary>
     private async Task<ModelState?> StartAsync(DownloadJob download, Guid jobId, EventMetadata metadata, CancellationToken ct)
@@ -91,8 +103,15 @@ internal sealed class DownloadWorker(
             return new TransferResult(stored, expected, null, null, null);
         }
 
+        // Bytes an earlier attempt left on disk are counted once: a resumed transfer reports its total from that offset on.
+        var counted = new FileInfo(artifacts.IncompletePath(job.Id)) is { Exists: true } partial ? partial.Length : 0;
         var result = await transfer.RunAsync(new TransferRequest(job.Id, target.Url, download.Sha256, target.Token, target.TokenAudience),
-            (done, total) => Report(job, meter.Next(done, total)), ct);
+            (done, total) =>
+            {
+                metrics.Downloaded(done >= counted ? done - counted : done);
+                counted = done;
+                Report(job, meter.Next(done, total));
+            }, ct);
         Report(job, meter.Next(result.SizeBytes, result.SizeBytes, force: true));
         return result;
     }
@@ -106,10 +125,13 @@ internal sealed class DownloadWorker(
         }
     }
 
-    private async Task FailAsync(JobContext job, string reason, CancellationToken ct)
+    private async Task FailAsync(JobContext job, string reason, string outcome, CancellationToken ct)
     {
         var download = job.PayloadAs<DownloadJob>();
+        using var scope = JobScope(logger, job.Id, download.CorrelationId);
         artifacts.Discard(job.Id);
+        metrics.DownloadFinished(outcome);
+        LogFailed(logger, download.ModelName, download.Version, outcome, reason);
         try
         {
             await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
@@ -121,4 +143,16 @@ internal sealed class DownloadWorker(
             // The model or version is gone from the stream (it never existed): there is nothing to mark failed.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Downloading {Model} version {Version}, attempt {Attempt} of {MaxAttempts}")]
+    private static partial void LogStarted(ILogger logger, string model, int version, int attempt, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Downloaded {Model} version {Version}: {SizeBytes} bytes, SHA-256 {Sha256}")]
+    private static partial void LogDownloaded(ILogger logger, string model, int version, long sizeBytes, string sha256);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Model} version {Version} is ready already; nothing to download")]
+    private static partial void LogAlreadyReady(ILogger logger, string model, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Download of {Model} version {Version} {Outcome}: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string model, int version, string outcome, string reason);
 }

@@ -1,0 +1,74 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ModelRegistry.EventStore;
+
+namespace ModelRegistry.Common;
+
+/// <summary>How a command over HTTP ended, as the <c>outcome</c> tag of <c>modelregistry.commands</c>.</summary>
+internal static class CommandOutcome
+{
+    public const string Appended = "appended";
+    public const string NoOp = "no-op";
+    public const string Refused = "refused";
+    public const string Conflict = "conflict";
+    public const string Replayed = "replayed";
+}
+
+/// <summary>
+/// The registry's own instruments, on the meter the event store's share (<see cref="EventStoreMetrics.MeterName"/>):
+/// commands by route and outcome, the lag of every projection, bytes downloaded and downloads finished.
+/// </summary>
+internal sealed class RegistryMetrics
+{
+    private readonly Counter<long> _commands;
+    private readonly Counter<long> _downloadBytes;
+    private readonly Counter<long> _downloadsFinished;
+
+    public RegistryMetrics(IMeterFactory meters, ProjectionStatusCache projections)
+    {
+        var meter = meters.Create(EventStoreMetrics.MeterName);
+        _commands = meter.CreateCounter<long>("modelregistry.commands", "{command}",
+            "Commands handled over HTTP, by command (method and route) and outcome (appended, no-op, refused, conflict, replayed).");
+        _downloadBytes = meter.CreateCounter<long>("modelregistry.download.bytes", "By", "Bytes downloads have written into the storage root.");
+        _downloadsFinished = meter.CreateCounter<long>("modelregistry.downloads.finished", "{download}",
+            "Downloads that ended, by outcome (succeeded, failed, cancelled).");
+        meter.CreateObservableGauge("modelregistry.projection.lag",
+            () => projections.Latest().Select(s => new Measurement<long>(s.Lag, new KeyValuePair<string, object?>("projection", s.Name))),
+            "{event}", "Positions between the store's gap-safe head and each projection's checkpoint.");
+    }
+
+    public void CommandHandled(HttpContext http, string outcome)
+    {
+        if (_commands.Enabled)
+        {
+            _commands.Add(1, new KeyValuePair<string, object?>("command", CommandOf(http)), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    public void Downloaded(long bytes)
+    {
+        if (bytes > 0)
+        {
+            _downloadBytes.Add(bytes);
+        }
+    }
+
+    public void DownloadFinished(string outcome) => _downloadsFinished.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>The route template, never the path (names would make one series per model); both forms of a model route are one command.</summary>
+    internal static string CommandOf(HttpContext http) =>
+        http.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } route }
+            ? $"{http.Request.Method} {route.Replace("{namespace}/{name}", "{name}", StringComparison.Ordinal)}"
+            : http.Request.Method;
+}
+
+internal static class RegistryMetricsExtensions
+{
+    public static IServiceCollection AddRegistryMetrics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<ProjectionStatusCache>();
+        services.TryAddSingleton<RegistryMetrics>();
+        return services;
+    }
+}

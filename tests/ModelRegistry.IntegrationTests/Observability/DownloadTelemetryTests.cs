@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using ModelRegistry.Downloads;
+using ModelRegistry.IntegrationTests.Downloads;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
+using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
+
+namespace ModelRegistry.IntegrationTests.Observability;
+
+public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("mr-download-telemetry-").FullName;
+    private readonly TestLog _log = new();
+    private LoopbackServer _server = null!;
+    private DownloadsApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LoopbackServer.StartAsync();
+        _app = await DownloadsApp.StartAsync(db, _root, _server, _log);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _server.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_download_logs_with_its_job_id_and_the_requests_correlation_id_and_counts_its_bytes()
+    {
+        var content = RandomNumberGenerator.GetBytes(300_000);
+        _server.MapFile("/files/telemetry.onnx", content);
+        var name = NewName();
+        var correlation = $"corr-{Guid.NewGuid():N}";
+        using var metrics = new MetricsRecorder(_app.Services);
+
+        await _app.Scenario(s => s.Post
+            .Json(new { source = new { type = "url", uri = _server.Url("/files/telemetry.onnx") }, sha256 = Convert.ToHexStringLower(SHA256.HashData(content)) })
+            .ToUrl($"{Models}/{name}/versions")
+            .Header("X-Correlation-Id", correlation), expect: 202);
+        var job = DownloadJob.IdFor(name, 1).ToString();
+        await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
+
+        var worker = _log.Lines.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
+        Assert.Contains(worker, l => l.Message.StartsWith($"Downloaded {name} version 1", StringComparison.Ordinal));
+        Assert.All(worker, l => Assert.Equal((job, correlation), (l["JobId"], l["CorrelationId"])));
+        Assert.Equal(content.Length, metrics.Sum("modelregistry.download.bytes"));
+        var finished = Assert.Single(metrics.Of("modelregistry.downloads.finished"));
+        Assert.Equal("succeeded", finished.Tag("outcome"));
+    }
+
+    [Fact]
+    public async Task Ready_reports_the_download_worker_running()
+    {
+        var ready = await _app.Scenario(s => s.Get.ToUrl("/health/ready").Anonymous(), expect: 200);
+
+        var workers = ready.Json.GetProperty("checks").GetProperty("download-workers");
+        Assert.Equal(("healthy", "running"), (workers.Str("status"), workers.GetProperty("data").Str("state")));
+    }
+}
