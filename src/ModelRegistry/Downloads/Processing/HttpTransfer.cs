@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 using ModelRegistry.Downloads.Sources;
 
 namespace ModelRegistry.Downloads.Processing;
@@ -27,8 +27,9 @@ internal sealed record TransferResult(long SizeBytes, string Sha256, string? ETa
 /// </summary>
 internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, ArtifactStore store, DownloadsOptions options)
 {
-    private const int BufferSize = 1024 * 1024;
+    private const int ChunkSize = 4 * 1024 * 1024;
     private const int MaxRedirects = 5;
+    private static readonly TimeSpan PauseBeforeStoring = TimeSpan.FromMilliseconds(200);
 
     public async Task<TransferResult> RunAsync(TransferRequest request, Action<long, long?> progress, CancellationToken ct)
     {
@@ -56,105 +57,91 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
 
     private async Task<TransferResult> TransferAsync(TransferRequest request, Action<long, long?> progress, CancellationToken ct)
     {
-        await using var file = new FileStream(store.IncompletePath(request.JobId), new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            BufferSize = 0,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-        });
+        using var file = File.OpenHandle(store.IncompletePath(request.JobId), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
+        Memory<byte>[] chunks = [DirectWriter.Allocate(ChunkSize), DirectWriter.Allocate(ChunkSize)];
+        var writer = new DirectWriter(file);
+        var resume = ResumeState.Load(store.ResumePath(request.JobId), request.Url);
+        long done = 0;
+        var length = RandomAccess.GetLength(file);
+        if (resume?.ETag is not null && length > 0 && (resume.Total is null || length <= resume.Total))
         {
-            var resume = ResumeState.Load(store.ResumePath(request.JobId), request.Url);
-            long done = 0;
-            if (resume?.ETag is not null && file.Length > 0 && (resume.Total is null || file.Length <= resume.Total))
-            {
-                done = await RehashAsync(file, sha, buffer, ct);
-            }
-            else
-            {
-                file.SetLength(0);
-            }
+            done = await RehashAsync(file, sha, chunks[0], ct);
+        }
+        else
+        {
+            RandomAccess.SetLength(file, 0);
+        }
 
-            var hub = new HubHeaders();
-            var reconnects = 0;
-            while (true)
+        var hub = new HubHeaders();
+        var reconnects = 0;
+        while (true)
+        {
+            var range = done > 0 && resume?.ETag is { } etag ? (From: done, ETag: etag) : default((long From, string ETag)?);
+            var (response, url) = await SendAsync(request, range, hub, ct);
+            using (response)
             {
-                var range = done > 0 && resume?.ETag is { } etag ? (From: done, ETag: etag) : default((long From, string ETag)?);
-                var (response, url) = await SendAsync(request, range, hub, ct);
-                using (response)
+                long? total;
+                var contentRange = response.Content.Headers.ContentRange;
+                if (response.StatusCode == HttpStatusCode.PartialContent
+                    && range is { } asked
+                    && contentRange is { Unit: "bytes", From: { } from, HasLength: true }
+                    && from == asked.From)
                 {
-                    long? total;
-                    var contentRange = response.Content.Headers.ContentRange;
-                    if (response.StatusCode == HttpStatusCode.PartialContent
-                        && range is { } asked
-                        && contentRange is { Unit: "bytes", From: { } from, HasLength: true }
-                        && from == asked.From)
+                    total = contentRange.Length;
+                }
+                else if ((response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable
+                          || (response.StatusCode == HttpStatusCode.PartialContent && range is not null))
+                         && reconnects++ < options.MaxReconnects)
+                {
+                    // Not the part that was asked for: start over without a range rather than stitch two representations.
+                    RandomAccess.SetLength(file, 0);
+                    sha.GetHashAndReset();
+                    done = 0;
+                    resume = null;
+                    continue;
+                }
+                else if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    if (done > 0)
                     {
-                        total = contentRange.Length;
-                    }
-                    else if ((response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable
-                              || (response.StatusCode == HttpStatusCode.PartialContent && range is not null))
-                             && reconnects++ < options.MaxReconnects)
-                    {
-                        // Not the part that was asked for: start over without a range rather than stitch two representations.
-                        file.SetLength(0);
+                        RandomAccess.SetLength(file, 0);
                         sha.GetHashAndReset();
                         done = 0;
-                        resume = null;
-                        continue;
-                    }
-                    else if (response.StatusCode == HttpStatusCode.OK)
-                    {
-                        if (done > 0)
-                        {
-                            file.SetLength(0);
-                            sha.GetHashAndReset();
-                            done = 0;
-                        }
-
-                        total = response.Content.Headers.ContentLength;
-                    }
-                    else
-                    {
-                        throw DownloadHttp.Failure(response, url);
                     }
 
-                    var expectedTotal = CheckDeclaredSize(total, hub.LinkedSize, url);
-                    var validator = StrongETag(response.Headers.ETag);
-                    resume = new ResumeState(request.Url.OriginalString, validator, expectedTotal);
-                    await resume.SaveAsync(store.ResumePath(request.JobId), ct);
-                    file.Position = done;
-                    var written = new Written(done);
-                    try
-                    {
-                        await CopyAsync(response, file, sha, buffer, written, expectedTotal, progress, ct);
-                        if (expectedTotal is { } declared && written.Bytes < declared)
-                        {
-                            throw new TransferInterruptedException($"The response ended after {written.Bytes} of {declared} bytes.", null);
-                        }
-                    }
-                    catch (TransferInterruptedException) when (reconnects++ < options.MaxReconnects)
-                    {
-                        continue;
-                    }
-                    finally
-                    {
-                        done = written.Bytes;
-                    }
-
-                    await file.FlushAsync(ct);
-                    file.Flush(flushToDisk: true);
-                    return new TransferResult(done, Convert.ToHexStringLower(sha.GetHashAndReset()), validator, hub.RepoCommit, hub.LinkedEtag);
+                    total = response.Content.Headers.ContentLength;
                 }
+                else
+                {
+                    throw DownloadHttp.Failure(response, url);
+                }
+
+                var expectedTotal = CheckDeclaredSize(total, hub.LinkedSize, url);
+                var validator = StrongETag(response.Headers.ETag);
+                resume = new ResumeState(request.Url.OriginalString, validator, expectedTotal);
+                await resume.SaveAsync(store.ResumePath(request.JobId), ct);
+                var written = new Written(done);
+                try
+                {
+                    await CopyAsync(response, writer, sha, chunks, written, expectedTotal, progress, ct);
+                    if (expectedTotal is { } declared && written.Bytes < declared)
+                    {
+                        throw new TransferInterruptedException($"The response ended after {written.Bytes} of {declared} bytes.", null);
+                    }
+                }
+                catch (TransferInterruptedException) when (reconnects++ < options.MaxReconnects)
+                {
+                    continue;
+                }
+                finally
+                {
+                    done = written.Bytes;
+                }
+
+                RandomAccess.FlushToDisk(file);
+                return new TransferResult(done, Convert.ToHexStringLower(sha.GetHashAndReset()), validator, hub.RepoCommit, hub.LinkedEtag);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -213,9 +200,11 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
     /// <summary>
     /// Appends the body to the file, hashing what was written; <paramref name="written"/> always counts exactly the bytes
     /// both on disk and in the hash, so an interruption can resume from there. Only a failure to read the network (or a
-    /// silence longer than the idle timeout) is an interruption; a failure to write the disk is not.
+    /// silence longer than the idle timeout) is an interruption; a failure to write the disk is not. Two chunks take turns:
+    /// while one is written and hashed, the next is read. A chunk is stored when it is full, when the body ends or fails,
+    /// and, in parts, whenever the network pauses for a moment, so a slow server's bytes reach the disk and the progress.
     /// </summary>
-    private async Task CopyAsync(HttpResponseMessage response, FileStream file, IncrementalHash sha, byte[] buffer, Written written,
+    private async Task CopyAsync(HttpResponseMessage response, DirectWriter writer, IncrementalHash sha, Memory<byte>[] chunks, Written written,
         long? expectedTotal, Action<long, long?> progress, CancellationToken ct)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -231,36 +220,103 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
 
         await using var _ = body;
         var limit = Math.Min(options.MaxSizeBytes, expectedTotal ?? long.MaxValue);
-        while (true)
+        var offset = written.Bytes;
+        var storing = Task.CompletedTask;
+        async Task StoreAfterAsync(ReadOnlyMemory<byte> part, long at)
         {
-            idle.CancelAfter(options.IdleTimeout);
-            int read;
-            try
-            {
-                read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), idle.Token);
-            }
-            catch (Exception ex) when (IsNetworkFailure(ex, ct))
-            {
-                throw new TransferInterruptedException(ex.Message, ex);
-            }
-
-            if (read == 0)
-            {
-                return;
-            }
-
-            if (written.Bytes + read > limit)
-            {
-                throw written.Bytes + read > options.MaxSizeBytes
-                    ? TooLarge(written.Bytes + read)
-                    : new DownloadRefusedException("length-mismatch", $"The server sent more than the {expectedTotal} bytes it declared.");
-            }
-
-            await file.WriteAsync(buffer.AsMemory(0, read), ct);
-            sha.AppendData(buffer, 0, read);
-            written.Bytes += read;
-            progress(written.Bytes, expectedTotal);
+            await storing;
+            storing = StoreAsync(writer, sha, part, at, written, expectedTotal, progress);
         }
+
+        try
+        {
+            for (var turn = 0; ; turn ^= 1)
+            {
+                // Chunks end on block boundaries, so they can be written direct; one byte more than the limit allows is
+                // enough to tell a body that is too long.
+                var whole = ChunkSize - (int)(offset % DirectWriter.Alignment);
+                var chunk = chunks[turn][..(limit - offset < whole ? (int)(limit - offset) + 1 : whole)];
+                var (filled, stored) = (0, 0);
+                Exception? failure = null;
+                while (filled < chunk.Length)
+                {
+                    idle.CancelAfter(options.IdleTimeout);
+                    var reading = body.ReadAsync(chunk[filled..], idle.Token);
+                    if (filled > stored && !reading.IsCompleted)
+                    {
+                        var pending = reading.AsTask();
+                        if (!await CompletesWithinAsync(pending, PauseBeforeStoring))
+                        {
+                            await StoreAfterAsync(chunk[stored..filled], offset + stored);
+                            stored = filled;
+                        }
+
+                        reading = new ValueTask<int>(pending);
+                    }
+
+                    int read;
+                    try
+                    {
+                        read = await reading;
+                    }
+                    catch (Exception ex) when (IsNetworkFailure(ex, ct))
+                    {
+                        failure = ex;
+                        break;
+                    }
+
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    filled += read;
+                    if (offset + filled > limit)
+                    {
+                        throw offset + filled > options.MaxSizeBytes
+                            ? TooLarge(offset + filled)
+                            : new DownloadRefusedException("length-mismatch", $"The server sent more than the {expectedTotal} bytes it declared.");
+                    }
+                }
+
+                await StoreAfterAsync(chunk[stored..filled], offset + stored);
+                offset += filled;
+                if (failure is not null)
+                {
+                    throw new TransferInterruptedException(failure.Message, failure);
+                }
+
+                if (filled < chunk.Length)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await storing;
+        }
+    }
+
+    /// <summary>Whether <paramref name="task"/> completes within <paramref name="time"/>; how it completes is its awaiter's business.</summary>
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan time)
+    {
+        await task.WaitAsync(time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return task.IsCompleted;
+    }
+
+    /// <summary>Writes and hashes one chunk side by side.</summary>
+    private static async Task StoreAsync(DirectWriter writer, IncrementalHash sha, ReadOnlyMemory<byte> chunk, long offset, Written written,
+        long? expectedTotal, Action<long, long?> progress)
+    {
+        if (chunk.IsEmpty)
+        {
+            return;
+        }
+
+        await Task.WhenAll(Task.Run(() => sha.AppendData(chunk.Span)), Task.Run(() => writer.Write(chunk.Span, offset)));
+        written.Bytes = offset + chunk.Length;
+        progress(written.Bytes, expectedTotal);
     }
 
     private static bool IsNetworkFailure(Exception ex, CancellationToken ct) =>
@@ -289,14 +345,13 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
     private DownloadRefusedException TooLarge(long size) =>
         new("too-large", $"The file is larger than the maximum of {options.MaxSizeBytes} bytes (Registry:Downloads:MaxSizeBytes): at least {size}.");
 
-    private static async Task<long> RehashAsync(FileStream file, IncrementalHash sha, byte[] buffer, CancellationToken ct)
+    private static async Task<long> RehashAsync(SafeFileHandle file, IncrementalHash sha, Memory<byte> buffer, CancellationToken ct)
     {
-        file.Position = 0;
         long done = 0;
         int read;
-        while ((read = await file.ReadAsync(buffer.AsMemory(0, BufferSize), ct)) > 0)
+        while ((read = await RandomAccess.ReadAsync(file, buffer, done, ct)) > 0)
         {
-            sha.AppendData(buffer, 0, read);
+            sha.AppendData(buffer.Span[..read]);
             done += read;
         }
 
