@@ -125,8 +125,9 @@ public sealed class ClaimingTests(TestDatabase db) : IClassFixture<TestDatabase>
         var handler = new TestHandler((_, ct) => release.Task.WaitAsync(ct));
         var fast = (Action<JobOptions>)(o =>
         {
-            o.LeaseDuration = TimeSpan.FromMilliseconds(300);
-            o.HeartbeatInterval = TimeSpan.FromMilliseconds(50);
+            // A lease long enough that a busy machine's scheduling pause does not outlast it, beaten many times over.
+            o.LeaseDuration = TimeSpan.FromMilliseconds(1500);
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
         });
         await using var a = await JobsHost.StartAsync(db, handler, fast);
         await using var b = await JobsHost.StartAsync(db, handler, fast);
@@ -134,7 +135,7 @@ public sealed class ClaimingTests(TestDatabase db) : IClassFixture<TestDatabase>
 
         var running = await a.Queue().WaitForAsync(id, j => j.State == JobState.Running);
         await Eventually.HoldsAsync(async () =>
-            await ScalarAsync(a, "SELECT count(*) FROM mr_jobs WHERE id = @id AND lease_expires_at > @first + interval '1 second'",
+            await ScalarAsync(a, "SELECT count(*) FROM mr_jobs WHERE id = @id AND lease_expires_at > @first + interval '2 seconds'",
                 ("id", id), ("first", running.LeaseExpiresAt!.Value)) == 1);
         release.SetResult();
 
