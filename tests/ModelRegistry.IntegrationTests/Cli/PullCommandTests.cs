@@ -7,24 +7,8 @@ using ModelRegistry.Tests.Cli;
 
 namespace ModelRegistry.IntegrationTests.Cli;
 
-public sealed class PullCommandTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class PullCommandTests(TestDatabase db) : DownloadsTestClass(db), IClassFixture<TestDatabase>
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("mr-pull-").FullName;
-    private LoopbackServer _server = null!;
-    private DownloadsApp _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await LoopbackServer.StartAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
-    }
 
     [Fact]
     public async Task Pull_moves_the_progress_bar_while_the_download_runs_and_exits_0_once_the_version_is_ready()
@@ -33,7 +17,7 @@ public sealed class PullCommandTests(TestDatabase db) : IClassFixture<TestDataba
         var content = RandomNumberGenerator.GetBytes(2_000_000);
         var halfSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // The second half is sent only once the progress bar has shown part of the file: the bar must move during the download.
-        _server.Map($"/files/{name}.gguf", async http =>
+        Server.Map($"/files/{name}.gguf", async http =>
         {
             http.Response.ContentLength = content.Length;
             await http.Response.Body.WriteAsync(content.AsMemory(0, content.Length / 2), http.RequestAborted);
@@ -49,8 +33,8 @@ public sealed class PullCommandTests(TestDatabase db) : IClassFixture<TestDataba
             }
         });
 
-        var result = await new CliRunner(_app.CreateHandler(), RegistryApp.AdminKey, progress)
-            .RunAsync("pull", _server.Url($"/files/{name}.gguf"), "--sha256", Convert.ToHexStringLower(SHA256.HashData(content)));
+        var result = await new CliRunner(App.CreateHandler(), RegistryApp.AdminKey, progress)
+            .RunAsync("pull", Server.Url($"/files/{name}.gguf"), "--sha256", Convert.ToHexStringLower(SHA256.HashData(content)));
 
         Assert.True(result.ExitCode == 0, result.Error);
         var bytesDone = progress.Seen.Select(d => d.BytesDone).Distinct().ToList();
@@ -59,24 +43,24 @@ public sealed class PullCommandTests(TestDatabase db) : IClassFixture<TestDataba
         Assert.Equal(content.Length, bytesDone[^1]);
         Assert.Equal("succeeded", progress.Seen[^1].State);
         Assert.Contains($"Pulled {name} v1: stage staging, status ready", result.Out, StringComparison.Ordinal);
-        Assert.Equal("ready", (await _app.GetAsync($"/api/v1/models/{name}/versions/1")).String("status"));
+        Assert.Equal("ready", (await App.GetAsync($"/api/v1/models/{name}/versions/1")).String("status"));
     }
 
     [Fact]
     public async Task Pull_of_a_file_whose_hash_differs_exits_1_with_the_reason()
     {
         var name = $"mismatch-{Guid.NewGuid():N}"[..21];
-        _server.MapFile($"/files/{name}.gguf", RandomNumberGenerator.GetBytes(100_000));
+        Server.MapFile($"/files/{name}.gguf", RandomNumberGenerator.GetBytes(100_000));
         var progress = new RecordedProgress();
 
-        var result = await new CliRunner(_app.CreateHandler(), RegistryApp.AdminKey, progress)
-            .RunAsync("pull", _server.Url($"/files/{name}.gguf"), "--sha256", new string('0', 64));
+        var result = await new CliRunner(App.CreateHandler(), RegistryApp.AdminKey, progress)
+            .RunAsync("pull", Server.Url($"/files/{name}.gguf"), "--sha256", new string('0', 64));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"error: the download of {name} v1 failed: ", result.Error, StringComparison.Ordinal);
         Assert.Contains("SHA-256", result.Error, StringComparison.Ordinal);
         Assert.Equal("failed", progress.Seen[^1].State);
-        Assert.Equal("failed", (await _app.GetAsync($"/api/v1/models/{name}/versions/1")).String("status"));
+        Assert.Equal("failed", (await App.GetAsync($"/api/v1/models/{name}/versions/1")).String("status"));
     }
 
     /// <summary>Stands in for the progress bar: keeps every state of the download it is shown.</summary>

@@ -1,31 +1,16 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Requesting;
 
-public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(db), IClassFixture<TestDatabase>
 {
     private const string Downloads = "/api/v1/downloads";
-    private readonly string _root = Directory.CreateTempSubdirectory("mr-requests-").FullName;
     private readonly byte[] _weights = Bytes(400_000);
-    private LoopbackServer _server = null!;
-    private DownloadsApp _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await LoopbackServer.StartAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
-    }
 
     [Fact]
     public async Task A_hub_reference_registers_a_version_of_the_repos_model_and_downloads_it()
@@ -33,7 +18,7 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
         var org = Org();
         MapHubFile($"{org}/Tiny", "tiny.Q4.gguf", _weights);
 
-        var accepted = await _app.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl(Downloads), expect: 202);
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl(Downloads), expect: 202);
 
         Assert.StartsWith($"{Downloads}/", accepted.Location, StringComparison.Ordinal);
         Assert.Equal((string?)$"{org}/Tiny", accepted.Json.GetProperty("model").GetString());
@@ -48,8 +33,8 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
         var version = await ReadyVersionAsync($"{org}/Tiny", 1);
         Assert.Equal($"{org}/Tiny/1/tiny.Q4.gguf", version.GetProperty("local_path").GetString());
         Assert.Equal(Sha256(_weights), version.GetProperty("sha256").GetString());
-        Assert.Equal(_weights, await File.ReadAllBytesAsync(Path.Combine(_root, org, "Tiny", "1", "tiny.Q4.gguf")));
-        Assert.Equal("Bearer hf_test_token", _server.RequestsTo($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf").First().Authorization);
+        Assert.Equal(_weights, await File.ReadAllBytesAsync(Path.Combine(Root, org, "Tiny", "1", "tiny.Q4.gguf")));
+        Assert.Equal("Bearer hf_test_token", Server.RequestsTo($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf").First().Authorization);
     }
 
     [Fact]
@@ -57,12 +42,12 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
     {
         var org = Org();
         MapHubFile($"{org}/TinyLlama", "tinyllama.Q4_K_M.gguf", _weights);
-        _server.Map($"/hub/api/models/{org}/TinyLlama/revision/main", http => http.Response.WriteAsJsonAsync(new
+        Server.Map($"/hub/api/models/{org}/TinyLlama/revision/main", http => http.Response.WriteAsJsonAsync(new
         {
             siblings = new[] { new { rfilename = ".gitattributes" }, new { rfilename = "tinyllama.Q4_K_M.gguf" } },
         }));
 
-        var accepted = await _app.Scenario(s => s.Post.Text($$"""{"model_ref": "hf:{{org}}/TinyLlama"}""").ToUrl("/v1/models/download"), expect: 202);
+        var accepted = await App.Scenario(s => s.Post.Text($$"""{"model_ref": "hf:{{org}}/TinyLlama"}""").ToUrl("/v1/models/download"), expect: 202);
 
         Assert.Equal("succeeded", (await FinishedAsync(accepted.Location!)).GetProperty("state").GetString());
         var version = await ReadyVersionAsync($"{org}/TinyLlama", 1);
@@ -76,8 +61,8 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
         MapHubFile($"{org}/Twice", "w.gguf", _weights);
         var body = new { model_ref = $"hf:{org}/Twice/w.gguf@main" };
 
-        var first = await _app.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
-        var second = await _app.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
+        var first = await App.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
+        var second = await App.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
 
         Assert.NotEqual(first.Location, second.Location);
         Assert.Equal(2, second.Json.GetProperty("version").GetInt32());
@@ -90,12 +75,12 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
     public async Task A_url_reference_is_named_after_its_file_unless_a_name_is_given()
     {
         var file = $"yolo{Guid.NewGuid():N}"[..12];
-        _server.MapFile($"/files/{file}.onnx", _weights);
+        Server.MapFile($"/files/{file}.onnx", _weights);
 
-        var named = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url($"/files/{file}.onnx") }).ToUrl(Downloads), expect: 202);
-        var chosen = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url($"/files/{file}.onnx"), name = $"vision/{file}" })
+        var named = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{file}.onnx") }).ToUrl(Downloads), expect: 202);
+        var chosen = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{file}.onnx"), name = $"vision/{file}" })
             .ToUrl(Downloads), expect: 202);
-        var nameless = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url("/") }).ToUrl(Downloads), expect: 400);
+        var nameless = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url("/") }).ToUrl(Downloads), expect: 400);
 
         Assert.Equal(file, named.Json.GetProperty("model").GetString());
         Assert.Equal($"vision/{file}", chosen.Json.GetProperty("model").GetString());
@@ -109,18 +94,18 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
     public async Task A_version_registered_through_the_catalog_with_a_url_source_is_downloaded()
     {
         var name = $"catalog-{Guid.NewGuid():N}"[..20];
-        _server.MapFile($"/files/{name}.safetensors", _weights);
+        Server.MapFile($"/files/{name}.safetensors", _weights);
 
-        var registered = await _app.Scenario(s => s.Post.Json(new
+        var registered = await App.Scenario(s => s.Post.Json(new
         {
-            source = new { type = "url", uri = _server.Url($"/files/{name}.safetensors") },
+            source = new { type = "url", uri = Server.Url($"/files/{name}.safetensors") },
             sha256 = Sha256(_weights),
         }).ToUrl($"/api/v1/models/{name}/versions"), expect: 202);
 
         Assert.Equal("pending", registered.Json.GetProperty("status").GetString());
         var version = await ReadyVersionAsync(name, 1);
         Assert.Equal($"{name}/1/{name}.safetensors", version.GetProperty("local_path").GetString());
-        var types = (await _app.EventsAsync(name)).Select(e => e.GetType().Name).ToList();
+        var types = (await App.EventsAsync(name)).Select(e => e.GetType().Name).ToList();
         Assert.Equal(["ModelRegistered", "VersionRegistered", "VersionDownloadStarted", "VersionDownloaded"], types);
     }
 
@@ -128,10 +113,10 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
     public async Task A_local_reference_is_registered_ready_without_a_download()
     {
         var path = $"incoming/{Guid.NewGuid():N}.gguf";
-        Directory.CreateDirectory(Path.Combine(_root, "incoming"));
-        await File.WriteAllBytesAsync(Path.Combine(_root, path), _weights);
+        Directory.CreateDirectory(Path.Combine(Root, "incoming"));
+        await File.WriteAllBytesAsync(Path.Combine(Root, path), _weights);
 
-        var created = await _app.Scenario(s => s.Post.Json(new { model_ref = $"local:{path}", name = "local-" + Guid.NewGuid().ToString("N")[..8] })
+        var created = await App.Scenario(s => s.Post.Json(new { model_ref = $"local:{path}", name = "local-" + Guid.NewGuid().ToString("N")[..8] })
             .ToUrl(Downloads), expect: 201);
 
         Assert.Equal("ready", created.Json.GetProperty("status").GetString());
@@ -149,16 +134,16 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
     [InlineData("")]
     public async Task A_malformed_reference_is_a_400_on_model_ref(string reference)
     {
-        var refused = await _app.Scenario(s => s.Post.Json(new { model_ref = reference, name = "never-created" }).ToUrl(Downloads), expect: 400);
+        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = reference, name = "never-created" }).ToUrl(Downloads), expect: 400);
 
         Assert.NotEmpty(refused.FieldErrors("model_ref"));
-        Assert.Empty(await _app.EventsAsync("never-created"));
+        Assert.Empty(await App.EventsAsync("never-created"));
     }
 
     [Fact]
     public async Task A_local_reference_outside_the_storage_root_is_a_400_on_model_ref()
     {
-        var refused = await _app.Scenario(s => s.Post.Json(new { model_ref = "local:../outside.gguf", name = "outside" }).ToUrl(Downloads), expect: 400);
+        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = "local:../outside.gguf", name = "outside" }).ToUrl(Downloads), expect: 400);
 
         Assert.NotEmpty(refused.FieldErrors("model_ref"));
     }
@@ -166,20 +151,20 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
     [Fact]
     public async Task Requesting_a_download_needs_credentials()
     {
-        var refused = await _app.Scenario(s => s.Post.Json(new { model_ref = "hf:org/repo" }).ToUrl(Downloads).Anonymous(), expect: 401);
+        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = "hf:org/repo" }).ToUrl(Downloads).Anonymous(), expect: 401);
 
         refused.Problem("unauthorized");
     }
 
     private void MapHubFile(string repo, string file, byte[] content)
     {
-        _server.MapRedirect($"/hub/{repo}/resolve/main/{file}", $"/lfs/{repo}/{file}", headers:
+        Server.MapRedirect($"/hub/{repo}/resolve/main/{file}", $"/lfs/{repo}/{file}", headers:
         [
             ("X-Repo-Commit", "4f2b7c1e9a0d3b5c6e7f8a9b0c1d2e3f4a5b6c7d"),
             ("X-Linked-Etag", $"\"{Sha256(content)}\""),
             ("X-Linked-Size", content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ]);
-        _server.MapFile($"/lfs/{repo}/{file}", content);
+        Server.MapFile($"/lfs/{repo}/{file}", content);
     }
 
     private async Task<JsonElement> FinishedAsync(string location)
@@ -187,7 +172,7 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
         JsonElement download = default;
         await Eventually.HoldsAsync(async () =>
         {
-            download = (await _app.GetAsync(location)).Json;
+            download = (await App.GetAsync(location)).Json;
             return download.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled";
         }, () => download.ToString());
         return download;
@@ -198,7 +183,7 @@ public sealed class RequestDownloadTests(TestDatabase db) : IClassFixture<TestDa
         JsonElement found = default;
         await Eventually.HoldsAsync(async () =>
         {
-            var response = await _app.GetAsync($"/api/v1/models/{name}/versions/{version}");
+            var response = await App.GetAsync($"/api/v1/models/{name}/versions/{version}");
             found = response.Status == StatusCodes.Status200OK ? response.Json : default;
             return found.ValueKind == JsonValueKind.Object && found.GetProperty("status").GetString() == "ready";
         }, () => found.ToString());

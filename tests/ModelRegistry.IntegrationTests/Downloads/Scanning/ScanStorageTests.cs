@@ -2,30 +2,20 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ModelRegistry.Catalog;
+using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Scanning;
 
-public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), IClassFixture<TestDatabase>
 {
     private const string Scan = "/api/v1/scan";
-    private readonly string _root = Directory.CreateTempSubdirectory("mr-scan-").FullName;
     private readonly string _outside = Directory.CreateTempSubdirectory("mr-scan-outside-").FullName;
-    private LoopbackServer _server = null!;
-    private DownloadsApp _app = null!;
 
-    public async Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        _server = await LoopbackServer.StartAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
+        await base.DisposeAsync();
         Directory.Delete(_outside, recursive: true);
     }
 
@@ -38,7 +28,7 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
         Write($"{model}/weights.Q8.gguf", "q8");
         Write($"{top}.onnx", "onnx");
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
 
         var registered = report.GetProperty("registered").EnumerateArray()
             .Select(r => (r.GetProperty("name").GetString()!, r.GetProperty("version").GetInt32(), r.GetProperty("local_path").GetString()!,
@@ -51,7 +41,7 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
                 (top, 1, $"{top}.onnx", Sha256("onnx"), "onnx"),
             }.OrderBy(r => r.Item3, StringComparer.Ordinal),
             registered);
-        var version = (await _app.GetAsync($"/api/v1/models/by-path?path={model}/weights.Q8.gguf")).Json;
+        var version = (await App.GetAsync($"/api/v1/models/by-path?path={model}/weights.Q8.gguf")).Json;
         Assert.Equal(("ready", "local", $"{model}/weights.Q8.gguf", 2L),
             (version.GetProperty("status").GetString(), version.GetProperty("source_type").GetString(), version.GetProperty("source_uri").GetString(),
                 version.GetProperty("size_bytes").GetInt64()));
@@ -70,12 +60,12 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
         Write($"{model}/README.md", "readme");
         Write($"{model}/config.json", "{}");
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
 
         Assert.Empty(report.GetProperty("registered").EnumerateArray());
         Assert.Equal(3, report.GetProperty("ignored").GetInt32());
         Assert.Equal(0, report.GetProperty("skipped").GetInt32());
-        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{model}")).Status);
+        Assert.Equal(404, (await App.GetAsync($"/api/v1/models/{model}")).Status);
     }
 
     [Fact]
@@ -83,13 +73,13 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
     {
         var model = Name();
         Write($"{model}/weights.gguf", "weights");
-        await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
+        await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
 
-        var again = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var again = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
 
         Assert.Empty(again.GetProperty("registered").EnumerateArray());
         Assert.True(again.GetProperty("known").GetInt32() >= 1);
-        Assert.Equal([typeof(ModelRegistered), typeof(VersionRegistered)], (await _app.EventsAsync(model)).Select(e => e.GetType()));
+        Assert.Equal([typeof(ModelRegistered), typeof(VersionRegistered)], (await App.EventsAsync(model)).Select(e => e.GetType()));
     }
 
     [Fact]
@@ -97,24 +87,24 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
     {
         var org = Name();
         var content = Encoding.UTF8.GetBytes($"weights of {org}");
-        _server.MapRedirect($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf", $"/lfs/{org}/tiny.Q4.gguf",
+        Server.MapRedirect($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf", $"/lfs/{org}/tiny.Q4.gguf",
             headers: [("X-Linked-Etag", $"\"{Sha256(content)}\"")]);
-        _server.MapFile($"/lfs/{org}/tiny.Q4.gguf", content);
-        var accepted = await _app.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl("/api/v1/downloads"), expect: 202);
-        await Eventually.HoldsAsync(async () => (await _app.GetAsync(accepted.Location!)).Json.GetProperty("state").GetString() == "succeeded");
+        Server.MapFile($"/lfs/{org}/tiny.Q4.gguf", content);
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl("/api/v1/downloads"), expect: 202);
+        await Eventually.HoldsAsync(async () => (await App.GetAsync(accepted.Location!)).Json.GetProperty("state").GetString() == "succeeded");
         var copy = Name();
-        Directory.CreateDirectory(Path.Combine(_root, copy));
-        File.Copy(Path.Combine(_root, org, "Tiny", "1", "tiny.Q4.gguf"), Path.Combine(_root, copy, "tiny.Q4.gguf"));
+        Directory.CreateDirectory(Path.Combine(Root, copy));
+        File.Copy(Path.Combine(Root, org, "Tiny", "1", "tiny.Q4.gguf"), Path.Combine(Root, copy, "tiny.Q4.gguf"));
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
 
         Assert.DoesNotContain(report.GetProperty("registered").EnumerateArray(), r => r.GetProperty("local_path").GetString()!.Contains(org, StringComparison.Ordinal));
         Assert.Contains(Skipped(report), s => s == ($"{copy}/tiny.Q4.gguf", "downloaded"));
-        var version = (await _app.GetAsync($"/api/v1/models/by-path?path={org}/Tiny/1/tiny.Q4.gguf")).Json;
+        var version = (await App.GetAsync($"/api/v1/models/by-path?path={org}/Tiny/1/tiny.Q4.gguf")).Json;
         Assert.Equal(($"{org}/Tiny", 1, "huggingface", $"{org}/Tiny"),
             (version.GetProperty("name").GetString(), version.GetProperty("version").GetInt32(), version.GetProperty("source_type").GetString(),
                 version.GetProperty("source_uri").GetString()));
-        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{copy}")).Status);
+        Assert.Equal(404, (await App.GetAsync($"/api/v1/models/{copy}")).Status);
     }
 
     [Fact]
@@ -123,17 +113,17 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
         var model = Name();
         var linkedDirectory = Name();
         File.WriteAllText(Path.Combine(_outside, "secret.gguf"), "outside");
-        Directory.CreateDirectory(Path.Combine(_root, model));
-        File.CreateSymbolicLink(Path.Combine(_root, model, "escape.gguf"), Path.Combine(_outside, "secret.gguf"));
-        Directory.CreateSymbolicLink(Path.Combine(_root, linkedDirectory), _outside);
+        Directory.CreateDirectory(Path.Combine(Root, model));
+        File.CreateSymbolicLink(Path.Combine(Root, model, "escape.gguf"), Path.Combine(_outside, "secret.gguf"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, linkedDirectory), _outside);
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
 
         Assert.DoesNotContain(report.GetProperty("registered").EnumerateArray(),
             r => r.GetProperty("name").GetString() is { } name && (name == model || name == linkedDirectory));
         Assert.Contains(Skipped(report), s => s == ($"{model}/escape.gguf", "outside-root"));
         Assert.Contains(Skipped(report), s => s == (linkedDirectory, "symlinked-directory"));
-        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{model}")).Status);
+        Assert.Equal(404, (await App.GetAsync($"/api/v1/models/{model}")).Status);
     }
 
     [Fact]
@@ -141,14 +131,14 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
     {
         var model = Name();
         Write($"{model}/v1.gguf", "v1");
-        await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
-        await _app.Scenario(s => s.Post.Json(new { reason = "frozen" }).ToUrl($"/api/v1/models/{model}/lock"), expect: 200);
+        await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
+        await App.Scenario(s => s.Post.Json(new { reason = "frozen" }).ToUrl($"/api/v1/models/{model}/lock"), expect: 200);
         Write($"{model}/v2.gguf", "v2");
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
 
         Assert.Contains(Skipped(report), s => s == ($"{model}/v2.gguf", "model-locked"));
-        Assert.Equal(1, (await _app.GetAsync($"/api/v1/models/{model}")).Json.GetProperty("latest_version").GetInt32());
+        Assert.Equal(1, (await App.GetAsync($"/api/v1/models/{model}")).Json.GetProperty("latest_version").GetInt32());
     }
 
     [Fact]
@@ -157,14 +147,14 @@ public sealed class ScanStorageTests(TestDatabase db) : IClassFixture<TestDataba
         var model = Name();
         Write($"{model}/weights.gguf", "weights");
 
-        (await _app.Scenario(s => s.Post.ToUrl(Scan).Anonymous(), expect: 401)).Problem("unauthorized");
+        (await App.Scenario(s => s.Post.ToUrl(Scan).Anonymous(), expect: 401)).Problem("unauthorized");
 
-        Assert.Equal(404, (await _app.GetAsync($"/api/v1/models/{model}")).Status);
+        Assert.Equal(404, (await App.GetAsync($"/api/v1/models/{model}")).Status);
     }
 
     private void Write(string relative, string content)
     {
-        var path = Path.Combine(_root, relative);
+        var path = Path.Combine(Root, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
     }

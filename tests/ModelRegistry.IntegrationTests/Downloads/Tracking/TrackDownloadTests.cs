@@ -1,40 +1,25 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ModelRegistry.Catalog;
+using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Tracking;
 
-public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class TrackDownloadTests(TestDatabase db) : DownloadsTestClass(db), IClassFixture<TestDatabase>
 {
     private const string Downloads = "/api/v1/downloads";
-    private readonly string _root = Directory.CreateTempSubdirectory("mr-tracking-").FullName;
-    private LoopbackServer _server = null!;
-    private DownloadsApp _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await LoopbackServer.StartAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
-    }
 
     [Fact]
     public async Task An_unknown_download_is_not_found()
     {
         var id = Guid.NewGuid();
 
-        (await _app.GetAsync($"{Downloads}/{id}")).Problem("download-not-found");
-        (await _app.GetAsync($"{Downloads}/{id}/events")).Problem("download-not-found");
-        (await _app.Scenario(s => s.Delete.ToUrl($"{Downloads}/{id}"), expect: 404)).Problem("download-not-found");
-        Assert.Equal(404, (await _app.GetAsync($"{Downloads}/not-a-download")).Status);
+        (await App.GetAsync($"{Downloads}/{id}")).Problem("download-not-found");
+        (await App.GetAsync($"{Downloads}/{id}/events")).Problem("download-not-found");
+        (await App.Scenario(s => s.Delete.ToUrl($"{Downloads}/{id}"), expect: 404)).Problem("download-not-found");
+        Assert.Equal(404, (await App.GetAsync($"{Downloads}/not-a-download")).Status);
     }
 
     [Fact]
@@ -45,14 +30,14 @@ public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestData
         Assert.Equal(3_000_000, running.GetProperty("bytes_total").GetInt64());
         Assert.True(running.GetProperty("bytes_done").GetInt64() <= 1_000_000);
 
-        var cancelling = await _app.Scenario(s => s.Delete.ToUrl(location), expect: 202);
+        var cancelling = await App.Scenario(s => s.Delete.ToUrl(location), expect: 202);
 
         Assert.Equal(location, cancelling.Location);
         Assert.True(cancelling.Json.GetProperty("cancel_requested").GetBoolean());
         var cancelled = await WaitAsync(location, d => d.GetProperty("state").GetString() == "cancelled");
         Assert.NotEqual(JsonValueKind.Null, cancelled.GetProperty("finished_at").ValueKind);
-        Assert.Equal(new VersionDownloadFailed(1, "The download was cancelled."), (await _app.EventsAsync(name))[^1]);
-        await _app.Scenario(s => s.Delete.ToUrl(location), expect: 202);
+        Assert.Equal(new VersionDownloadFailed(1, "The download was cancelled."), (await App.EventsAsync(name))[^1]);
+        await App.Scenario(s => s.Delete.ToUrl(location), expect: 202);
     }
 
     [Fact]
@@ -61,8 +46,8 @@ public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestData
         var (_, location) = await RequestAsync(Bytes(10_000));
         await WaitAsync(location, d => d.GetProperty("state").GetString() == "succeeded");
 
-        (await _app.Scenario(s => s.Delete.ToUrl(location), expect: 409)).Problem("download-finished");
-        Assert.Equal(401, (await _app.Scenario(s => s.Delete.ToUrl(location).Anonymous())).Status);
+        (await App.Scenario(s => s.Delete.ToUrl(location), expect: 409)).Problem("download-finished");
+        Assert.Equal(401, (await App.Scenario(s => s.Delete.ToUrl(location).Anonymous())).Status);
     }
 
     [Fact]
@@ -73,8 +58,8 @@ public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestData
         var failed = await WaitAsync(location, d => d.GetProperty("state").GetString() == "failed");
 
         Assert.Contains("SHA-256", failed.GetProperty("last_error").GetString(), StringComparison.Ordinal);
-        Assert.IsType<VersionDownloadFailed>((await _app.EventsAsync(name))[^1]);
-        Assert.Equal("failed", (await _app.GetAsync($"/api/v1/models/{name}/versions/1")).Json.GetProperty("status").GetString());
+        Assert.IsType<VersionDownloadFailed>((await App.EventsAsync(name))[^1]);
+        Assert.Equal("failed", (await App.GetAsync($"/api/v1/models/{name}/versions/1")).Json.GetProperty("status").GetString());
     }
 
     [Fact]
@@ -83,7 +68,7 @@ public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestData
         var content = Bytes(2_000_000);
         var (_, location) = await RequestAsync(content, breakAfter: 1_000_000);
 
-        var stream = (await _app.GetAsync($"{location}/events")).Text;
+        var stream = (await App.GetAsync($"{location}/events")).Text;
 
         var events = stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
             .Select(block => block.Split('\n').Where(l => l.Contains(": ", StringComparison.Ordinal))
@@ -103,23 +88,22 @@ public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestData
         var (name, location) = await RequestAsync(content, breakAfter: 1_200_000, stall: true, faultyResponses: 1);
         await WaitAsync(location, d => d.GetProperty("bytes_done").GetInt64() > 0);
 
-        await _app.DisposeAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server);
+        await RestartAsync();
 
         var done = await WaitAsync(location, d => d.GetProperty("state").GetString() == "succeeded");
         Assert.Equal(1, done.GetProperty("attempts").GetInt32());
-        var requests = _server.RequestsTo($"/files/{name}.gguf");
+        var requests = Server.RequestsTo($"/files/{name}.gguf");
         Assert.Equal(2, requests.Count);
         Assert.Matches(@"^bytes=[1-9]\d*-$", requests[1].Range);
-        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, name, "1", $"{name}.gguf")));
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(Root, name, "1", $"{name}.gguf")));
     }
 
     private async Task<(string Name, string Location)> RequestAsync(byte[] content, long? breakAfter = null, bool stall = false,
         string? sha256 = null, int faultyResponses = 1)
     {
         var name = $"track-{Guid.NewGuid():N}"[..18];
-        _server.MapFile($"/files/{name}.gguf", content, breakAfter: breakAfter, stall: stall, faultyResponses: faultyResponses);
-        var accepted = await _app.Scenario(s => s.Post.Json(new { model_ref = _server.Url($"/files/{name}.gguf"), sha256 = sha256 ?? Sha256(content) })
+        Server.MapFile($"/files/{name}.gguf", content, breakAfter: breakAfter, stall: stall, faultyResponses: faultyResponses);
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{name}.gguf"), sha256 = sha256 ?? Sha256(content) })
             .ToUrl(Downloads), expect: 202);
         return (name, accepted.Location!);
     }
@@ -127,7 +111,7 @@ public sealed class TrackDownloadTests(TestDatabase db) : IClassFixture<TestData
     private async Task<JsonElement> WaitAsync(string location, Func<JsonElement, bool> condition)
     {
         JsonElement download = default;
-        await Eventually.HoldsAsync(async () => condition(download = (await _app.GetAsync(location)).Json), () => download.ToString());
+        await Eventually.HoldsAsync(async () => condition(download = (await App.GetAsync(location)).Json), () => download.ToString());
         return download;
     }
 

@@ -1,0 +1,33 @@
+using ModelRegistry.IntegrationTests.Infrastructure;
+
+namespace ModelRegistry.IntegrationTests.Downloads;
+
+/// <summary>A test class's downloads setup: a storage root of its own, a loopback file server and the app with its download worker.</summary>
+public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
+{
+    protected string Root { get; } = Directory.CreateTempSubdirectory("mr-downloads-").FullName;
+
+    private protected LoopbackServer Server { get; private set; } = null!;
+
+    private protected DownloadsApp App { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await LoopbackServer.StartAsync();
+        App = await DownloadsApp.StartAsync(db, Root, Server);
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Server.DisposeAsync();
+        Directory.Delete(Root, recursive: true);
+    }
+
+    /// <summary>Stops the app and starts a new one on the same database, storage root and file server.</summary>
+    protected async Task RestartAsync()
+    {
+        await App.DisposeAsync();
+        App = await DownloadsApp.StartAsync(db, Root, Server);
+    }
+}
