@@ -21,12 +21,7 @@ internal static class ArchiveVersionEndpoint
 {
     public static IEndpointRouteBuilder MapArchiveVersion(this IEndpointRouteBuilder models)
     {
-        models.MapModel("POST", "versions/{version:int}/archive",
-            (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
-                commands.RunOnExistingAsync(http, name,
-                    (state, now) => ArchiveVersion.Decide(state, new ArchiveVersion(name.Value, version), now),
-                    (state, _) => CatalogReplies.Version(state, version),
-                    body?.Reason));
+        models.MapVersionCommand("archive", (state, name, version, now) => ArchiveVersion.Decide(state, new ArchiveVersion(name, version), now));
         return models;
     }
 }

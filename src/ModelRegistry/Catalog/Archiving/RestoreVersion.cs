@@ -15,12 +15,7 @@ internal static class RestoreVersionEndpoint
 {
     public static IEndpointRouteBuilder MapRestoreVersion(this IEndpointRouteBuilder models)
     {
-        models.MapModel("POST", "versions/{version:int}/restore",
-            (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
-                commands.RunOnExistingAsync(http, name,
-                    (state, now) => RestoreVersion.Decide(state, new RestoreVersion(name.Value, version), now),
-                    (state, _) => CatalogReplies.Version(state, version),
-                    body?.Reason));
+        models.MapVersionCommand("restore", (state, name, version, now) => RestoreVersion.Decide(state, new RestoreVersion(name, version), now));
         return models;
     }
 }

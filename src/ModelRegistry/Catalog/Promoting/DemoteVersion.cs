@@ -20,12 +20,7 @@ internal static class DemoteVersionEndpoint
 {
     public static IEndpointRouteBuilder MapDemoteVersion(this IEndpointRouteBuilder models)
     {
-        models.MapModel("POST", "versions/{version:int}/demote",
-            (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
-                commands.RunOnExistingAsync(http, name,
-                    (state, now) => DemoteVersion.Decide(state, new DemoteVersion(name.Value, version), now),
-                    (state, _) => CatalogReplies.Version(state, version),
-                    body?.Reason));
+        models.MapVersionCommand("demote", (state, name, version, now) => DemoteVersion.Decide(state, new DemoteVersion(name, version), now));
         return models;
     }
 }
