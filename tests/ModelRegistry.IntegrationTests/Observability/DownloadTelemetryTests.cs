@@ -42,14 +42,19 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
             .Header("X-Correlation-Id", correlation), expect: 202);
         var job = DownloadJob.IdFor(name, 1).ToString();
         await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
+        // The worker logs and counts once the job's transaction has committed, which a reader may see first.
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Of("modelregistry.downloads.finished").Any()
+            && WorkerLines().Any(l => l.Message.StartsWith($"Downloaded {name} version 1", StringComparison.Ordinal))));
 
-        var worker = _log.Lines.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
-        Assert.Contains(worker, l => l.Message.StartsWith($"Downloaded {name} version 1", StringComparison.Ordinal));
+        var worker = WorkerLines();
         Assert.All(worker, l => Assert.Equal((job, correlation), (l["JobId"], l["CorrelationId"])));
         Assert.Equal(content.Length, metrics.Sum("modelregistry.download.bytes"));
         var finished = Assert.Single(metrics.Of("modelregistry.downloads.finished"));
         Assert.Equal("succeeded", finished.Tag("outcome"));
     }
+
+    private List<LogLine> WorkerLines() =>
+        _log.Lines.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
 
     [Fact]
     public async Task Ready_reports_the_download_worker_running()
