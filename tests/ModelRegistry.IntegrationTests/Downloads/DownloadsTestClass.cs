@@ -24,6 +24,9 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
         Directory.Delete(Root, recursive: true);
     }
 
+    /// <summary>A second app on the same database, storage root and file server, with a download worker of its own.</summary>
+    private protected Task<DownloadsApp> StartAnotherAsync() => DownloadsApp.StartAsync(db, Root, Server);
+
     /// <summary>Stops the app and starts a new one on the same database, storage root and file server.</summary>
     protected async Task RestartAsync()
     {
