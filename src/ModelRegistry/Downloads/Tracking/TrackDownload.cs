@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using ModelRegistry.Common;
 using ModelRegistry.EventStore.Jobs;
 
@@ -36,13 +35,9 @@ internal static class TrackDownloadEndpoints
     public static async Task EventsAsync(Guid id, HttpContext http, DownloadReader reader, IHostApplicationLifetime lifetime)
     {
         _ = await reader.GetAsync(id, http.RequestAborted) ?? throw DownloadReplies.NotFound(id);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+        using var stop = ServerSentEvents.Start(http, lifetime);
         var ct = stop.Token;
         var response = http.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var json = http.RequestServices.Options();
         try
         {
