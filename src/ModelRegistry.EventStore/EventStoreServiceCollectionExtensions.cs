@@ -45,7 +45,7 @@ public static class EventStoreServiceCollectionExtensions
         return services;
     }
 
-    // Pooled connections keep their session state, so the append function's cached plans and the statements
+    // Pooled connections keep their session state, so the statements
     // prepared automatically survive; nothing in the store leaves session state behind (advisory locks are
     // released, settings are local). A rebuild's swap renames tables of the same shape, which PostgreSQL
     // re-plans prepared statements against.

@@ -6,9 +6,6 @@ namespace ModelRegistry.EventStore.Storage;
 /// </summary>
 internal static class EventStoreSchema
 {
-    internal const string ConcurrencySqlState = "MRC01";
-    internal const string PartialDuplicateSqlState = "MRC02";
-
     public static IReadOnlyList<Migration> Migrations { get; } =
     [
         new(1, "event store tables", """
@@ -119,6 +116,9 @@ internal static class EventStoreSchema
                 END LOOP;
             END;
             $$;
+            """),
+            new(2, "appends as one statement (AppendStatement) instead of a function", """
+            DROP FUNCTION mt_append_events(text, text, bigint, uuid[], varchar[], integer[], jsonb[], varchar, varchar, varchar, text);
             """),
     ];
 }

@@ -13,8 +13,13 @@ internal sealed class PostgresEventStore(
     InlineProjections inline,
     DaemonSignal signal,
     IEnumerable<IProjection> projections,
-    EventStoreMetrics metrics) : IEventStore
+    EventStoreMetrics metrics,
+    EventStoreOptions options) : IEventStore
 {
+    private AppendGroups? _groups;
+
+    internal AppendGroups Groups => LazyInitializer.EnsureInitialized(ref _groups, () => new AppendGroups(dataSource, options, ApplyAsync, AppendInTransactionAsync));
+
     private readonly bool _wakeDaemon = projections.Any(p => p.Lifecycle == ProjectionLifecycle.Async);
 
     private const string Columns = "seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason";
@@ -31,97 +36,112 @@ internal sealed class PostgresEventStore(
         }
 
         var started = Stopwatch.GetTimestamp();
-        var prepared = events.Select(e => (Id: e.Id ?? Guid.CreateVersion7(), e.Data, Type: types.Describe(e.Data), Json: types.Serialize(e.Data))).ToList();
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var append = new PendingAppend(streamId, streamType, expected, events.Select(Prepare).ToList(), metadata, inTransaction);
         var needsTransaction = inTransaction is not null || inline.HasAny;
-        await using var tx = needsTransaction ? await conn.BeginTransactionAsync(ct) : null;
+        var result = needsTransaction ? await Groups.AppendAsync(append, ct) : await AppendAutocommitAsync(append, ct);
+        if (result is null)
+        {
+            return await RefusedAsync(append, ct);
+        }
+
+        if (_wakeDaemon)
+        {
+            signal.Poke();
+        }
+
+        metrics.Appended(result.Events, Stopwatch.GetElapsedTime(started));
+        return result;
+    }
+
+    private PreparedEvent Prepare(NewEvent e)
+    {
+        var (name, schemaVersion) = types.Describe(e.Data);
+        var json = JsonSerializer.SerializeToElement(e.Data, e.Data.GetType(), types.JsonOptions);
+        return new PreparedEvent(new EventToWrite(e.Id ?? Guid.CreateVersion7(), name, schemaVersion, json.GetRawText()), json, e.Data);
+    }
+
+    private async Task<AppendResult?> AppendAutocommitAsync(PendingAppend append, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
         try
         {
-            await using var cmd = new NpgsqlCommand(
-                "SELECT r_seq_id, r_id, r_version, r_timestamp, r_duplicate FROM mt_append_events(@stream, @stype, @expected, @ids, @types, @versions, @data, @user, @corr, @cause, @reason)",
-                conn, tx);
-            cmd.Parameters.Add(new NpgsqlParameter<string>("stream", streamId));
-            cmd.Parameters.Add(new NpgsqlParameter("stype", NpgsqlDbType.Varchar) { Value = (object?)streamType ?? DBNull.Value });
-            cmd.Parameters.Add(new NpgsqlParameter<long>("expected", expected.Value));
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", prepared.Select(p => p.Id).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = prepared.Select(p => p.Type.Name).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter<int[]>("versions", prepared.Select(p => p.Type.SchemaVersion).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = prepared.Select(p => p.Json).ToArray() });
-            cmd.Parameters.Add(Text("user", metadata.Actor));
-            cmd.Parameters.Add(Text("corr", metadata.CorrelationId));
-            cmd.Parameters.Add(Text("cause", metadata.CausationId));
-            cmd.Parameters.Add(new NpgsqlParameter("reason", NpgsqlDbType.Text) { Value = (object?)metadata.Reason ?? DBNull.Value });
-
-            var stored = new List<StoredEvent>(prepared.Count);
-            var duplicate = false;
-            await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            {
-                var i = 0;
-                while (await reader.ReadAsync(ct))
-                {
-                    duplicate = reader.GetBoolean(4);
-                    var p = prepared[Math.Min(i++, prepared.Count - 1)];
-                    stored.Add(new StoredEvent(reader.GetInt64(0), reader.GetGuid(1), streamId, reader.GetInt64(2), p.Type.Name, p.Type.SchemaVersion,
-                        JsonSerializer.SerializeToElement(p.Data, p.Data.GetType(), types.JsonOptions), p.Data,
-                        reader.GetFieldValue<DateTimeOffset>(3), metadata));
-                }
-            }
-
-            if (duplicate)
-            {
-                if (tx is not null)
-                {
-                    await tx.RollbackAsync(ct);
-                }
-
-                var existing = await ReadByIdsAsync(prepared.Select(p => p.Id).ToArray(), ct);
-                return new AppendResult(existing.Count == 0 ? 0 : existing.Max(e => e.StreamVersion), existing, WasDuplicate: true);
-            }
-
-            var result = new AppendResult(stored[^1].StreamVersion, stored, WasDuplicate: false);
-            if (tx is not null)
-            {
-                var deferred = new List<NpgsqlBatchCommand>();
-                await inline.ApplyAsync(conn, tx, stored, deferred, ct);
-                if (inTransaction is not null)
-                {
-                    await inTransaction(new AppendTransaction(conn, tx, result, deferred), ct);
-                }
-
-                await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
-            }
-
-            if (_wakeDaemon)
-            {
-                signal.Poke();
-            }
-
-            metrics.Appended(stored, Stopwatch.GetElapsedTime(started));
-            return result;
+            var rows = await ExecuteAsync(conn, null, append, ct);
+            return rows.Count == 0 ? null : append.Result(rows);
         }
-        catch (PostgresException ex) when (ex.SqlState == EventStoreSchema.ConcurrencySqlState)
+        catch (PostgresException ex) when (IsDuplicateId(ex))
         {
-            long? actual = long.TryParse(ex.Detail, out var a) ? a : null;
-            if (await ReadByIdsAsync(prepared.Select(p => p.Id).ToArray(), ct) is { Count: > 0 } again && again.Count == prepared.Count)
-            {
-                return new AppendResult(again.Max(e => e.StreamVersion), again, WasDuplicate: true);
-            }
-
-            throw new ConcurrencyException(streamId, expected, actual);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "uq_mt_events_id")
-        {
-            if (await ReadByIdsAsync(prepared.Select(p => p.Id).ToArray(), ct) is { } again && again.Count == prepared.Count)
-            {
-                return new AppendResult(again.Max(e => e.StreamVersion), again, WasDuplicate: true);
-            }
-
-            throw;
+            return null;
         }
     }
 
-    private static NpgsqlParameter Text(string name, string? value) =>
-        new(name, NpgsqlDbType.Varchar) { Value = (object?)value ?? DBNull.Value };
+    private async Task<AppendResult?> AppendInTransactionAsync(PendingAppend append, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        List<AppendedRow> rows;
+        try
+        {
+            rows = await ExecuteAsync(conn, tx, append, ct);
+        }
+        catch (PostgresException ex) when (IsDuplicateId(ex))
+        {
+            return null;
+        }
+
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
+        var result = append.Result(rows);
+        var deferred = new List<NpgsqlBatchCommand>();
+        await ApplyAsync(conn, tx, append, result, deferred, ct);
+        await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
+        return result;
+    }
+
+    private static async Task<List<AppendedRow>> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, PendingAppend append, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { append.Statement() } };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        return await AppendStatement.ReadAsync(reader, ct);
+    }
+
+    /// <summary>The inline projections and the caller's work, in the append's transaction.</summary>
+    private async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PendingAppend append, AppendResult result,
+        List<NpgsqlBatchCommand> deferred, CancellationToken ct)
+    {
+        await inline.ApplyAsync(conn, tx, result.Events, deferred, ct);
+        if (append.InTransaction is { } work)
+        {
+            await work(new AppendTransaction(conn, tx, result, deferred), ct);
+        }
+    }
+
+    /// <summary>
+    /// An append the database refused: a retry of one that is stored already (every event id found) returns what is stored;
+    /// otherwise the stream was not at the expected version.
+    /// </summary>
+    private async Task<AppendResult> RefusedAsync(PendingAppend append, CancellationToken ct)
+    {
+        var ids = append.Events.Select(e => e.Write.Id).ToArray();
+        var existing = await ReadByIdsAsync(ids, ct);
+        if (existing.Count == ids.Length)
+        {
+            return new AppendResult(existing.Max(e => e.StreamVersion), existing, WasDuplicate: true);
+        }
+
+        if (existing.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"{existing.Count} of the {ids.Length} event ids of this append to stream '{append.StreamId}' are stored already; nothing was appended.");
+        }
+
+        throw new ConcurrencyException(append.StreamId, append.Expected, await GetStreamVersionAsync(append.StreamId, ct));
+    }
+
+    private static bool IsDuplicateId(PostgresException ex) =>
+        ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "uq_mt_events_id";
 
     private async Task<IReadOnlyList<StoredEvent>> ReadByIdsAsync(Guid[] ids, CancellationToken ct)
     {

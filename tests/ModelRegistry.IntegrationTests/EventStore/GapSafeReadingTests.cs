@@ -76,19 +76,13 @@ public sealed class GapSafeReadingTests(TestDatabase db) : IClassFixture<TestDat
         }
     }
 
-    /// <summary>Appends through the same database function in a transaction the test holds open.</summary>
+    /// <summary>Appends with the store's own statement in a transaction the test holds open.</summary>
     private async Task<OpenAppend> OpenTransactionThatAppendsAsync(string stream)
     {
         var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
         var tx = await conn.BeginTransactionAsync();
-        await using var cmd = new NpgsqlCommand("""
-            SELECT r_seq_id FROM mt_append_events(@s, 'test', -1, ARRAY[@id]::uuid[], ARRAY['Incremented']::varchar[], ARRAY[1],
-                ARRAY['{"amount": 1}'::jsonb], NULL, NULL, NULL, NULL)
-            """, conn, tx);
-        cmd.Parameters.AddWithValue("s", stream);
-        cmd.Parameters.AddWithValue("id", Guid.CreateVersion7());
-        var position = (long)(await cmd.ExecuteScalarAsync())!;
+var position = await RawAppend.ExecuteAsync(conn, tx, stream, "Incremented", 1, """{"amount": 1}""");
         return new OpenAppend(conn, tx, position);
     }
 

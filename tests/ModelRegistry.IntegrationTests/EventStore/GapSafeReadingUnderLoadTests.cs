@@ -83,12 +83,7 @@ public sealed class GapSafeReadingUnderLoadTests(TestDatabase db) : IClassFixtur
         await using var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using var cmd = new NpgsqlCommand("""
-            SELECT mt_append_events(@s, 'test', -1, ARRAY[gen_random_uuid()], ARRAY['Incremented']::varchar[], ARRAY[1],
-                ARRAY['{"amount": 1}'::jsonb], NULL, NULL, NULL, NULL)
-            """, conn, tx);
-        cmd.Parameters.AddWithValue("s", stream);
-        await cmd.ExecuteNonQueryAsync();
+await RawAppend.ExecuteAsync(conn, tx, stream, "Incremented", 1, """{"amount": 1}""");
         await Task.Delay(3);
         await tx.RollbackAsync();
     }

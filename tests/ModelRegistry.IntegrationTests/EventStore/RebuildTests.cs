@@ -127,13 +127,8 @@ public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>
         {
             await using var host = await StartAsync([]);
             await conn.OpenAsync();
-            await using var old = new NpgsqlCommand("""
-                SELECT mt_append_events('upcast-1', 'test', -1, ARRAY[gen_random_uuid()], ARRAY['Incremented']::varchar[], ARRAY[1],
-                    ARRAY['{"amount": 3}'::jsonb], NULL, NULL, NULL, NULL);
-                SELECT mt_append_events('upcast-1', 'test', -1, ARRAY[gen_random_uuid()], ARRAY['Incremented']::varchar[], ARRAY[2],
-                    ARRAY['{"amount": 4, "unit": "x"}'::jsonb], NULL, NULL, NULL, NULL);
-                """, conn);
-            await old.ExecuteNonQueryAsync();
+await RawAppend.ExecuteAsync(conn, null, "upcast-1", "Incremented", 1, """{"amount": 3}""");
+            await RawAppend.ExecuteAsync(conn, null, "upcast-1", "Incremented", 2, """{"amount": 4, "unit": "x"}""");
         }
 
         var projection = new CounterProjection("upcast-replay", ProjectionLifecycle.Async);
