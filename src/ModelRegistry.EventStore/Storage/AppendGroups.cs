@@ -180,26 +180,15 @@ internal sealed class AppendGroups(
         }
     }
 
-    /// <summary>Every append's statement in one round trip; the ones whose stream claim succeeded, with their results.</summary>
+    /// <summary>The group's appends in one statement; the ones whose stream claim succeeded, with their results.</summary>
     private static async Task<List<(Member Member, AppendResult Result)>> AppendTogetherAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         List<Member> group)
     {
-        var accepted = new List<(Member Member, AppendResult Result)>(group.Count);
-        await using var batch = new NpgsqlBatch(conn, tx);
-        group.ForEach(m => batch.BatchCommands.Add(m.Append.Statement()));
+        var appends = group.ConvertAll(m => m.Append);
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { AppendStatement.CreateGroup(appends) } };
         await using var reader = await batch.ExecuteReaderAsync();
-        foreach (var member in group)
-        {
-            var rows = await AppendStatement.ReadAsync(reader, CancellationToken.None);
-            if (rows.Count > 0)
-            {
-                accepted.Add((member, member.Append.Result(rows)));
-            }
-
-            await reader.NextResultAsync();
-        }
-
-        return accepted;
+        var rows = await AppendStatement.ReadGroupAsync(reader, appends, CancellationToken.None);
+        return [.. group.Select((m, i) => (Member: m, Rows: rows[i])).Where(x => x.Rows.Count > 0).Select(x => (x.Member, x.Member.Append.Result(x.Rows)))];
     }
 
     private sealed class Member(PendingAppend append, CancellationToken cancellation)

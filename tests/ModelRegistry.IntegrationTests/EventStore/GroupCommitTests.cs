@@ -39,6 +39,39 @@ public sealed class GroupCommitTests(TestDatabase db) : IClassFixture<TestDataba
     }
 
     [Fact]
+    public async Task A_group_of_new_checked_and_unchecked_appends_of_several_events_stores_each_stream_in_order()
+    {
+        var streams = Streams("kinds", 3);
+        await Store.AppendAsync(streams[1], "test", ExpectedVersion.NoStream, [TestEvents.Inc(), TestEvents.Inc()], EventMetadata.None);
+        await Store.AppendAsync(streams[2], "test", ExpectedVersion.NoStream, [TestEvents.Inc()], EventMetadata.None);
+
+        var results = await QueuedBehindAnotherAsync(
+        [
+            () => Store.AppendAsync(streams[0], "test", ExpectedVersion.NoStream, [TestEvents.Inc(1), TestEvents.Inc(2), TestEvents.Inc(3)],
+                new EventMetadata("new", "c0")),
+            () => Store.AppendAsync(streams[1], "test", ExpectedVersion.Exactly(2), [TestEvents.Inc(4), TestEvents.Inc(5)],
+                new EventMetadata("checked", "c1", Reason: "why"), (_, _) => Task.CompletedTask),
+            () => Store.AppendAsync(streams[2], "test", ExpectedVersion.Any, [TestEvents.Inc(6), TestEvents.Inc(7)], new EventMetadata("any"),
+                (_, _) => Task.CompletedTask),
+        ]);
+
+        Assert.Equal([3L, 4L, 3L], results.Select(r => Assert.IsType<AppendResult>(r).StreamVersion));
+        Assert.Equal(1, await ScalarAsync<long>("SELECT count(DISTINCT xmin::text) FROM mt_events WHERE stream_id = ANY(@s) AND user_name IS NOT NULL", streams));
+        for (var i = 0; i < streams.Length; i++)
+        {
+            var stored = await Store.ReadStreamAsync(streams[i]);
+            Assert.Equal(Enumerable.Range(1, stored.Count).Select(v => (long)v), stored.Select(e => e.StreamVersion));
+            Assert.True(stored.Zip(stored.Skip(1)).All(p => p.First.Position < p.Second.Position));
+            var written = ((AppendResult)results[i]).Events;
+            Assert.Equal(written.Select(e => (e.Position, e.StreamVersion, e.Id)), stored.TakeLast(written.Count).Select(e => (e.Position, e.StreamVersion, e.Id)));
+        }
+
+        var checkedEvents = (await Store.ReadStreamAsync(streams[1])).Skip(2).ToList();
+        Assert.Equal([4, 5], checkedEvents.Select(e => ((Incremented)e.Data).Amount));
+        Assert.All(checkedEvents, e => Assert.Equal(new EventMetadata("checked", "c1", Reason: "why"), e.Metadata));
+    }
+
+    [Fact]
     public async Task An_append_that_loses_its_version_check_fails_alone_and_the_rest_of_its_group_commits()
     {
         var streams = Streams("loser", 5);
