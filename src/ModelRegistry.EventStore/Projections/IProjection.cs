@@ -40,7 +40,7 @@ public interface IProjection
 
 /// <summary>Events to apply and where to write them.</summary>
 public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-    Func<string, string> table, bool isRebuild, List<NpgsqlBatchCommand>? deferred = null)
+    Func<string, string> table, bool isRebuild, List<NpgsqlBatchCommand>? deferred = null, bool isInline = false)
 {
     private readonly List<NpgsqlBatchCommand> _deferred = deferred ?? [];
 
@@ -55,6 +55,12 @@ public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransacti
 
     /// <summary>True when writing into shadow tables.</summary>
     public bool IsRebuild { get; } = isRebuild;
+
+    /// <summary>
+    /// True in the append's own transaction: the events were written just now, so the tables cannot hold anything newer and
+    /// the checks that make a replay a no-op can be left out.
+    /// </summary>
+    public bool IsInline { get; } = isInline;
 
     /// <summary>The physical name of a logical table for this batch.</summary>
     public string Table(string logicalName) => table(logicalName);

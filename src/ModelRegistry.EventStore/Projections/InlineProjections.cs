@@ -15,7 +15,7 @@ internal sealed class InlineProjections(IEnumerable<IProjection> projections)
     {
         foreach (var projection in _inline)
         {
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false, deferred), ct);
+            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false, deferred, isInline: true), ct);
         }
     }
 }

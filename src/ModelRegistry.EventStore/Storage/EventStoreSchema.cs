@@ -120,5 +120,10 @@ internal static class EventStoreSchema
             new(2, "appends as one statement (AppendStatement) instead of a function", """
             DROP FUNCTION mt_append_events(text, text, bigint, uuid[], varchar[], integer[], jsonb[], varchar, varchar, varchar, text);
             """),
+        // Events are written only by the append statement, which claims the stream row in the same statement, and streams are
+        // never deleted; the foreign key's per-event check bought nothing.
+        new(3, "events without a foreign key to their stream row", """
+            ALTER TABLE mt_events DROP CONSTRAINT mt_events_stream_id_fkey;
+            """),
     ];
 }

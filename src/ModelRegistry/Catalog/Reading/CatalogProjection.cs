@@ -8,7 +8,8 @@ namespace ModelRegistry.Catalog.Reading;
 /// <summary>
 /// The catalog read model, inline so a client that got a 2xx reads its own change: one row per model (with its
 /// production pointer) and one per version. Each event becomes at most two single-row statements, all of an
-/// append's sent with its commit; each is guarded by the model row's stream version, so replays are no-ops.
+/// append's sent with its commit; each is guarded by the model row's stream version, so replays are no-ops (a new
+/// version's row needs no guard in the append's own transaction).
 /// Changes to a production pointer are announced with pg_notify, which PostgreSQL delivers on commit only.
 /// </summary>
 internal sealed class CatalogProjection(ProductionCache productionCache) : IProjection
@@ -121,7 +122,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                 }
                 else
                 {
-                    WriteVersion(commands, sql, change, guarded: true);
+                    WriteVersion(commands, sql, change, guarded: !batch.IsInline);
                     WriteModel(commands, sql, change);
                 }
 
