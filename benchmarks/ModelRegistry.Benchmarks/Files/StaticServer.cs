@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.Benchmarks.Files;
 
@@ -27,7 +28,7 @@ internal sealed class StaticServer : IAsyncDisposable
     public static async Task<StaticServer> StartAsync(string directory, CancellationToken ct)
     {
         var prefix = System.IO.Directory.CreateTempSubdirectory("mr-bench-nginx-").FullName;
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var user = Environment.UserName == "root" ? "user root;" : "";
         await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), $$"""
             {{user}}
@@ -98,12 +99,5 @@ internal sealed class StaticServer : IAsyncDisposable
         await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         _process.Dispose();
         System.IO.Directory.Delete(_prefix, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

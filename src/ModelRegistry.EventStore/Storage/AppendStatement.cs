@@ -49,6 +49,8 @@ internal static class AppendStatement
     // Several appends to distinct streams in one statement: the stream rows are claimed (updated under the version check first,
     // then created, then upserted, each in key order, so concurrent groups take their locks in one order), and each claimed
     // stream's events are inserted, in stream order. An append whose claim fails gets no rows back; the others go on.
+    // A lone append keeps the one-kind statements above: measured with pgbench at 16 clients, this form runs a single append
+    // about a third slower (its three claims and joins are planned and run even when two of them have nothing to do).
     private const string Group = """
         WITH i AS (
             SELECT * FROM unnest($1::text[], $2::varchar[], $3::bigint[], $4::bigint[], $5::varchar[], $6::varchar[], $7::varchar[], $8::text[])
