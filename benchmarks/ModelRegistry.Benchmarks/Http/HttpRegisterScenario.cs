@@ -37,7 +37,9 @@ internal sealed class HttpRegisterScenario : IScenario
             ("raw", run => AppendScenario.RawInsert(raw, types, run)),
             ("http", run => Register(client, run)),
         };
+        // Both sides are measured warm: the server's code and the raw client's (its first window used to run while it compiled).
         await Load.ThroughputAsync(Connections, TimeSpan.Zero, context.ServerWarmup, Register(client, "warmup"), ct);
+        await Load.ThroughputAsync(Connections, TimeSpan.Zero, context.ClientWarmup, AppendScenario.RawInsert(raw, types, "warmup"), ct);
         var rates = kinds.ToDictionary(k => k.Name, _ => new List<double>());
         var run = 0;
         for (var rep = 0; rep < context.Repeats; rep++)
