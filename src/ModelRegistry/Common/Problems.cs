@@ -100,6 +100,12 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
 
         httpContext.Response.StatusCode = problem.Status ?? 500;
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // A restart or failover is over in seconds: tell clients when to try again rather than leave them to guess.
+            httpContext.Response.Headers.RetryAfter = "1";
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 
