@@ -9,16 +9,17 @@ using Npgsql;
 
 namespace ModelRegistry.Downloads.Cleaning;
 
-/// <summary>A file the cleanup deleted: its path relative to the storage root, <c>incomplete</c> or <c>blob</c>, and its size.</summary>
+/// <summary>A file the cleanup deleted: its path relative to the storage root, <c>incomplete</c>, <c>staging</c> or <c>blob</c>, and its size.</summary>
 internal sealed record RemovedFile(string Path, string Kind, long SizeBytes);
 
 internal sealed record CleanupReport(IReadOnlyList<RemovedFile> Removed, long RemovedBytes, int Kept);
 
 /// <summary>
 /// Deletes what downloads leave behind, once it is older than <c>Registry:Storage:CleanupAge</c>: partial files (and their
-/// resume sidecars) in <c>.incomplete/</c> that no scheduled or running job owns, and blobs in <c>blobs/sha256/</c> whose
-/// hash no version has or expects, in any status. It looks only into those two directories, never through a symbolic
-/// link, and deletes only regular files; a file a live job or a version refers to is kept whatever its age.
+/// resume sidecars) in <c>.incomplete/</c> that no scheduled or running job owns, the <c>&lt;file&gt;.&lt;job id&gt;.tmp</c>
+/// copies a publish that was cut short left next to a readable path (when no live job owns them), and blobs in
+/// <c>blobs/sha256/</c> whose hash no version has or expects, in any status. It never goes through a symbolic link and
+/// deletes only regular files; a file a live job or a version refers to is kept whatever its age.
 /// </summary>
 internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader reader, IJobQueue jobs, IOptions<RegistryOptions> options, TimeProvider clock)
 {
@@ -38,6 +39,18 @@ internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader read
             else
             {
                 removed.Add(Remove(file, "incomplete"));
+            }
+        }
+
+        foreach (var file in StagingFiles())
+        {
+            if (file.File.LastWriteTimeUtc > cutoff || await jobs.GetAsync(file.Job, ct) is { IsFinished: false })
+            {
+                kept++;
+            }
+            else
+            {
+                removed.Add(Remove(file.File, "staging"));
             }
         }
 
@@ -75,6 +88,45 @@ internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader read
             .ToList();
     }
 
+    /// <summary>
+    /// The publish copies (<c>&lt;name&gt;.&lt;job id&gt;.tmp</c>, see <see cref="ArtifactStore"/>) anywhere under the root but in
+    /// <c>.incomplete/</c> and <c>blobs/</c>, reached without going through a symbolic link.
+    /// </summary>
+    private List<(FileInfo File, Guid Job)> StagingFiles()
+    {
+        var found = new List<(FileInfo, Guid)>();
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true };
+        var root = new DirectoryInfo(artifacts.Root);
+        var pending = new Stack<DirectoryInfo>([root]);
+        while (pending.TryPop(out var directory))
+        {
+            if (directory is not { Exists: true, LinkTarget: null })
+            {
+                continue;
+            }
+
+            foreach (var entry in directory.EnumerateFileSystemInfos("*", options).Where(e => e.LinkTarget is null))
+            {
+                if (entry is DirectoryInfo sub && !(directory == root && sub.Name is ".incomplete" or "blobs"))
+                {
+                    pending.Push(sub);
+                }
+                else if (entry is FileInfo file && StagingJobOf(file.Name) is { } job)
+                {
+                    found.Add((file, job));
+                }
+            }
+        }
+
+        return [.. found.OrderBy(f => f.Item1.FullName, StringComparer.Ordinal)];
+    }
+
+    private static Guid? StagingJobOf(string fileName) =>
+        fileName.EndsWith(".tmp", StringComparison.Ordinal) && fileName.Split('.') is { Length: >= 3 } parts
+            && Guid.TryParseExact(parts[^2], "D", out var job)
+            ? job
+            : null;
+
     private RemovedFile Remove(FileInfo file, string kind)
     {
         var size = file.Length;
@@ -93,7 +145,7 @@ internal static class CleanStorageEndpoint
     {
         app.MapPost("/api/v1/storage/cleanup", (StorageCleaner cleaner, CancellationToken ct) => cleaner.CleanAsync(ct))
             .WithTags("Downloads").WithName("CleanStorage").RequireRole(Role.Admin)
-            .WithSummary("Deletes orphaned partial downloads and unreferenced blobs older than Registry:Storage:CleanupAge.");
+            .WithSummary("Deletes orphaned partial downloads, publish copies a crash left and unreferenced blobs older than Registry:Storage:CleanupAge.");
         return app;
     }
 }

@@ -79,6 +79,31 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task A_publish_copy_a_crash_left_is_removed_unless_it_is_young_or_its_job_is_live()
+    {
+        var remote = NewName("cleanup-staging");
+        await _app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/m.gguf" } })
+            .ToUrl($"{Models}/{remote}/versions"), expect: 202);
+        var orphan = $"models/a/1/m.gguf.{Guid.NewGuid()}.tmp";
+        Write(orphan, "copy", TwoDaysAgo);
+        Write($"models/b/1/m.gguf.{Guid.NewGuid()}.tmp", "young", DateTime.UtcNow.AddHours(-1));
+        Write($"models/{remote}/1/m.gguf.{DownloadJob.IdFor(remote, 1)}.tmp", "live", TwoDaysAgo);
+        Write("models/c/notes.tmp", "not a publish copy", TwoDaysAgo);
+        var outside = Path.Combine(_outside, $"m.gguf.{Guid.NewGuid()}.tmp");
+        File.WriteAllText(outside, "outside");
+        File.SetLastWriteTimeUtc(outside, TwoDaysAgo);
+        Directory.CreateSymbolicLink(Path.Combine(_root, "linked"), _outside);
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+
+        Assert.Equal([(orphan, "staging", 4L)], Removed(report));
+        Assert.Equal(2, report.GetProperty("kept").GetInt32());
+        Assert.False(File.Exists(Path.Combine(_root, orphan)));
+        Assert.True(File.Exists(Path.Combine(_root, "models", "c", "notes.tmp")));
+        Assert.True(File.Exists(outside));
+    }
+
+    [Fact]
     public async Task Cleanup_never_follows_a_symbolic_link_out_of_the_root()
     {
         var outsideBlob = Path.Combine(_outside, Sha256("outside"));
