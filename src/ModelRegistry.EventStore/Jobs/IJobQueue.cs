@@ -146,6 +146,9 @@ public interface IJobHandler
 
     /// <summary>Called, at least once, before the job is marked cancelled; throwing postpones it to a later claim.</summary>
     Task OnCancelledAsync(JobContext job, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>The correlation id of the request that queued the job, for the worker's own log lines about it (retries, dead letters).</summary>
+    string? CorrelationIdOf(JobContext job) => null;
 }
 
 /// <summary>A failure that another attempt would repeat: the job is dead-lettered at once.</summary>

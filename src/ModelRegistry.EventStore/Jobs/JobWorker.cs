@@ -128,6 +128,7 @@ internal sealed partial class JobWorker : BackgroundService, IJobWorkerStatus
     {
         var handler = _handlers[claim.Queue];
         var job = new JobContext(claim, _queue, _options.SerializerOptions);
+        using var scope = JobScope(_logger, claim.Id, CorrelationIdOf(handler, job));
         try
         {
             if (claim.CancelRequested)
@@ -277,6 +278,22 @@ internal sealed partial class JobWorker : BackgroundService, IJobWorkerStatus
 
     private static string Describe(Exception error) =>
         error is OperationCanceledException or TimeoutException ? $"{error.GetType().Name}: {error.Message}" : error.Message;
+
+    private static readonly Func<ILogger, Guid, string?, IDisposable?> JobScope =
+        LoggerMessage.DefineScope<Guid, string?>("JobId:{JobId} CorrelationId:{CorrelationId}");
+
+    private static string? CorrelationIdOf(IJobHandler handler, JobContext job)
+    {
+        try
+        {
+            return handler.CorrelationIdOf(job);
+        }
+        catch (Exception)
+        {
+            // A payload the handler cannot read fails in the handler, where it is reported; the log lines go without the id.
+            return null;
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming a job failed; trying again")]
     private static partial void LogClaimFailed(ILogger logger, Exception exception);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
 using ModelRegistry.Downloads;
 using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
@@ -51,6 +52,28 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
         Assert.Equal(content.Length, metrics.Sum("modelregistry.download.bytes"));
         var finished = Assert.Single(metrics.Of("modelregistry.downloads.finished"));
         Assert.Equal("succeeded", finished.Tag("outcome"));
+    }
+
+    [Fact]
+    public async Task The_job_workers_retry_line_carries_the_job_id_and_the_requests_correlation_id()
+    {
+        var content = RandomNumberGenerator.GetBytes(10_000);
+        var requests = 0;
+        _server.Map("/files/flaky.onnx", http => Interlocked.Increment(ref requests) == 1
+            ? Results.StatusCode(503).ExecuteAsync(http)
+            : LoopbackServer.ServeAsync(http, content, "\"v1\""));
+        var name = NewName();
+        var correlation = $"corr-{Guid.NewGuid():N}";
+
+        await _app.Scenario(s => s.Post
+            .Json(new { source = new { type = "url", uri = _server.Url("/files/flaky.onnx") } })
+            .ToUrl($"{Models}/{name}/versions")
+            .Header("X-Correlation-Id", correlation), expect: 202);
+        var job = DownloadJob.IdFor(name, 1).ToString();
+        await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
+
+        var retry = Assert.Single(_log.Lines, l => l.Category.EndsWith(".JobWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
+        Assert.Equal((job, correlation), (retry["JobId"], retry["CorrelationId"]));
     }
 
     private List<LogLine> WorkerLines() =>

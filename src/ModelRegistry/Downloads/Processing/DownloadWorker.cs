@@ -25,15 +25,14 @@ internal sealed partial class DownloadWorker(
     ILogger<DownloadWorker> logger,
     TimeProvider clock) : IJobHandler
 {
-    private static readonly Func<ILogger, Guid, string?, IDisposable?> JobScope =
-        LoggerMessage.DefineScope<Guid, string?>("JobId:{JobId} CorrelationId:{CorrelationId}");
-
     public string Queue => DownloadJob.Queue;
+
+    // The job worker logs everything about the job, this handler's lines included, in a scope with these.
+    public string? CorrelationIdOf(JobContext job) => job.PayloadAs<DownloadJob>().CorrelationId;
 
     public async Task HandleAsync(JobContext job, CancellationToken ct)
     {
         var download = job.PayloadAs<DownloadJob>();
-        using var scope = JobScope(logger, job.Id, download.CorrelationId);
         var metadata = download.Metadata(job.Id);
         try
         {
@@ -128,7 +127,6 @@ internal sealed partial class DownloadWorker(
     private async Task FailAsync(JobContext job, string reason, string outcome, CancellationToken ct)
     {
         var download = job.PayloadAs<DownloadJob>();
-        using var scope = JobScope(logger, job.Id, download.CorrelationId);
         artifacts.Discard(job.Id);
         metrics.DownloadFinished(outcome);
         LogFailed(logger, download.ModelName, download.Version, outcome, reason);
