@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using ModelRegistry.EventStore.Projections;
 using Npgsql;
@@ -26,6 +27,9 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
     };
+
+    // The SQL for the live tables and for a rebuild's shadow copies, formatted once.
+    private readonly ConcurrentDictionary<(string Models, string Versions), Statements> _statements = new();
 
     public string Name => "catalog";
 
@@ -98,7 +102,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
 
     public async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
     {
-        var sql = new Statements(batch.Table(Models), batch.Table(Versions));
+        var sql = _statements.GetOrAdd((batch.Table(Models), batch.Table(Versions)), static t => new Statements(t.Models, t.Versions));
         var changes = batch.Events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
         // Updating one row thousands of times in a transaction is quadratic in PostgreSQL (none of its versions can be
         // pruned yet), so the model row of a stream with many events in this batch (a rebuild, a bulk append) is read
