@@ -89,12 +89,12 @@ internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader read
     }
 
     /// <summary>
-    /// The publish copies (<c>&lt;name&gt;.&lt;job id&gt;.tmp</c>, see <see cref="ArtifactStore"/>) anywhere under the root but in
+    /// The publish copies (<see cref="ArtifactStore.StagingPath"/>) anywhere under the root but in
     /// <c>.incomplete/</c> and <c>blobs/</c>, reached without going through a symbolic link.
     /// </summary>
     private List<(FileInfo File, Guid Job)> StagingFiles()
     {
-        var found = new List<(FileInfo, Guid)>();
+        var found = new List<(FileInfo File, Guid Job)>();
         var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true };
         var root = new DirectoryInfo(artifacts.Root);
         var pending = new Stack<DirectoryInfo>([root]);
@@ -111,21 +111,15 @@ internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader read
                 {
                     pending.Push(sub);
                 }
-                else if (entry is FileInfo file && StagingJobOf(file.Name) is { } job)
+                else if (entry is FileInfo file && ArtifactStore.StagingJobOf(file.Name) is { } job)
                 {
                     found.Add((file, job));
                 }
             }
         }
 
-        return [.. found.OrderBy(f => f.Item1.FullName, StringComparer.Ordinal)];
+        return [.. found.OrderBy(f => f.File.FullName, StringComparer.Ordinal)];
     }
-
-    private static Guid? StagingJobOf(string fileName) =>
-        fileName.EndsWith(".tmp", StringComparison.Ordinal) && fileName.Split('.') is { Length: >= 3 } parts
-            && Guid.TryParseExact(parts[^2], "D", out var job)
-            ? job
-            : null;
 
     private RemovedFile Remove(FileInfo file, string kind)
     {

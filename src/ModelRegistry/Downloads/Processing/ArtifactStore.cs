@@ -64,7 +64,7 @@ internal sealed partial class ArtifactStore(IOptions<RegistryOptions> options)
         var readable = Path.Combine(Root, readablePath.Replace('/', Path.DirectorySeparatorChar));
         var directory = Path.GetDirectoryName(readable)!;
         Directory.CreateDirectory(directory);
-        var staging = $"{readable}.{jobId}.tmp";
+        var staging = StagingPath(readable, jobId);
         File.Delete(staging);
         if (!NativeFiles.TryHardLink(blob, staging))
         {
@@ -76,6 +76,16 @@ internal sealed partial class ArtifactStore(IOptions<RegistryOptions> options)
         File.Move(staging, readable, overwrite: true);
         NativeFiles.SyncDirectory(directory);
     }
+
+    /// <summary>Where a publish copies the file before renaming it over the readable path: next to it, named after the job.</summary>
+    public static string StagingPath(string readable, Guid jobId) => $"{readable}.{jobId}.tmp";
+
+    /// <summary>The job whose publish copy a file is (<see cref="StagingPath"/>), or null for any other file.</summary>
+    public static Guid? StagingJobOf(string fileName) =>
+        fileName.EndsWith(".tmp", StringComparison.Ordinal) && fileName.Split('.') is { Length: >= 3 } parts
+            && Guid.TryParseExact(parts[^2], "D", out var job)
+            ? job
+            : null;
 
     /// <summary>The last segment of a remote path, reduced to letters, digits, '.', '_' and '-', never hidden or empty.</summary>
     public static string SafeFileName(string path)
