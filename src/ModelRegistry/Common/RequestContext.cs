@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using ModelRegistry.EventStore;
@@ -89,20 +90,28 @@ internal sealed class RequestContext
             throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        // Buffered in the request's pipe until it is complete (a chunked body is held to the limit as it arrives), then
+        // copied out once: no intermediate buffers.
+        var reader = request.BodyReader;
+        while (true)
         {
-            if (buffer.Length + read > limit)
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            if (buffer.Length > limit)
             {
+                reader.AdvanceTo(buffer.End);
                 throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
             }
 
-            buffer.Write(chunk, 0, read);
-        }
+            if (result.IsCompleted)
+            {
+                var body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
 
-        return buffer.ToArray();
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
     }
 
     private static string CorrelationOf(HttpRequest request)

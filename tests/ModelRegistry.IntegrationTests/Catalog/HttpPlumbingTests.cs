@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.EventStore;
@@ -85,6 +88,48 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
         var response = await App.Scenario(s => s.Post.Text(huge).ToUrl(Models), expect: 413);
 
         response.Problem("body-too-large");
+    }
+
+    [Fact]
+    public async Task A_chunked_body_over_the_limit_is_413_and_one_under_it_arriving_in_pieces_is_read_whole()
+    {
+        // No Content-Length: the limit is enforced while the body arrives.
+        using var huge = Chunked(Models, $$"""{"name": "big", "description": "{{new string('x', 2 * 1024 * 1024)}}"}""");
+        using var refused = await App.Client.SendAsync(huge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Null(huge.Content!.Headers.ContentLength);
+
+        var name = NewName();
+        var description = new string('y', 4000);
+        using var fits = Chunked(Models, $$"""{"name": "{{name}}", "description": "{{description}}"}""");
+        using var created = await App.Client.SendAsync(fits);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(description, (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}"), expect: 200)).Json.Str("description"));
+    }
+
+    private static HttpRequestMessage Chunked(string url, string json) => new(HttpMethod.Post, url)
+    {
+        Content = new StreamContent(new TrickleStream(Encoding.UTF8.GetBytes(json)))
+        {
+            Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
+        },
+        Headers = { Authorization = new AuthenticationHeaderValue("Bearer", RegistryApp.AdminKey) },
+    };
+
+    /// <summary>A body of unknown length (sent chunked) that arrives at most 1 KiB per read.</summary>
+    private sealed class TrickleStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 1024));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 1024)], cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            base.ReadAsync(buffer, offset, Math.Min(count, 1024), cancellationToken);
     }
 
     [Fact]
