@@ -1,3 +1,4 @@
+using ModelRegistry.EventStore.Projections;
 using Npgsql;
 
 namespace ModelRegistry.EventStore;
@@ -8,9 +9,9 @@ public delegate Task InTransaction(AppendTransaction transaction, CancellationTo
 /// <summary>An append's open transaction, after its events are stored and its inline projections applied.</summary>
 public sealed class AppendTransaction
 {
-    private readonly List<NpgsqlBatchCommand> _deferred;
+    private readonly DeferredWork _deferred;
 
-    internal AppendTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendResult appended, List<NpgsqlBatchCommand> deferred)
+    internal AppendTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendResult appended, DeferredWork deferred)
     {
         Connection = connection;
         Transaction = transaction;
@@ -32,6 +33,13 @@ public sealed class AppendTransaction
     /// whose result nobody reads. A failure rolls the whole append back.
     /// </summary>
     public void Defer(NpgsqlBatchCommand command) => _deferred.Add(command);
+
+    /// <summary>
+    /// Adds <paramref name="row"/> to <paramref name="statement"/>, which is sent once in the round trip that commits, with
+    /// every row the appends sharing this transaction added to it, after the deferred statements. A failure rolls the whole
+    /// append back.
+    /// </summary>
+    public void DeferRow<TRow>(RowStatement<TRow> statement, TRow row) => _deferred.AddRow(statement, row);
 }
 
 /// <summary>Where to stop (and where to start) when folding a stream.</summary>

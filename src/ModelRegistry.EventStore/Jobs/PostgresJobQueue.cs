@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ModelRegistry.EventStore.Projections;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -19,41 +20,56 @@ internal sealed class PostgresJobQueue(NpgsqlDataSource dataSource, JobOptions o
     public async Task<Guid> EnqueueAsync<TPayload>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string queue, TPayload payload,
         DateTimeOffset? runAt = null, int? maxAttempts = null, Guid? id = null, CancellationToken ct = default)
     {
-        await using var cmd = new NpgsqlCommand(InsertJob, connection, transaction);
-        var jobId = AddJob(cmd.Parameters, queue, payload, runAt, maxAttempts, id);
-        await cmd.ExecuteNonQueryAsync(ct);
-        return jobId;
+        var job = NewJob(queue, payload, runAt, maxAttempts, id);
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { JobRows.Instance.Create([job]) } };
+        await batch.ExecuteNonQueryAsync(ct);
+        return job.Id;
     }
 
     public Guid Enqueue<TPayload>(AppendTransaction transaction, string queue, TPayload payload, DateTimeOffset? runAt = null, int? maxAttempts = null,
         Guid? id = null)
     {
-        var cmd = new NpgsqlBatchCommand(InsertJob);
-        var jobId = AddJob(cmd.Parameters, queue, payload, runAt, maxAttempts, id);
-        transaction.Defer(cmd);
-        return jobId;
+        var job = NewJob(queue, payload, runAt, maxAttempts, id);
+        transaction.DeferRow(JobRows.Instance, job);
+        return job.Id;
     }
 
-    // No NOTIFY here: a notifying transaction holds a cluster-wide lock through its commit, which would
-    // serialize every command that queues a download. Workers find new jobs by polling.
-    private const string InsertJob = """
-        INSERT INTO mr_jobs (id, queue, payload, max_attempts, run_at)
-        VALUES (@id, @queue, @payload, @max_attempts, coalesce(@run_at, now()))
-        ON CONFLICT (id) DO NOTHING
-        """;
-
-    private Guid AddJob<TPayload>(NpgsqlParameterCollection parameters, string queue, TPayload payload, DateTimeOffset? runAt, int? maxAttempts, Guid? id)
+    private JobRow NewJob<TPayload>(string queue, TPayload payload, DateTimeOffset? runAt, int? maxAttempts, Guid? id)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         var attempts = maxAttempts ?? options.DefaultMaxAttempts;
         ArgumentOutOfRangeException.ThrowIfLessThan(attempts, 1, nameof(maxAttempts));
-        var jobId = id ?? Guid.CreateVersion7();
-        parameters.AddWithValue("id", jobId);
-        parameters.AddWithValue("queue", queue);
-        parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(payload, options.SerializerOptions) });
-        parameters.AddWithValue("max_attempts", attempts);
-        parameters.Add(new NpgsqlParameter("run_at", NpgsqlDbType.TimestampTz) { Value = (object?)runAt?.UtcDateTime ?? DBNull.Value });
-        return jobId;
+        return new JobRow(id ?? Guid.CreateVersion7(), queue, JsonSerializer.Serialize(payload, options.SerializerOptions), attempts, runAt?.UtcDateTime);
+    }
+
+    private sealed record JobRow(Guid Id, string Queue, string Payload, int MaxAttempts, DateTime? RunAt);
+
+    /// <summary>
+    /// Jobs inserted by one statement, however many the transaction queues (a group of appends queues one per registration).
+    /// A job id that is stored already (or repeats in the rows) is left as it is: queueing is idempotent by id.
+    /// No NOTIFY here: a notifying transaction holds a cluster-wide lock through its commit, which would serialize every
+    /// command that queues a download. Workers find new jobs by polling.
+    /// </summary>
+    private sealed class JobRows : RowStatement<JobRow>
+    {
+        public static JobRows Instance { get; } = new();
+
+        public override NpgsqlBatchCommand Create(IReadOnlyList<JobRow> rows) => new("""
+            INSERT INTO mr_jobs (id, queue, payload, max_attempts, run_at)
+            SELECT id, queue, payload, max_attempts, coalesce(run_at, now())
+            FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::timestamptz[]) AS j (id, queue, payload, max_attempts, run_at)
+            ON CONFLICT (id) DO NOTHING
+            """)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid[]> { TypedValue = [.. rows.Select(r => r.Id)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Queue)] },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb, Value = rows.Select(r => r.Payload).ToArray() },
+                new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.MaxAttempts)] },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = rows.Select(r => r.RunAt).ToArray() },
+            },
+        };
     }
 
     public async Task<Guid> EnqueueAsync<TPayload>(string queue, TPayload payload, DateTimeOffset? runAt = null, int? maxAttempts = null,

@@ -39,31 +39,50 @@ public interface IProjection
 }
 
 /// <summary>Events to apply and where to write them.</summary>
-public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-    Func<string, string> table, bool isRebuild, List<NpgsqlBatchCommand>? deferred = null, bool isInline = false)
+public sealed class ProjectionBatch
 {
-    private readonly List<NpgsqlBatchCommand> _deferred = deferred ?? [];
+    private readonly Func<string, string> _table;
+    private readonly DeferredWork _deferred;
+
+    /// <summary>A batch whose deferred writes its owner flushes (see <see cref="FlushAsync"/>).</summary>
+    public ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
+        Func<string, string> table, bool isRebuild)
+        : this(connection, transaction, events, table, isRebuild, new DeferredWork(), isInline: false)
+    {
+    }
+
+    internal ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
+        Func<string, string> table, bool isRebuild, DeferredWork deferred, bool isInline)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        Events = events;
+        IsRebuild = isRebuild;
+        IsInline = isInline;
+        _table = table;
+        _deferred = deferred;
+    }
 
     /// <summary>The open connection.</summary>
-    public NpgsqlConnection Connection { get; } = connection;
+    public NpgsqlConnection Connection { get; }
 
     /// <summary>The transaction that also records progress.</summary>
-    public NpgsqlTransaction Transaction { get; } = transaction;
+    public NpgsqlTransaction Transaction { get; }
 
     /// <summary>The events, in position order.</summary>
-    public IReadOnlyList<StoredEvent> Events { get; } = events;
+    public IReadOnlyList<StoredEvent> Events { get; }
 
     /// <summary>True when writing into shadow tables.</summary>
-    public bool IsRebuild { get; } = isRebuild;
+    public bool IsRebuild { get; }
 
     /// <summary>
     /// True in the append's own transaction: the events were written just now, so the tables cannot hold anything newer and
     /// the checks that make a replay a no-op can be left out.
     /// </summary>
-    public bool IsInline { get; } = isInline;
+    public bool IsInline { get; }
 
     /// <summary>The physical name of a logical table for this batch.</summary>
-    public string Table(string logicalName) => table(logicalName);
+    public string Table(string logicalName) => _table(logicalName);
 
     /// <summary>A command bound to the batch's transaction.</summary>
     public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
@@ -73,6 +92,12 @@ public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransacti
     /// projection's writes thus cost no round trip of their own): for writes whose result nobody reads.
     /// </summary>
     public void Defer(NpgsqlBatchCommand command) => _deferred.Add(command);
+
+    /// <summary>
+    /// Adds <paramref name="row"/> to <paramref name="statement"/>, sent once with every row this transaction adds to it, after
+    /// the deferred statements (see <see cref="RowStatement{TRow}"/>).
+    /// </summary>
+    public void DeferRow<TRow>(RowStatement<TRow> statement, TRow row) => _deferred.AddRow(statement, row);
 
     /// <summary>Executes what was deferred, for owners of the transaction that do not commit with it.</summary>
     internal async Task FlushAsync(CancellationToken ct)
@@ -84,10 +109,10 @@ public sealed class ProjectionBatch(NpgsqlConnection connection, NpgsqlTransacti
 /// <summary>Statements sent together in one round trip, optionally with the COMMIT.</summary>
 internal static class Deferred
 {
-    public static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<NpgsqlBatchCommand> commands, bool commit,
+    public static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DeferredWork work, bool commit,
         CancellationToken ct)
     {
-        if (commands.Count == 0)
+        if (work.IsEmpty)
         {
             if (commit)
             {
@@ -100,7 +125,7 @@ internal static class Deferred
         // A COMMIT sent as a statement ends the transaction on the server; Npgsql sees the connection idle again and the
         // transaction object then has nothing left to commit or roll back.
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var command in commands)
+        foreach (var command in work.Take())
         {
             batch.BatchCommands.Add(command);
         }
@@ -110,7 +135,6 @@ internal static class Deferred
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         }
 
-        commands.Clear();
         await batch.ExecuteNonQueryAsync(ct);
     }
 }

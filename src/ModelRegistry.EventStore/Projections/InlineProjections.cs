@@ -10,7 +10,7 @@ internal sealed class InlineProjections(IEnumerable<IProjection> projections)
     public bool HasAny => _inline.Length > 0;
 
     /// <summary>Applies the events; writes a projection deferred are added to <paramref name="deferred"/>, for the commit.</summary>
-    public async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<StoredEvent> events, List<NpgsqlBatchCommand> deferred,
+    public async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<StoredEvent> events, DeferredWork deferred,
         CancellationToken ct)
     {
         foreach (var projection in _inline)

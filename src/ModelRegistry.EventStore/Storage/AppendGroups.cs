@@ -19,7 +19,7 @@ internal sealed class AppendGroups(
 {
     /// <summary>The inline projections and the caller's work for one append, in the group's transaction.</summary>
     public delegate Task Work(NpgsqlConnection connection, NpgsqlTransaction transaction, PendingAppend append, AppendResult result,
-        List<NpgsqlBatchCommand> deferred, CancellationToken ct);
+        DeferredWork deferred, CancellationToken ct);
 
     private readonly Lock _gate = new();
     private readonly List<Member> _waiting = [];
@@ -154,7 +154,7 @@ internal sealed class AppendGroups(
             await using var conn = await dataSource.OpenConnectionAsync();
             await using var tx = await conn.BeginTransactionAsync();
             var accepted = await AppendTogetherAsync(conn, tx, group);
-            var deferred = new List<NpgsqlBatchCommand>();
+            var deferred = new DeferredWork();
             foreach (var (member, result) in accepted)
             {
                 await apply(conn, tx, member.Append, result, deferred, CancellationToken.None);

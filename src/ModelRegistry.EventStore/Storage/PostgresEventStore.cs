@@ -94,7 +94,7 @@ internal sealed class PostgresEventStore(
         }
 
         var result = append.Result(rows);
-        var deferred = new List<NpgsqlBatchCommand>();
+        var deferred = new DeferredWork();
         await ApplyAsync(conn, tx, append, result, deferred, ct);
         await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
         return result;
@@ -109,7 +109,7 @@ internal sealed class PostgresEventStore(
 
     /// <summary>The inline projections and the caller's work, in the append's transaction.</summary>
     private async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PendingAppend append, AppendResult result,
-        List<NpgsqlBatchCommand> deferred, CancellationToken ct)
+        DeferredWork deferred, CancellationToken ct)
     {
         await inline.ApplyAsync(conn, tx, result.Events, deferred, ct);
         if (append.InTransaction is { } work)

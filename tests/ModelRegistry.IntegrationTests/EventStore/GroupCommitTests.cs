@@ -131,6 +131,34 @@ public sealed class GroupCommitTests(TestDatabase db) : IClassFixture<TestDataba
         Assert.All(results.Skip(1), r => Assert.False(Assert.IsType<AppendResult>(r).WasDuplicate));
     }
 
+    [Fact]
+    public async Task Rows_the_appends_of_a_group_defer_go_in_one_statement_and_only_committed_appends_keep_theirs()
+    {
+        var (together, failing) = (Streams("rows", 6), Streams("rows-failing", 6));
+        var rows = new StreamRows();
+        await ExecuteAsync($"CREATE TABLE IF NOT EXISTS {StreamRows.Table} (stream text PRIMARY KEY, amount int NOT NULL)");
+
+        var committed = await QueuedBehindAnotherAsync(together.Select((s, i) => DeferringRow(s, i, rows, fail: false)).ToList());
+        var statements = rows.Take();
+        var rolledBack = await QueuedBehindAnotherAsync(failing.Select((s, i) => DeferringRow(s, i, rows, fail: i == 4)).ToList());
+
+        Assert.All(committed, r => Assert.IsType<AppendResult>(r));
+        Assert.Equal([6], statements);
+        Assert.Equal([0, 1, 2, 3, 4, 5], await ColumnAsync<int>($"SELECT amount FROM {StreamRows.Table} WHERE stream = ANY(@s) ORDER BY amount", together));
+        // A failing append rolls its group back; each append then runs alone, with a statement of its own.
+        Assert.IsType<InvalidOperationException>(rolledBack[4]);
+        Assert.All(rolledBack.Where((_, i) => i != 4), r => Assert.IsType<AppendResult>(r));
+        Assert.Equal([1, 1, 1, 1, 1], rows.Take());
+        Assert.Equal([0, 1, 2, 3, 5], await ColumnAsync<int>($"SELECT amount FROM {StreamRows.Table} WHERE stream = ANY(@s) ORDER BY amount", failing));
+    }
+
+    private Func<Task<AppendResult>> DeferringRow(string stream, int amount, StreamRows rows, bool fail) =>
+        Append(stream, ExpectedVersion.NoStream, TestEvents.Inc(), (transaction, _) =>
+        {
+            transaction.DeferRow(rows, (stream, amount));
+            return fail ? throw new InvalidOperationException("refused after deferring its row") : Task.CompletedTask;
+        });
+
     private static string[] Streams(string prefix, int count) => [.. Enumerable.Range(0, count).Select(i => $"{prefix}-{i}-{Guid.NewGuid():N}")];
 
     private Func<Task<AppendResult>> Append(string stream, ExpectedVersion expected, NewEvent e, InTransaction? work = null) =>
@@ -177,6 +205,50 @@ public sealed class GroupCommitTests(TestDatabase db) : IClassFixture<TestDataba
         }
 
         return results;
+    }
+
+    /// <summary>One row per stream, written by one multi-row statement; remembers how many rows each statement carried.</summary>
+    private sealed class StreamRows : RowStatement<(string Stream, int Amount)>
+    {
+        public const string Table = "grouped_rows";
+
+        private readonly List<int> _statements = [];
+
+        /// <summary>How many rows each statement created so far carried; forgets them.</summary>
+        public int[] Take()
+        {
+            lock (_statements)
+            {
+                var taken = _statements.ToArray();
+                _statements.Clear();
+                return taken;
+            }
+        }
+
+        public override NpgsqlBatchCommand Create(IReadOnlyList<(string Stream, int Amount)> rows)
+        {
+            lock (_statements)
+            {
+                _statements.Add(rows.Count);
+            }
+
+            return new NpgsqlBatchCommand($"INSERT INTO {Table} (stream, amount) SELECT * FROM unnest($1::text[], $2::int[])")
+            {
+                Parameters =
+                {
+                    new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Stream)] },
+                    new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.Amount)] },
+                },
+            };
+        }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(db.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     private async Task<T> ScalarAsync<T>(string sql, object parameter)

@@ -1,4 +1,6 @@
+using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Jobs;
+using ModelRegistry.IntegrationTests.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.IntegrationTests.Jobs;
@@ -54,6 +56,25 @@ public sealed class EnqueueingTests(TestDatabase db) : IClassFixture<TestDatabas
 
         var job = await _host.Queue().GetAsync(id);
         Assert.Equal("first", job!.Payload.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Jobs_queued_by_an_append_commit_with_it_and_a_repeated_id_in_one_transaction_stores_the_first()
+    {
+        var (kept, other) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        var later = DateTimeOffset.UtcNow.AddHours(1);
+        await _host.Store.AppendAsync($"jobs-{Guid.NewGuid():N}", "test", ExpectedVersion.NoStream, [TestEvents.Inc()],
+            EventMetadata.None, (transaction, _) =>
+            {
+                _host.Queue().Enqueue(transaction, "outbox", new Payload("first", 1), id: kept);
+                _host.Queue().Enqueue(transaction, "outbox", new Payload("second", 2), id: kept);
+                _host.Queue().Enqueue(transaction, "later", new Payload("other", 3), runAt: later, maxAttempts: 2, id: other);
+                return Task.CompletedTask;
+            });
+
+        Assert.Equal("first", (await _host.Queue().GetAsync(kept))!.Payload.GetProperty("name").GetString());
+        var scheduled = await _host.Queue().GetAsync(other);
+        Assert.Equal(("later", 2, later.ToUnixTimeMilliseconds()), (scheduled!.Queue, scheduled.MaxAttempts, scheduled.RunAt.ToUnixTimeMilliseconds()));
     }
 
     [Fact]

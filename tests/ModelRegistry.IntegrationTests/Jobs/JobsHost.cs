@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.EventStore.Jobs;
+using ModelRegistry.IntegrationTests.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 
@@ -9,7 +10,7 @@ namespace ModelRegistry.IntegrationTests.Jobs;
 internal static class JobsHost
 {
     public static Task<EventStoreHost> StartAsync(TestDatabase db, IJobHandler? handler, Action<JobOptions>? options = null) =>
-        EventStoreHost.StartAsync(db.ConnectionString, _ => { }, services =>
+        EventStoreHost.StartAsync(db.ConnectionString, TestEvents.Register, services =>
         {
             services.AddDurableJobs(o =>
             {

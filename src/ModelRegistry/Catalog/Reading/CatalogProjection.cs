@@ -10,7 +10,8 @@ namespace ModelRegistry.Catalog.Reading;
 /// The catalog read model, inline so a client that got a 2xx reads its own change: one row per model (with its
 /// production pointer) and one per version. Each event becomes at most two single-row statements, all of an
 /// append's sent with its commit; each is guarded by the model row's stream version, so replays are no-ops (a new
-/// version's row needs no guard in the append's own transaction).
+/// version's row needs no guard in the append's own transaction). An append that only adds a version (the usual
+/// registration) writes its rows through one statement shared with the appends that commit with it.
 /// Changes to a production pointer are announced with pg_notify, which PostgreSQL delivers on commit only.
 /// </summary>
 internal sealed class CatalogProjection(ProductionCache productionCache) : IProjection
@@ -30,6 +31,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
 
     // The SQL for the live tables and for a rebuild's shadow copies, formatted once.
     private readonly ConcurrentDictionary<(string Models, string Versions), Statements> _statements = new();
+    private readonly Registrations _registrations = new();
 
     public string Name => "catalog";
 
@@ -104,6 +106,18 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
     {
         var sql = _statements.GetOrAdd((batch.Table(Models), batch.Table(Versions)), static t => new Statements(t.Models, t.Versions));
         var changes = batch.Events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
+        if (batch.IsInline && AddedVersionOnly(changes) is { } added)
+        {
+            // The usual append registers one version: its rows join those of the appends committing with it, in one statement.
+            foreach (var registered in changes.Where(c => c.Registered is not null))
+            {
+                WriteModel(batch.Defer, sql, registered);
+            }
+
+            batch.DeferRow(_registrations, added);
+            return;
+        }
+
         // Updating one row thousands of times in a transaction is quadratic in PostgreSQL (none of its versions can be
         // pruned yet), so the model row of a stream with many events in this batch (a rebuild, a bulk append) is read
         // once, folded in memory and written once; the usual append (one or two events) is applied statement by statement.
@@ -168,6 +182,16 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
         }
     }
 
+    /// <summary>
+    /// The one change of an append that adds a version and moves nothing else (besides registering its model): a version row and
+    /// the model's latest version, which the append's own transaction writes unguarded (see <see cref="ProjectionBatch.IsInline"/>).
+    /// </summary>
+    private static RowChange? AddedVersionOnly(List<RowChange> changes) =>
+        changes.Where(c => c.Registered is null).ToList() is [{ NewVersion: not null, Version: null } only]
+        && only.Model == ModelPatch.None with { Latest = only.NewVersion.Version }
+            ? only
+            : null;
+
     private static async Task<Dictionary<string, CatalogView>> LoadFoldedAsync(ProjectionBatch batch, Statements sql, List<RowChange> changes,
         CancellationToken ct)
     {
@@ -211,19 +235,85 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
         }
     }
 
-    private static void WriteModel(NpgsqlBatch commands, Statements sql, RowChange c)
+    private static void WriteModel(NpgsqlBatch commands, Statements sql, RowChange c) => WriteModel(commands.BatchCommands.Add, sql, c);
+
+    private static void WriteModel(Action<NpgsqlBatchCommand> add, Statements sql, RowChange c)
     {
         if (c.Registered is { } r)
         {
-            commands.BatchCommands.Add(Command(sql.InsertModel,
+            add(Command(sql.InsertModel,
                 Text(c.Key), Text(r.Name), Text(r.Description), Json(r.Tags), Text(r.Owner), Long(c.StreamVersion), Time(c.At)));
             return;
         }
 
         var m = c.Model;
-        commands.BatchCommands.Add(Command(sql.PatchModel,
+        add(Command(sql.PatchModel,
             Text(c.Key), Text(m.Description), Json(m.Tags), Bool(m.Locked), Text(m.LockReason), Int(m.Latest), Int(m.SetProduction),
             Int(m.ClearProductionOf), Time(c.At), Text(c.Actor), Long(c.Position), Long(c.StreamVersion)));
+    }
+
+    /// <summary>
+    /// Added versions of many models in one statement: each version's row, and its model's latest version. The rows come from
+    /// the appends of one transaction, one per stream, so no two touch the same row (see <see cref="AddedVersionOnly"/>).
+    /// </summary>
+    private sealed class Registrations : RowStatement<RowChange>
+    {
+        private const string Sql = $$"""
+            WITH r AS (
+                SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                    $10::bigint[], $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[], $15::text[], $16::bigint[])
+                    AS r (model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
+                          format, metadata, created_at, created_by, stream_version)
+            ),
+            added AS (
+                INSERT INTO {{Versions}} (model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path,
+                    size_bytes, sha256, format, metadata, created_at, created_by)
+                SELECT model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
+                    format, metadata, created_at, created_by
+                FROM r
+                ON CONFLICT (model_key, version) DO UPDATE SET stage = excluded.stage, status = excluded.status,
+                    source_type = excluded.source_type, source_uri = excluded.source_uri, source_revision = excluded.source_revision,
+                    source_file = excluded.source_file, local_path = excluded.local_path, size_bytes = excluded.size_bytes,
+                    sha256 = excluded.sha256, format = excluded.format, metadata = excluded.metadata, created_at = excluded.created_at,
+                    created_by = excluded.created_by, downloaded_at = excluded.downloaded_at
+            )
+            UPDATE {{Models}} m SET latest_version = greatest(m.latest_version, r.version), stream_version = r.stream_version, updated_at = r.created_at
+            FROM r WHERE m.key = r.model_key AND m.stream_version < r.stream_version
+            """;
+
+        public override NpgsqlBatchCommand Create(IReadOnlyList<RowChange> rows)
+        {
+            var added = rows.Select(c => c.NewVersion!).ToList();
+            return new NpgsqlBatchCommand(Sql)
+            {
+                Parameters =
+                {
+                    Texts(added.Select(v => v.ModelKey)),
+                    new NpgsqlParameter<int[]> { TypedValue = [.. added.Select(v => v.Version)] },
+                    Texts(added.Select(v => CatalogResources.Lower(v.Stage))),
+                    Texts(added.Select(v => CatalogResources.Lower(v.Status))),
+                    Texts(added.Select(v => CatalogResources.Lower(v.Source.Type))),
+                    Texts(added.Select(v => v.Source.Uri)),
+                    Texts(added.Select(v => v.Source.Revision)),
+                    Texts(added.Select(v => v.Source.File)),
+                    Texts(added.Select(v => v.LocalPath)),
+                    new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = added.Select(v => v.SizeBytes).ToArray() },
+                    Texts(added.Select(v => v.Sha256)),
+                    Texts(added.Select(v => CatalogResources.Lower(v.Format))),
+                    new NpgsqlParameter
+                    {
+                        NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+                        Value = added.Select(v => IsEmpty(v.Metadata) ? null : JsonSerializer.Serialize(v.Metadata, ColumnJson)).ToArray(),
+                    },
+                    new NpgsqlParameter<DateTime[]> { TypedValue = [.. added.Select(v => v.CreatedAt.UtcDateTime)] },
+                    Texts(added.Select(v => v.CreatedBy)),
+                    new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(c => c.StreamVersion)] },
+                },
+            };
+        }
+
+        private static NpgsqlParameter Texts(IEnumerable<string?> values) =>
+            new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.ToArray() };
     }
 
     private sealed class Statements(string models, string versions)

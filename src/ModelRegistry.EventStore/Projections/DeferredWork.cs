@@ -1,0 +1,65 @@
+using Npgsql;
+
+namespace ModelRegistry.EventStore.Projections;
+
+/// <summary>
+/// One statement for many rows of one kind, e.g. an <c>INSERT … SELECT … FROM unnest(…)</c>: the rows every append of a
+/// transaction defers to it (<see cref="AppendTransaction.DeferRow{TRow}"/>, <see cref="ProjectionBatch.DeferRow{TRow}"/>)
+/// are written by one statement in the round trip that commits, so a group of appends pays for one statement, not one per append.
+/// </summary>
+/// <typeparam name="TRow">What one row is made of.</typeparam>
+public abstract class RowStatement<TRow>
+{
+    /// <summary>The statement that writes <paramref name="rows"/> (at least one), in the order they were deferred.</summary>
+    public abstract NpgsqlBatchCommand Create(IReadOnlyList<TRow> rows);
+}
+
+/// <summary>What a transaction sends with its commit: statements in the order they were deferred, then one per row statement.</summary>
+internal sealed class DeferredWork
+{
+    private readonly List<NpgsqlBatchCommand> _commands = [];
+    private readonly List<IRows> _rows = [];
+
+    public bool IsEmpty => _commands.Count == 0 && _rows.Count == 0;
+
+    public void Add(NpgsqlBatchCommand command) => _commands.Add(command);
+
+    public void AddRow<TRow>(RowStatement<TRow> statement, TRow row)
+    {
+        foreach (var rows in _rows)
+        {
+            if (rows is Rows<TRow> same && ReferenceEquals(same.Statement, statement))
+            {
+                same.Items.Add(row);
+                return;
+            }
+        }
+
+        _rows.Add(new Rows<TRow>(statement) { Items = { row } });
+    }
+
+    /// <summary>The statements to send, leaving nothing behind.</summary>
+    public List<NpgsqlBatchCommand> Take()
+    {
+        var taken = new List<NpgsqlBatchCommand>(_commands.Count + _rows.Count);
+        taken.AddRange(_commands);
+        taken.AddRange(_rows.Select(r => r.Create()));
+        _commands.Clear();
+        _rows.Clear();
+        return taken;
+    }
+
+    private interface IRows
+    {
+        NpgsqlBatchCommand Create();
+    }
+
+    private sealed class Rows<TRow>(RowStatement<TRow> statement) : IRows
+    {
+        public RowStatement<TRow> Statement => statement;
+
+        public List<TRow> Items { get; } = [];
+
+        public NpgsqlBatchCommand Create() => statement.Create(Items);
+    }
+}
