@@ -182,8 +182,8 @@ internal sealed class CatalogReader(
 
         if (query.Text is { Length: > 0 } text)
         {
-            var pattern = Param("%" + EscapeLike(text.ToLowerInvariant()) + "%", NpgsqlDbType.Text);
-            sql.Append($" AND (m.key LIKE {pattern} OR m.description ILIKE {pattern})");
+            var pattern = Param("%" + EscapeLike(text) + "%", NpgsqlDbType.Text);
+            sql.Append($" AND (m.name ILIKE {pattern} OR m.description ILIKE {pattern})");
         }
 
         foreach (var (tagKey, tagValue) in query.Tags ?? [])

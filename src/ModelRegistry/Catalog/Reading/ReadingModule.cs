@@ -22,6 +22,22 @@ internal static class ReadingModule
         CREATE INDEX IF NOT EXISTS ix_mt_events_stream_seq ON mt_events (stream_id, seq_id);
         """);
 
+    // The trigram index of q moves from the key to the name (see CatalogProjection.CreateTablesSql), for catalogs created before.
+    private static readonly Migration NameSearchIndex = new(111, "catalog reads: the q trigram index covers the name, not the key", """
+        DO $$
+        DECLARE
+            old text;
+        BEGIN
+            FOR old IN SELECT indexname FROM pg_indexes
+                       WHERE schemaname = current_schema() AND tablename = 'catalog_models' AND indexdef LIKE '%(key gin_trgm_ops%'
+            LOOP
+                EXECUTE format('DROP INDEX %I', old);
+                CREATE INDEX ON catalog_models USING gin (name gin_trgm_ops, description gin_trgm_ops);
+            END LOOP;
+        END
+        $$;
+        """);
+
     public static IServiceCollection AddCatalogReads(this IServiceCollection services)
     {
         services.AddOptions<CatalogReadOptions>().BindConfiguration(CatalogReadOptions.Section);
@@ -32,6 +48,7 @@ internal static class ReadingModule
         services.AddSingleton<ProductionWatch>();
         services.AddProjection<CatalogProjection>();
         services.AddMigration(AuditIndexes);
+        services.AddMigration(NameSearchIndex);
         services.AddHostedService<CatalogNotifications>();
         return services;
     }

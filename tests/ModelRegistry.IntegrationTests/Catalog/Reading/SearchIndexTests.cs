@@ -1,0 +1,56 @@
+using ModelRegistry.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace ModelRegistry.IntegrationTests.Catalog.Reading;
+
+public sealed class SearchIndexTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>
+{
+    [Fact]
+    public async Task The_search_index_covers_names_and_descriptions_not_keys_and_an_older_catalog_is_moved_over()
+    {
+        // pg_trgm answers '=' too: with the key in it, a key lookup on a table without statistics went through it.
+        Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
+
+        // A catalog created before migration 111: its trigram index covers the key.
+        await ExecuteAsync("""
+            DROP INDEX catalog_models_name_description_idx;
+            CREATE INDEX ON catalog_models USING gin (key gin_trgm_ops, description gin_trgm_ops);
+            DELETE FROM mr_schema_migrations WHERE id = 111;
+            """);
+        Assert.Equal(["(key gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
+
+        await using var upgraded = fixture.Start();
+        await upgraded.Scenario(s => s.Post.Json(new { name = "Search/Upgraded" }).ToUrl("/api/v1/models"), expect: 201);
+
+        Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
+        var found = await upgraded.Scenario(s => s.Get.ToUrl("/api/v1/models?q=UPGRAD"), expect: 200);
+        Assert.Equal(["Search/Upgraded"], found.Json.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+    }
+
+    private async Task<List<string>> TrigramIndexesAsync()
+    {
+        await using var conn = new NpgsqlConnection(fixture.Database.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT substring(indexdef FROM '\(.*\)') FROM pg_indexes
+            WHERE schemaname = current_schema() AND tablename = 'catalog_models' AND indexdef LIKE '%gin_trgm_ops%'
+            ORDER BY 1
+            """, conn);
+        var found = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            found.Add(reader.GetString(0));
+        }
+
+        return found;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(fixture.Database.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
