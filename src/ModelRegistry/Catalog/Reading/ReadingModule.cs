@@ -26,13 +26,15 @@ internal static class ReadingModule
     private static readonly Migration NameSearchIndex = new(111, "catalog reads: the q trigram index covers the name, not the key", """
         DO $$
         DECLARE
-            old text;
+            old record;
         BEGIN
-            FOR old IN SELECT indexname FROM pg_indexes
-                       WHERE schemaname = current_schema() AND tablename = 'catalog_models' AND indexdef LIKE '%(key gin_trgm_ops%'
+            -- The live table, and the shadow copy of a rebuild that was under way.
+            FOR old IN SELECT tablename, indexname FROM pg_indexes
+                       WHERE schemaname = current_schema() AND tablename IN ('catalog_models', 'catalog_models__rebuild')
+                         AND indexdef LIKE '%(key gin_trgm_ops%'
             LOOP
-                EXECUTE format('DROP INDEX %I', old);
-                CREATE INDEX ON catalog_models USING gin (name gin_trgm_ops, description gin_trgm_ops);
+                EXECUTE format('DROP INDEX %I', old.indexname);
+                EXECUTE format('CREATE INDEX ON %I USING gin (name gin_trgm_ops, description gin_trgm_ops)', old.tablename);
             END LOOP;
         END
         $$;
