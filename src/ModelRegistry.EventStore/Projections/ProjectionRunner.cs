@@ -136,6 +136,13 @@ internal sealed class ProjectionRunner(
         var position = row.RebuildPosition ?? 0;
         if (safeHead - position <= options.RebuildBatchSize || (position >= row.RebuildTarget && row.RebuildPass >= MaxRebuildPasses))
         {
+            // Statistics before the tables go live (and before the swap's lock): a table without them is planned as if
+            // it were nearly empty until autovacuum gets round to it.
+            await using (var analyze = dataSource.CreateCommand(string.Join(";", projection.Tables.Select(t => $"ANALYZE {ProjectionStore.Shadow(t)}"))))
+            {
+                await analyze.ExecuteNonQueryAsync(ct);
+            }
+
             await SwapAsync(projection, position, ct);
             return true;
         }

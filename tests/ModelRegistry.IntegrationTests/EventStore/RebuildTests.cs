@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
 using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.EventStore;
@@ -117,6 +118,8 @@ public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>
 
         var status = Assert.Single(await v2.Projections.GetStatusAsync());
         Assert.Equal((2, 2, "running"), (status.Version, status.StoredVersion, status.State));
+        // The swapped-in table went live with statistics (ANALYZE by the rebuild, not autovacuum's).
+        await Eventually.HoldsAsync(() => AnalyzedAsync(CounterProjection.TableFor("bumped")));
         Assert.Equal([("bump-1", 2L, 9L, 2L)], await RowsAsync($"SELECT stream_id, events, total, last_version FROM {CounterProjection.TableFor("bumped")} WHERE stream_id = 'bump-1'"));
     }
 
@@ -165,6 +168,17 @@ await RawAppend.ExecuteAsync(conn, null, "upcast-1", "Incremented", 1, """{"amou
 
         public Task ApplyAsync(ProjectionBatch batch, CancellationToken ct) => inner.ApplyAsync(new ProjectionBatch(batch.Connection, batch.Transaction,
             batch.Events.Select(e => e with { Data = new Incremented(((IncrementedV2)e.Data).Amount) }).ToList(), batch.Table, batch.IsRebuild), ct);
+    }
+
+    private async Task<bool> AnalyzedAsync(string table)
+    {
+        await using var conn = new NpgsqlConnection(db.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = $1", conn)
+        {
+            Parameters = { new() { Value = table } },
+        };
+        return await cmd.ExecuteScalarAsync() is true;
     }
 
     private async Task<List<(string Stream, long Events, long Total, long LastVersion)>> RowsAsync(string sql)
