@@ -9,6 +9,7 @@ public sealed class JobContext
     private readonly PostgresJobQueue _queue;
     private readonly JsonSerializerOptions _json;
     private string? _progress;
+    private object? _payload;
     private int _completed;
 
     internal JobContext(ClaimedJob claim, PostgresJobQueue queue, JsonSerializerOptions json)
@@ -40,9 +41,21 @@ public sealed class JobContext
 
     internal bool IsCompleted => Volatile.Read(ref _completed) == 1;
 
-    /// <summary>The payload as <typeparamref name="T"/>.</summary>
-    public T PayloadAs<T>() =>
-        Claim.Payload.Deserialize<T>(_json) ?? throw new PermanentJobFailureException($"Job {Id} has an empty payload.");
+    /// <summary>
+    /// The payload as <typeparamref name="T"/>, deserialized on the first call; later calls for the same type return that
+    /// instance (the worker reads the correlation id from it before the handler runs).
+    /// </summary>
+    public T PayloadAs<T>()
+    {
+        if (Volatile.Read(ref _payload) is T read)
+        {
+            return read;
+        }
+
+        var payload = Claim.Payload.Deserialize<T>(_json) ?? throw new PermanentJobFailureException($"Job {Id} has an empty payload.");
+        Volatile.Write(ref _payload, payload);
+        return payload;
+    }
 
     /// <summary>Keeps the latest progress; the next heartbeat saves it to the job's row, where every instance can read it.</summary>
     public void ReportProgress<T>(T progress) =>

@@ -37,6 +37,24 @@ public sealed class ClaimingTests(TestDatabase db) : IClassFixture<TestDatabase>
     }
 
     [Fact]
+    public async Task A_handler_that_asks_for_its_payload_twice_gets_the_one_instance_read_first()
+    {
+        var read = new TaskCompletionSource<(Payload First, Payload Again)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new TestHandler((job, _) =>
+        {
+            read.TrySetResult((job.PayloadAs<Payload>(), job.PayloadAs<Payload>()));
+            return Task.CompletedTask;
+        });
+        await using var host = await JobsHost.StartAsync(db, handler);
+
+        await host.Queue().EnqueueAsync(handler.Queue, new Payload("once", 1));
+
+        var (first, again) = await read.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(new Payload("once", 1), first);
+        Assert.Same(first, again);
+    }
+
+    [Fact]
     public async Task A_claim_whose_lease_ran_out_can_no_longer_change_the_job()
     {
         await using var host = await JobsHost.StartAsync(db, handler: null, o => o.LeaseDuration = TimeSpan.FromMilliseconds(200));
@@ -207,4 +225,6 @@ public sealed class ClaimingTests(TestDatabase db) : IClassFixture<TestDatabase>
 
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    private sealed record Payload(string Name, int N);
 }
