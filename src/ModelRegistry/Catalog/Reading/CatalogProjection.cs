@@ -20,6 +20,15 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
     public const string Versions = "catalog_versions";
     public const string Channel = "mr_catalog";
 
+    // A version row written again (a replay, or a registration the live table has already) takes every column of the new one.
+    private const string VersionConflict = """
+        ON CONFLICT (model_key, version) DO UPDATE SET stage = excluded.stage, status = excluded.status,
+            source_type = excluded.source_type, source_uri = excluded.source_uri, source_revision = excluded.source_revision,
+            source_file = excluded.source_file, local_path = excluded.local_path, size_bytes = excluded.size_bytes,
+            sha256 = excluded.sha256, format = excluded.format, metadata = excluded.metadata, created_at = excluded.created_at,
+            created_by = excluded.created_by, downloaded_at = excluded.downloaded_at
+        """;
+
     private const int StatementsPerRoundTrip = 1000;
     private const int ChangesPerStreamApplied = 8;
 
@@ -273,11 +282,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                 SELECT model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
                     format, metadata, created_at, created_by
                 FROM r
-                ON CONFLICT (model_key, version) DO UPDATE SET stage = excluded.stage, status = excluded.status,
-                    source_type = excluded.source_type, source_uri = excluded.source_uri, source_revision = excluded.source_revision,
-                    source_file = excluded.source_file, local_path = excluded.local_path, size_bytes = excluded.size_bytes,
-                    sha256 = excluded.sha256, format = excluded.format, metadata = excluded.metadata, created_at = excluded.created_at,
-                    created_by = excluded.created_by, downloaded_at = excluded.downloaded_at
+                {{VersionConflict}}
             )
             UPDATE {{Models}} m SET latest_version = greatest(m.latest_version, r.version), stream_version = r.stream_version, updated_at = r.created_at
             FROM r WHERE m.key = r.model_key AND m.stream_version < r.stream_version
@@ -333,11 +338,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                 local_path, size_bytes, sha256, format, metadata, created_at, created_by, downloaded_at)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
             WHERE $17::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $17)
-            ON CONFLICT (model_key, version) DO UPDATE SET stage = excluded.stage, status = excluded.status,
-                source_type = excluded.source_type, source_uri = excluded.source_uri, source_revision = excluded.source_revision,
-                source_file = excluded.source_file, local_path = excluded.local_path, size_bytes = excluded.size_bytes,
-                sha256 = excluded.sha256, format = excluded.format, metadata = excluded.metadata, created_at = excluded.created_at,
-                created_by = excluded.created_by, downloaded_at = excluded.downloaded_at
+            {VersionConflict}
             """;
 
         public string PatchVersion { get; } = $"""
