@@ -20,9 +20,10 @@ public sealed class EventStoreOptions
 
     /// <summary>
     /// Group commit: how many transactions of appends may be in flight at once; appends that arrive while they are wait and are
-    /// then written together. 0 writes every append in a transaction of its own.
+    /// then written together. 0 writes every append in a transaction of its own. One, the default, makes the biggest groups:
+    /// the fewest transactions, and the least CPU per append (ADR 12).
     /// </summary>
-    public int AppendGroups { get; set; } = 2;
+    public int AppendGroups { get; set; } = 1;
 
     /// <summary>Group commit: at most this many appends share one transaction.</summary>
     public int AppendGroupSize { get; set; } = 32;
