@@ -18,8 +18,9 @@ public sealed class GroupCommitTests(TestDatabase db) : IClassFixture<TestDataba
 
     private IEventStore Store => _host.Store;
 
+    // The store's defaults: one group in flight, so everything that queues behind it forms the next group.
     public async Task InitializeAsync() => _host = await EventStoreHost.StartAsync(db.ConnectionString, TestEvents.Register,
-        s => s.AddSingleton<IProjection>(_counter), o => o.AppendGroups = 1);
+        s => s.AddSingleton<IProjection>(_counter));
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
