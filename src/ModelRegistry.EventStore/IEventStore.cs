@@ -7,39 +7,16 @@ namespace ModelRegistry.EventStore;
 public delegate Task InTransaction(AppendTransaction transaction, CancellationToken ct);
 
 /// <summary>An append's open transaction, after its events are stored and its inline projections applied.</summary>
-public sealed class AppendTransaction
+public sealed class AppendTransaction : DeferringTransaction
 {
-    private readonly DeferredWork _deferred;
-
     internal AppendTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendResult appended, DeferredWork deferred)
+        : base(connection, transaction, deferred)
     {
-        Connection = connection;
-        Transaction = transaction;
         Appended = appended;
-        _deferred = deferred;
     }
-
-    /// <summary>The open connection.</summary>
-    public NpgsqlConnection Connection { get; }
-
-    /// <summary>The append's transaction.</summary>
-    public NpgsqlTransaction Transaction { get; }
 
     /// <summary>What was appended.</summary>
     public AppendResult Appended { get; }
-
-    /// <summary>
-    /// Sends <paramref name="command"/> in the round trip that commits, after everything executed so far: for statements
-    /// whose result nobody reads. A failure rolls the whole append back.
-    /// </summary>
-    public void Defer(NpgsqlBatchCommand command) => _deferred.Add(command);
-
-    /// <summary>
-    /// Adds <paramref name="row"/> to <paramref name="statement"/>, which is sent once in the round trip that commits, with
-    /// every row the appends sharing this transaction added to it, after the deferred statements. A failure rolls the whole
-    /// append back.
-    /// </summary>
-    public void DeferRow<TRow>(RowStatement<TRow> statement, TRow row) => _deferred.AddRow(statement, row);
 }
 
 /// <summary>Where to stop (and where to start) when folding a stream.</summary>

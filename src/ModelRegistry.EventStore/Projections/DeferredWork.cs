@@ -4,7 +4,7 @@ namespace ModelRegistry.EventStore.Projections;
 
 /// <summary>
 /// One statement for many rows of one kind, e.g. an <c>INSERT … SELECT … FROM unnest(…)</c>: the rows every append of a
-/// transaction defers to it (<see cref="AppendTransaction.DeferRow{TRow}"/>, <see cref="ProjectionBatch.DeferRow{TRow}"/>)
+/// transaction defers to it (<see cref="DeferringTransaction.DeferRow{TRow}"/>)
 /// are written by one statement in the round trip that commits, so a group of appends pays for one statement, not one per append.
 /// </summary>
 /// <typeparam name="TRow">What one row is made of.</typeparam>
@@ -12,6 +12,40 @@ public abstract class RowStatement<TRow>
 {
     /// <summary>The statement that writes <paramref name="rows"/> (at least one), in the order they were deferred.</summary>
     public abstract NpgsqlBatchCommand Create(IReadOnlyList<TRow> rows);
+}
+
+/// <summary>
+/// An open transaction that writes may be deferred into: an append's (<see cref="AppendTransaction"/>) or a projection
+/// batch's (<see cref="ProjectionBatch"/>). What is deferred is sent at the latest in the round trip that commits.
+/// </summary>
+public abstract class DeferringTransaction
+{
+    private protected DeferringTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, DeferredWork deferred)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        Work = deferred;
+    }
+
+    /// <summary>The open connection.</summary>
+    public NpgsqlConnection Connection { get; }
+
+    /// <summary>The open transaction.</summary>
+    public NpgsqlTransaction Transaction { get; }
+
+    private protected DeferredWork Work { get; }
+
+    /// <summary>
+    /// Sends <paramref name="command"/> later in this transaction, at the latest in the round trip that commits it (so it costs
+    /// no round trip of its own): for writes whose result nobody reads. A failure rolls the whole transaction back.
+    /// </summary>
+    public void Defer(NpgsqlBatchCommand command) => Work.Add(command);
+
+    /// <summary>
+    /// Adds <paramref name="row"/> to <paramref name="statement"/>, sent once with every row this transaction adds to it (the rows of
+    /// every append sharing it included), after the deferred statements (see <see cref="RowStatement{TRow}"/>).
+    /// </summary>
+    public void DeferRow<TRow>(RowStatement<TRow> statement, TRow row) => Work.AddRow(statement, row);
 }
 
 /// <summary>What a transaction sends with its commit: statements in the order they were deferred, then one per row statement.</summary>

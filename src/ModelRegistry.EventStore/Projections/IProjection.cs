@@ -39,10 +39,9 @@ public interface IProjection
 }
 
 /// <summary>Events to apply and where to write them.</summary>
-public sealed class ProjectionBatch
+public sealed class ProjectionBatch : DeferringTransaction
 {
     private readonly Func<string, string> _table;
-    private readonly DeferredWork _deferred;
 
     /// <summary>A batch whose deferred writes its owner flushes (see <see cref="FlushAsync"/>).</summary>
     public ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
@@ -53,21 +52,13 @@ public sealed class ProjectionBatch
 
     internal ProjectionBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
         Func<string, string> table, bool isRebuild, DeferredWork deferred, bool isInline)
+        : base(connection, transaction, deferred)
     {
-        Connection = connection;
-        Transaction = transaction;
         Events = events;
         IsRebuild = isRebuild;
         IsInline = isInline;
         _table = table;
-        _deferred = deferred;
     }
-
-    /// <summary>The open connection.</summary>
-    public NpgsqlConnection Connection { get; }
-
-    /// <summary>The transaction that also records progress.</summary>
-    public NpgsqlTransaction Transaction { get; }
 
     /// <summary>The events, in position order.</summary>
     public IReadOnlyList<StoredEvent> Events { get; }
@@ -87,22 +78,10 @@ public sealed class ProjectionBatch
     /// <summary>A command bound to the batch's transaction.</summary>
     public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
 
-    /// <summary>
-    /// Sends <paramref name="command"/> later in this transaction, at the latest in the round trip that commits it (an inline
-    /// projection's writes thus cost no round trip of their own): for writes whose result nobody reads.
-    /// </summary>
-    public void Defer(NpgsqlBatchCommand command) => _deferred.Add(command);
-
-    /// <summary>
-    /// Adds <paramref name="row"/> to <paramref name="statement"/>, sent once with every row this transaction adds to it, after
-    /// the deferred statements (see <see cref="RowStatement{TRow}"/>).
-    /// </summary>
-    public void DeferRow<TRow>(RowStatement<TRow> statement, TRow row) => _deferred.AddRow(statement, row);
-
     /// <summary>Executes what was deferred, for owners of the transaction that do not commit with it.</summary>
     internal async Task FlushAsync(CancellationToken ct)
     {
-        await Deferred.ExecuteAsync(Connection, Transaction, _deferred, commit: false, ct);
+        await Deferred.ExecuteAsync(Connection, Transaction, Work, commit: false, ct);
     }
 }
 
