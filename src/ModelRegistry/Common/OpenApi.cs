@@ -21,6 +21,17 @@ internal static partial class OpenApi
     private const string ValidationProblemSchema = "HttpValidationProblemDetails";
     private const string ProblemJson = "application/problem+json";
 
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Catalog"] = "Models, their versions, stages and production pointer, and the integrity of their files.",
+        ["Audit"] = "Every event across models.",
+        ["Downloads"] = "Durable downloads of remote versions, and the storage root's scan and cleanup.",
+        ["Access"] = "API keys and their roles.",
+        ["Admin"] = "Projections: their state, and rebuilds.",
+        ["Model catalog (seed 001)"] = "The earlier download API, kept for its clients.",
+        ["Registry v1 (seed 002)"] = "The JSON-file registry's API, kept unchanged for its clients.",
+    };
+
     public static IServiceCollection AddRegistryOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(o =>
         {
@@ -62,6 +73,13 @@ internal static partial class OpenApi
         document.Components.Schemas[ProblemSchema] = Problem(withErrors: false);
         document.Components.Schemas[ValidationProblemSchema] = Problem(withErrors: true);
         document.Security = [KeyRequired(document)];
+        foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
+        {
+            if (tag.Name is { } name && TagDescriptions.TryGetValue(name, out var description))
+            {
+                tag.Description = description;
+            }
+        }
 
         // The server is this request's own origin; a trailing slash would double the one every path starts with.
         foreach (var server in document.Servers ?? [])
