@@ -36,6 +36,7 @@ run: db-start
 test: db-start
 	@rm -rf TestResults; \
 	find src tests benchmarks -type d -name TestResults -prune -exec rm -rf {} +; \
+	[ -d tools/openapi-lint/node_modules ] || npm ci --prefix tools/openapi-lint --no-audit --no-fund; \
 	$(DB_ENV); \
 	rc=0; \
 	if $(DOTNET) build $(SLN) -c $(CONFIG); then \

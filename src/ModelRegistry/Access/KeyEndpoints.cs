@@ -32,12 +32,15 @@ internal static class KeyEndpoints
     public static IEndpointRouteBuilder MapKeys(this IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup(Prefix).WithTags("Access").RequireRole(Role.Admin);
-        keys.MapPost("", CreateAsync).Validated();
-        keys.MapGet("", async (ApiKeyStore store, CancellationToken ct) => TypedResults.Ok(new { items = (await store.ListAsync(ct)).Select(KeyResource.From) }));
+        keys.MapPost("", CreateAsync).Validated().WithName("CreateKey")
+            .WithSummary("Creates an API key; the answer is the only time its secret is shown.").Produces<CreatedKeyResource>(StatusCodes.Status201Created);
+        keys.MapGet("", async (ApiKeyStore store, CancellationToken ct) => TypedResults.Ok(new { items = (await store.ListAsync(ct)).Select(KeyResource.From) }))
+            .WithName("ListKeys").WithSummary("Every key, revoked ones too, without secrets.");
         keys.MapDelete("/{name}", async (string name, HttpContext http, ApiKeyStore store, CancellationToken ct) =>
             await store.RevokeAsync(name, http.User.Identity?.Name, ct)
                 ? TypedResults.NoContent()
-                : throw DomainErrors.NotFound("key-not-found", $"No key is named '{name}'."));
+                : throw DomainErrors.NotFound("key-not-found", $"No key is named '{name}'."))
+            .WithName("RevokeKey").WithSummary("Revokes a key: it authenticates no request from then on.");
         return app;
     }
 

@@ -12,12 +12,13 @@ internal static class AdminModule
     {
         var admin = app.MapGroup("/api/v1/admin").WithTags("Admin");
         admin.MapGet("/projections", async (IProjectionAdmin projections, CancellationToken ct) =>
-            TypedResults.Ok((await projections.GetStatusAsync(ct)).Select(ProjectionStatusResponse.From)));
+            TypedResults.Ok((await projections.GetStatusAsync(ct)).Select(ProjectionStatusResponse.From)))
+            .WithName("ListProjections").WithSummary("Each projection's checkpoint, lag and state.");
         admin.MapPost("/projections/{name}/rebuild", async Task<IResult> (string name, IProjectionAdmin projections, CancellationToken ct) =>
             await projections.RequestRebuildAsync(name, ct)
                 ? TypedResults.Accepted("/api/v1/admin/projections", new { name, state = "rebuild_pending" })
                 : throw DomainErrors.NotFound("projection-not-found", $"No projection is named '{name}'."))
-            .RequireRole(Role.Admin);
+            .RequireRole(Role.Admin).WithName("RebuildProjection").WithSummary("Rebuilds a projection from the events, in the background.");
         return app;
     }
 }

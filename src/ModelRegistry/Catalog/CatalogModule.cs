@@ -83,14 +83,15 @@ internal static class CatalogReplies
             : throw CatalogErrors.ModelNotFound(name.Value);
 
     /// <summary><c>POST …/versions/{v}/{verb}</c> with an optional <c>{reason}</c>, answering the version.</summary>
-    public static IEndpointConventionBuilder MapVersionCommand(this IEndpointRouteBuilder models, string verb,
+    public static ModelEndpoints MapVersionCommand(this IEndpointRouteBuilder models, string verb,
         Func<ModelState, string, int, DateTimeOffset, IReadOnlyList<object>> decide) =>
         models.MapModel("POST", $"versions/{{version:int}}/{verb}",
             (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
                 commands.RunOnExistingAsync(http, name,
                     (state, now) => decide(state, name.Value, version, now),
                     (state, _) => Version(state, version),
-                    body?.Reason));
+                    body?.Reason))
+            .Produces<VersionResource>();
 
     public static CommandReply Model(ModelState state, int status = StatusCodes.Status200OK) =>
         new(status, new ResponseView(ModelView, state.Name), status == StatusCodes.Status201Created ? ModelRoutes.PathOf(state.Name) : null);

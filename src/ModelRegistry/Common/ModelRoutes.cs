@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.Metadata;
+
 namespace ModelRegistry.Common;
 
 /// <summary>
@@ -20,39 +22,56 @@ namespace ModelRegistry.Common;
 /// </para>
 /// <para>
 /// The returned builder applies conventions (filters, authorization, OpenAPI metadata) to both endpoints; do not call
-/// <c>WithName</c> on it, endpoint names must be unique.
+/// <c>WithName</c> on it, endpoint names must be unique: <see cref="ModelEndpoints.WithNames"/> names the pair.
 /// </para>
 /// </summary>
 internal static class ModelRoutes
 {
     public const string Prefix = "/api/v1/models";
 
-    public static IEndpointConventionBuilder MapModel(this IEndpointRouteBuilder group, string method, string suffix, Delegate handler)
+    public static ModelEndpoints MapModel(this IEndpointRouteBuilder group, string method, string suffix, Delegate handler)
     {
         var tail = suffix.Length == 0 ? "" : "/" + suffix.TrimStart('/');
         var single = group.MapMethods("/{name}" + tail, [method], handler);
         var namespaced = group.MapMethods("/{namespace}/{name}" + tail, [method], handler);
-        return new Both(single, namespaced);
+        return new ModelEndpoints(single, namespaced);
     }
 
     /// <summary>The URL path of a model, or of something under it: <c>/api/v1/models/TheBloke/TinyLlama/versions/3</c>.</summary>
     public static string PathOf(string name, string? suffix = null) =>
         suffix is null ? $"{Prefix}/{name}" : $"{Prefix}/{name}/{suffix}";
 
-    private sealed class Both(IEndpointConventionBuilder first, IEndpointConventionBuilder second) : IEndpointConventionBuilder
-    {
-        public void Add(Action<EndpointBuilder> convention)
-        {
-            first.Add(convention);
-            second.Add(convention);
-        }
+}
 
-        public void Finally(Action<EndpointBuilder> finallyConvention)
-        {
-            first.Finally(finallyConvention);
-            second.Finally(finallyConvention);
-        }
+/// <summary>The two endpoints of one model route, <c>{name}/…</c> and <c>{namespace}/{name}/…</c>.</summary>
+internal sealed class ModelEndpoints(IEndpointConventionBuilder single, IEndpointConventionBuilder namespaced) : IEndpointConventionBuilder
+{
+    public void Add(Action<EndpointBuilder> convention)
+    {
+        single.Add(convention);
+        namespaced.Add(convention);
     }
+
+    public void Finally(Action<EndpointBuilder> finallyConvention)
+    {
+        single.Finally(finallyConvention);
+        namespaced.Finally(finallyConvention);
+    }
+
+    /// <summary>Endpoint names, which are also the OpenAPI operation ids: <paramref name="name"/> and <c>…InNamespace</c>.</summary>
+    public ModelEndpoints WithNames(string name)
+    {
+        single.WithName(name);
+        namespaced.WithName(name + "InNamespace");
+        return this;
+    }
+
+    /// <summary>What a success answers, as <c>RouteHandlerBuilder.Produces</c> declares it.</summary>
+    public ModelEndpoints Produces<TResponse>(int status = StatusCodes.Status200OK) =>
+        this.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(TResponse), ["application/json"]));
+
+    public ModelEndpoints Produces(int status, string? contentType = null) =>
+        this.WithMetadata(new ProducesResponseTypeMetadata(status, null, contentType is null ? null : [contentType]));
 }
 
 /// <summary>

@@ -23,7 +23,7 @@ internal static class PlatformExtensions
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddValidators(typeof(PlatformExtensions).Assembly);
         builder.Services.AddRegistryLimits(builder.Configuration);
-        builder.Services.AddOpenApi();
+        builder.Services.AddRegistryOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
             .AddCheck<StorageRootHealthCheck>("storage", tags: ["ready"])
@@ -46,8 +46,10 @@ internal static class PlatformExtensions
         app.MapOpenApi().AllowAnonymous();
         app.UseSwaggerUI(o =>
         {
-            o.SwaggerEndpoint("/openapi/v1.json", "ModelRegistry v1");
+            o.SwaggerEndpoint(OpenApi.DocumentPath, "ModelRegistry v1");
             o.RoutePrefix = "swagger";
+            // The key given to Authorize survives a reload of the page.
+            o.EnablePersistAuthorization();
         });
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions

@@ -33,14 +33,19 @@ internal static class DownloadsModule
     public static IEndpointRouteBuilder MapDownloads(this IEndpointRouteBuilder app)
     {
         var downloads = app.MapGroup(DownloadReplies.Prefix).WithTags("Downloads");
-        downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireRole(Role.Publisher).Validated();
-        downloads.MapGet("/{id:guid}", TrackDownloadEndpoints.GetAsync);
-        downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync);
-        downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireRole(Role.Publisher);
+        downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireRole(Role.Publisher).Validated().WithName("RequestDownload")
+            .DescribeRequestDownload();
+        downloads.MapGet("/{id:guid}", TrackDownloadEndpoints.GetAsync).WithName("GetDownload").WithSummary("A download's state and progress.");
+        downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync).WithName("WatchDownload")
+            .WithSummary("Server-sent events: progress, then the final state, after which the stream ends.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireRole(Role.Publisher).WithName("CancelDownload")
+            .WithSummary("Asks the worker to stop; the version's download is then marked failed.").Produces<DownloadResource>(StatusCodes.Status202Accepted);
 
         app.MapScanStorage();
         app.MapCleanStorage();
-        app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireRole(Role.Publisher).Validated();
+        app.MapPost("/v1/models/download", RequestDownloadEndpoint.RequestAsync).WithTags("Model catalog (seed 001)").RequireRole(Role.Publisher).Validated()
+            .WithName("RequestModelDownload").DescribeRequestDownload();
         return app;
     }
 

@@ -21,7 +21,8 @@ internal static class ArchiveVersionEndpoint
 {
     public static IEndpointRouteBuilder MapArchiveVersion(this IEndpointRouteBuilder models)
     {
-        models.MapVersionCommand("archive", (state, name, version, now) => ArchiveVersion.Decide(state, new ArchiveVersion(name, version), now));
+        models.MapVersionCommand("archive", (state, name, version, now) => ArchiveVersion.Decide(state, new ArchiveVersion(name, version), now))
+            .WithNames("ArchiveVersion").WithSummary("Archives a version that is not in production.");
         return models;
     }
 }

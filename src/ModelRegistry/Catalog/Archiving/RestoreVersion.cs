@@ -15,7 +15,8 @@ internal static class RestoreVersionEndpoint
 {
     public static IEndpointRouteBuilder MapRestoreVersion(this IEndpointRouteBuilder models)
     {
-        models.MapVersionCommand("restore", (state, name, version, now) => RestoreVersion.Decide(state, new RestoreVersion(name, version), now));
+        models.MapVersionCommand("restore", (state, name, version, now) => RestoreVersion.Decide(state, new RestoreVersion(name, version), now))
+            .WithNames("RestoreVersion").WithSummary("Brings an archived version back to staging.");
         return models;
     }
 }

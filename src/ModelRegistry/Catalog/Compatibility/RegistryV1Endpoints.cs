@@ -17,9 +17,11 @@ internal static class RegistryV1Endpoints
     public static IEndpointRouteBuilder MapRegistryV1(this IEndpointRouteBuilder app)
     {
         var registry = app.MapGroup(Prefix).WithTags("Registry v1 (seed 002)");
-        registry.MapPost("", RegisterAsync).RequireRole(Role.Publisher).Validated();
-        registry.MapGet("", ListAsync);
-        registry.MapModel("PUT", "{version:int}/activate", ActivateAsync).RequireRole(Role.Publisher).Validated();
+        registry.MapPost("", RegisterAsync).RequireRole(Role.Publisher).Validated().WithName("RegistryV1Register")
+            .WithSummary("Registers a local file as a model's next (or given) version.").Produces<RegistryV1Entry>(StatusCodes.Status201Created);
+        registry.MapGet("", ListAsync).WithName("RegistryV1List").WithSummary("Every version of every model (or of model_name), as registry.json listed them.");
+        registry.MapModel("PUT", "{version:int}/activate", ActivateAsync).RequireRole(Role.Publisher).Validated().WithNames("RegistryV1Activate")
+            .WithSummary("Puts a version in production.").Produces<RegistryV1Entry>();
         return app;
     }
 

@@ -86,7 +86,7 @@ internal static class CheckIntegrityEndpoints
     /// <summary><c>POST …/versions/{v}/verify</c>: one version's file, answering the version as it is now.</summary>
     public static IEndpointRouteBuilder MapVerifyVersion(this IEndpointRouteBuilder models)
     {
-        models.MapModel("POST", "versions/{version:int}/verify", VerifyAsync)
+        models.MapModel("POST", "versions/{version:int}/verify", VerifyAsync).WithNames("VerifyVersion").Produces<VersionResource>()
             .WithSummary("Hashes the version's file again; a missing, changed or restored file changes its status.");
         return models;
     }

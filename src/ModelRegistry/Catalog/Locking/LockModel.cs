@@ -1,4 +1,5 @@
 using ModelRegistry.Access;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Locking;
@@ -26,7 +27,7 @@ internal static class LockModelEndpoint
                 (state, now) => LockModel.Decide(state, new LockModel(name.Value, body.Reason!), now),
                 (state, _) => CatalogReplies.Model(state),
                 body.Reason))
-            .RequireRole(Role.Admin);
+            .RequireRole(Role.Admin).WithNames("LockModel").WithSummary("Locks a model: no command changes it until it is unlocked.").Produces<ModelResource>();
         return models;
     }
 }

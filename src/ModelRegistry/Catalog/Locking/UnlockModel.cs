@@ -1,4 +1,5 @@
 using ModelRegistry.Access;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Locking;
@@ -26,7 +27,7 @@ internal static class UnlockModelEndpoint
                 (state, now) => UnlockModel.Decide(state, new UnlockModel(name.Value, body.Reason!), now),
                 (state, _) => CatalogReplies.Model(state),
                 body.Reason))
-            .RequireRole(Role.Admin);
+            .RequireRole(Role.Admin).WithNames("UnlockModel").WithSummary("Unlocks a locked model.").Produces<ModelResource>();
         return models;
     }
 }

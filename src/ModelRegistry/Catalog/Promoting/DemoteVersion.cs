@@ -20,7 +20,8 @@ internal static class DemoteVersionEndpoint
 {
     public static IEndpointRouteBuilder MapDemoteVersion(this IEndpointRouteBuilder models)
     {
-        models.MapVersionCommand("demote", (state, name, version, now) => DemoteVersion.Decide(state, new DemoteVersion(name, version), now));
+        models.MapVersionCommand("demote", (state, name, version, now) => DemoteVersion.Decide(state, new DemoteVersion(name, version), now))
+            .WithNames("DemoteVersion").WithSummary("Moves a production version back to staging; a staging version stays as it is.");
         return models;
     }
 }

@@ -1,4 +1,5 @@
 using FluentValidation;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Promoting;
@@ -61,7 +62,10 @@ internal static class PromoteVersionEndpoint
                 commands.RunOnExistingAsync(http, name,
                     (state, now) => PromoteVersion.Decide(state, request.ToCommand(name.Value, version), now),
                     (state, _) => CatalogReplies.Version(state, version),
-                    request.Reason));
+                    request.Reason))
+            .WithNames("PromoteVersion")
+            .WithSummary("Moves a version to staging or production; promoting to production demotes the one there.")
+            .Produces<VersionResource>();
         return models;
     }
 }

@@ -1,3 +1,4 @@
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Promoting;
@@ -26,7 +27,8 @@ internal static class RollbackEndpoint
             commands.RunOnExistingAsync(http, name,
                 (state, now) => Rollback.Decide(state, new Rollback(name.Value), now),
                 (state, _) => CatalogReplies.Model(state),
-                body?.Reason));
+                body?.Reason))
+            .WithNames("Rollback").WithSummary("Puts the version that was in production before the current one back.").Produces<ModelResource>();
         return models;
     }
 }

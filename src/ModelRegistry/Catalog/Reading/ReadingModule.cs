@@ -58,19 +58,28 @@ internal static class ReadingModule
     public static IEndpointRouteBuilder MapCatalogReads(this IEndpointRouteBuilder app)
     {
         var models = app.MapGroup(ModelRoutes.Prefix).WithTags("Catalog");
-        models.MapGet("", ListModelsAsync).WithName("ListModels")
+        models.MapGet("", ListModelsAsync).WithName("ListModels").WithQuery(ReadParameters.Models)
             .WithSummary("Lists and searches models: q (name or description), tag=k:v (repeatable), stage, status; cursor paging.");
         models.MapGet("/by-path", FindByPathAsync).WithName("FindVersionByPath")
+            .WithQuery(QueryParameter.Text("path", "A file's path, absolute or relative to the storage root.") with { Required = true })
             .WithSummary("The version whose file is at a path under the storage root.");
-        models.MapModel("GET", "", GetModelAsync)
+        models.MapModel("GET", "", GetModelAsync).WithNames("GetModel")
+            .WithQuery(ReadParameters.AsOf, QueryParameter.Integer("versions_limit", "How many of the newest versions to include (0 to 200)."))
+            .Produces<ModelResource>().Produces(StatusCodes.Status304NotModified)
             .WithSummary("A model with its newest versions (versions_limit, default 20) as it is or was at as_of; ETag is its stream version.");
-        models.MapModel("GET", "versions", GetVersionsAsync).WithSummary("A model's versions, newest first, cursor paging.");
-        models.MapModel("GET", "versions/{version:int}", GetVersionAsync).WithSummary("One version (as it was at as_of).");
-        models.MapModel("GET", "production", GetProductionAsync).WithSummary("The production pointer (as it was at as_of); 404 when there is none.");
+        models.MapModel("GET", "versions", GetVersionsAsync).WithNames("ListVersions")
+            .WithQuery(ReadParameters.AsOf, ReadParameters.Limit, ReadParameters.Cursor)
+            .WithSummary("A model's versions, newest first, cursor paging.");
+        models.MapModel("GET", "versions/{version:int}", GetVersionAsync).WithNames("GetVersion").WithQuery(ReadParameters.AsOf)
+            .WithSummary("One version (as it was at as_of).");
+        models.MapModel("GET", "production", GetProductionAsync).WithNames("GetProduction").WithQuery(ReadParameters.AsOf)
+            .WithSummary("The production pointer (as it was at as_of); 404 when there is none.");
         models.MapModel("GET", "production/watch", (ModelName name, HttpContext http, ProductionWatch watch) => watch.RunAsync(http, name.Value))
+            .WithNames("WatchProduction").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .WithSummary("Server-sent events, one per production change; resumable with Last-Event-ID.");
-        models.MapModel("GET", "history", GetHistoryAsync).WithSummary("The model's events, oldest first, with their metadata.");
-        app.MapGet("/api/v1/audit", AuditAsync).WithTags("Audit").WithName("Audit")
+        models.MapModel("GET", "history", GetHistoryAsync).WithNames("GetHistory").WithQuery(ReadParameters.Limit, ReadParameters.Cursor)
+            .WithSummary("The model's events, oldest first, with their metadata.");
+        app.MapGet("/api/v1/audit", AuditAsync).WithTags("Audit").WithName("Audit").WithQuery(ReadParameters.Audit)
             .WithSummary("Every event across models in position order: actor, type (repeatable), model, from (inclusive), to (exclusive).");
         app.MapGet("/api/v1/storage", (CatalogReader reader, CancellationToken ct) => reader.GetStorageAsync(ct))
             .WithTags("Catalog").WithName("Storage").WithSummary("Bytes on disk: total, per model, per source type.");

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using FluentValidation;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Registering;
@@ -35,7 +36,8 @@ internal static class RegisterModelEndpoint
         models.MapPost("", (RegisterModelRequest request, HttpContext http, HttpCommands commands) =>
             commands.RunAsync(http, request.Name!,
                 (state, now) => RegisterModel.Decide(state, request.ToCommand(CatalogReplies.ActorOf(http)), now),
-                (state, _) => CatalogReplies.Model(state, StatusCodes.Status201Created)));
+                (state, _) => CatalogReplies.Model(state, StatusCodes.Status201Created)))
+            .WithName("RegisterModel").WithSummary("Registers a model, without versions yet.").Produces<ModelResource>(StatusCodes.Status201Created);
         return models;
     }
 }

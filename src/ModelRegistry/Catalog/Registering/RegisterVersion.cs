@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using FluentValidation;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
 
@@ -170,7 +171,10 @@ internal static class RegisterVersionEndpoint
     {
         models.MapModel("POST", "versions", (ModelName name, RegisterVersionRequest request, HttpContext http, HttpCommands commands,
                 LocalSource localSource, IVersionDownloadQueue downloads) =>
-            RegisterAsync(http, commands, localSource, downloads, name.Value, request, "source.uri"));
+            RegisterAsync(http, commands, localSource, downloads, name.Value, request, "source.uri"))
+            .WithNames("RegisterVersion")
+            .WithSummary("Registers a version: a local file is measured and ready at once (201), a remote one is downloaded (202).")
+            .Produces<VersionResource>(StatusCodes.Status201Created).Produces<VersionResource>(StatusCodes.Status202Accepted);
         return models;
     }
 

@@ -1,4 +1,5 @@
 using FluentValidation;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Updating;
@@ -39,7 +40,8 @@ internal static class UpdateModelEndpoint
         models.MapModel("PATCH", "", (ModelName name, UpdateModelRequest request, HttpContext http, HttpCommands commands) =>
             commands.RunOnExistingAsync(http, name,
                 (state, now) => UpdateModel.Decide(state, request.ToCommand(name.Value), now),
-                (state, _) => CatalogReplies.Model(state)));
+                (state, _) => CatalogReplies.Model(state)))
+            .WithNames("UpdateModel").WithSummary("Changes a model's description or tags.").Produces<ModelResource>();
         return models;
     }
 }

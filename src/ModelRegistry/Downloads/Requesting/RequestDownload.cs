@@ -1,5 +1,6 @@
 using FluentValidation;
 using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
@@ -28,6 +29,10 @@ internal sealed class DownloadRequestValidator : AbstractValidator<DownloadReque
 /// </summary>
 internal static class RequestDownloadEndpoint
 {
+    public static RouteHandlerBuilder DescribeRequestDownload(this RouteHandlerBuilder endpoint) =>
+        endpoint.WithSummary("Registers a new version from a model_ref and downloads it (202); a local reference is ready at once (201).")
+            .Produces<DownloadResource>(StatusCodes.Status202Accepted).Produces<VersionResource>(StatusCodes.Status201Created);
+
     public static Task<IResult> RequestAsync(DownloadRequest request, HttpContext http, HttpCommands commands, LocalSource localSource,
         IVersionDownloadQueue downloads, IValidator<RegisterVersionRequest> versionValidator)
     {
