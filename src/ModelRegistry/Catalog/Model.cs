@@ -18,7 +18,8 @@ internal sealed record VersionRegistered(
     VersionMetadata Metadata,
     ArtifactStatus Status,
     string? LocalPath,
-    long? SizeBytes);
+    long? SizeBytes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DuplicateOf = null);
 
 internal sealed record VersionDownloadStarted(int Version, Guid JobId);
 
@@ -30,7 +31,8 @@ internal sealed record VersionDownloaded(
     DateTimeOffset DownloadedAt,
     string? ResolvedUri,
     string? ResolvedRevision,
-    string? Etag);
+    string? Etag,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DuplicateOf = null);
 
 internal sealed record VersionDownloadFailed(int Version, string Reason);
 
@@ -92,7 +94,8 @@ internal sealed record VersionState(
     string? LocalPath,
     long? SizeBytes,
     DateTimeOffset? DownloadedAt,
-    Guid? DownloadJobId);
+    Guid? DownloadJobId,
+    int? DuplicateOf);
 
 internal sealed record ModelState(
     bool Exists,
@@ -119,6 +122,13 @@ internal sealed record ModelState(
     public VersionState RequireVersion(int version) =>
         Versions.TryGetValue(version, out var v) ? v : throw CatalogErrors.VersionNotFound(Name, version);
 
+    /// <summary>
+    /// The lowest-numbered version other than <paramref name="except"/> whose file has (or, downloading, is to have) this SHA-256;
+    /// a failed download has no content. Null when none has.
+    /// </summary>
+    public int? VersionWithContent(string? sha256, int except = 0) =>
+        sha256 is null ? null : Versions.Values.FirstOrDefault(v => v.Version != except && v.Sha256 == sha256 && v.Status != ArtifactStatus.Failed)?.Version;
+
     public int? PreviousProductionVersion =>
         ProductionVersion is not null && !ProductionLineage.IsEmpty && ProductionLineage.Pop() is { IsEmpty: false } earlier
             ? earlier.Peek()
@@ -142,7 +152,7 @@ internal sealed record ModelState(
         VersionRegistered e => state with
         {
             Versions = state.Versions.SetItem(e.Version, new VersionState(
-                e.Version, Stage.Staging, e.Status, e.Source, e.Sha256, e.Format, e.Metadata, e.LocalPath, e.SizeBytes, null, null)),
+                e.Version, Stage.Staging, e.Status, e.Source, e.Sha256, e.Format, e.Metadata, e.LocalPath, e.SizeBytes, null, null, e.DuplicateOf)),
             LatestVersion = Math.Max(state.LatestVersion, e.Version),
         },
         VersionDownloadStarted e => state.WithVersion(e.Version, v => v with { Status = ArtifactStatus.Downloading, DownloadJobId = e.JobId }),
@@ -153,6 +163,7 @@ internal sealed record ModelState(
             SizeBytes = e.SizeBytes,
             Sha256 = e.Sha256,
             DownloadedAt = e.DownloadedAt,
+            DuplicateOf = v.DuplicateOf ?? e.DuplicateOf,
         }),
         VersionDownloadFailed e => state.WithVersion(e.Version, v => v with { Status = ArtifactStatus.Failed }),
         VersionPromoted { Stage: Stage.Production } e => state.WithVersion(e.Version, v => v with { Stage = Stage.Production }) with

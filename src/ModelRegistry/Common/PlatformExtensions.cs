@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ModelRegistry.EventStore;
@@ -11,6 +12,9 @@ internal static class PlatformExtensions
         var connectionString = builder.Configuration.GetConnectionString("Registry")
             ?? throw new InvalidOperationException("ConnectionStrings:Registry is not configured (set ConnectionStrings__Registry).");
         builder.Services.Configure<RegistryOptions>(builder.Configuration.GetSection(RegistryOptions.Section));
+        // Kestrel answers a header value that is not UTF-8 with an empty 400 before any middleware could write a problem; decoded
+        // leniently (U+FFFD for a bad byte), the request reaches the application, which parses every header it uses strictly.
+        builder.WebHost.ConfigureKestrel(o => o.RequestHeaderEncodingSelector = _ => Encoding.UTF8);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEventStore(connectionString, EventTypes.Register,
             o => builder.Configuration.GetSection("Registry:EventStore").Bind(o));

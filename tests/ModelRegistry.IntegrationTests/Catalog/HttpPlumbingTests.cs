@@ -262,6 +262,44 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
         Assert.Empty(await app.StreamAsync(name));
     }
 
+    [Fact]
+    public async Task On_a_real_server_a_header_value_that_is_not_utf8_reaches_the_application_and_its_rules()
+    {
+        await using var server = ServerProcess.Create(fixture.Database.ConnectionString, fixture.StorageRoot,
+            new Dictionary<string, string> { ["Registry:Jobs:RunWorker"] = "false" });
+        await server.StartAsync();
+
+        var wrongKey = await RawAsync(server.BaseAddress, $"POST {Models} HTTP/1.1", "Authorization: Bearer caf\u00e9", "Content-Length: 0");
+        var correlation = await RawAsync(server.BaseAddress, $"GET {Models} HTTP/1.1", "X-Correlation-Id: caf\u00e9");
+
+        Assert.Equal((401, "application/problem+json"), (wrongKey.Status, wrongKey.ContentType));
+        Assert.Contains("problems/unauthorized", wrongKey.Body, StringComparison.Ordinal);
+        Assert.Equal(200, correlation.Status);
+        Assert.True(Guid.TryParse(correlation.Headers["X-Correlation-Id"], out _), correlation.Headers["X-Correlation-Id"]);
+    }
+
+    /// <summary>
+    /// One request sent as Latin-1 bytes (an 'é' is the byte 0xE9, which is not UTF-8 and which HttpClient would refuse to put in a header),
+    /// answered on a closing connection.
+    /// </summary>
+    private static async Task<RawResponse> RawAsync(Uri server, string requestLine, params string[] headers)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        var request = $"{requestLine}\r\nHost: {server.Authority}\r\nConnection: close\r\n{string.Concat(headers.Select(h => h + "\r\n"))}\r\n";
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync();
+        var head = text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
+        var fields = head.Skip(1).Select(h => h.Split(':', 2)).ToDictionary(h => h[0].Trim(), h => h[1].Trim(), StringComparer.OrdinalIgnoreCase);
+        var contentType = fields.GetValueOrDefault("Content-Type")?.Split(';')[0] ?? "";
+        return new RawResponse(int.Parse(head[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), contentType, fields,
+            text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+    }
+
+    private sealed record RawResponse(int Status, string ContentType, IReadOnlyDictionary<string, string> Headers, string Body);
+
     private sealed class BrokenQueue : IVersionDownloadQueue
     {
         public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request) =>

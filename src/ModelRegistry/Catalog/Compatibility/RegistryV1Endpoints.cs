@@ -102,7 +102,11 @@ internal sealed class RegistryV1RegisterRequestValidator : AbstractValidator<Reg
     }
 }
 
-/// <summary>One row of the old registry.json: a version, its file and its stage as <c>status</c>.</summary>
+/// <summary>
+/// One row of the old registry.json: a version, its file and, as <c>status</c>, its stage while its file is ready, else the state of
+/// its file (<c>pending</c>, <c>downloading</c>, <c>failed</c>, <c>missing</c>, <c>corrupted</c>), so no old client takes a version
+/// without a usable file for one it can load.
+/// </summary>
 internal sealed record RegistryV1Entry(
     string ModelName,
     int Version,
@@ -112,7 +116,8 @@ internal sealed record RegistryV1Entry(
     RegistryV1Metadata Metadata)
 {
     public static RegistryV1Entry From(VersionResource v) =>
-        new(v.Name, v.Version, v.LocalPath, v.Stage, v.CreatedAt, new RegistryV1Metadata(v.Metadata.Description, v.Metadata.Metrics));
+        new(v.Name, v.Version, v.LocalPath, v.Status == CatalogResources.Lower(ArtifactStatus.Ready) ? v.Stage : v.Status, v.CreatedAt,
+            new RegistryV1Metadata(v.Metadata.Description, v.Metadata.Metrics));
 }
 
 internal sealed record RegistryV1Metadata(string? Description, IReadOnlyDictionary<string, double> Metrics);

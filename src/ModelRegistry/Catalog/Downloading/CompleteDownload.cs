@@ -24,7 +24,8 @@ internal sealed record CompleteDownload(
             _ =>
             [
                 new VersionDownloaded(target.Version, command.LocalPath, command.SizeBytes, sha256, now,
-                    command.ResolvedUri, command.ResolvedRevision, command.Etag),
+                    command.ResolvedUri, command.ResolvedRevision, command.Etag,
+                    target.DuplicateOf is null ? state.VersionWithContent(sha256, except: target.Version) : null),
             ],
         };
     }

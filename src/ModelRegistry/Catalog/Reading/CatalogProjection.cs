@@ -26,7 +26,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
             source_type = excluded.source_type, source_uri = excluded.source_uri, source_revision = excluded.source_revision,
             source_file = excluded.source_file, local_path = excluded.local_path, size_bytes = excluded.size_bytes,
             sha256 = excluded.sha256, format = excluded.format, metadata = excluded.metadata, created_at = excluded.created_at,
-            created_by = excluded.created_by, downloaded_at = excluded.downloaded_at
+            created_by = excluded.created_by, downloaded_at = excluded.downloaded_at, duplicate_of = excluded.duplicate_of
         """;
 
     private const int StatementsPerRoundTrip = 1000;
@@ -102,6 +102,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                         created_at       timestamptz NOT NULL,
                         created_by       text NULL,
                         downloaded_at    timestamptz NULL,
+                        duplicate_of     integer NULL,
                         PRIMARY KEY (model_key, version)
                     );
                     CREATE INDEX ON {{versions}} (local_path) WHERE local_path IS NOT NULL;
@@ -234,7 +235,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                 Text(c.Key), Int(v.Version), Text(CatalogResources.Lower(v.Stage)), Text(CatalogResources.Lower(v.Status)),
                 Text(CatalogResources.Lower(v.Source.Type)), Text(v.Source.Uri), Text(v.Source.Revision), Text(v.Source.File),
                 Text(v.LocalPath), Long(v.SizeBytes), Text(v.Sha256), Text(CatalogResources.Lower(v.Format)), Json(IsEmpty(v.Metadata) ? null : v.Metadata),
-                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), guard));
+                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), Int(v.DuplicateOf), guard));
         }
 
         if (c.Version is { } p)
@@ -242,7 +243,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
             commands.BatchCommands.Add(Command(sql.PatchVersion,
                 Text(c.Key), Int(p.Version), Text(p.Stage is { } s ? CatalogResources.Lower(s) : null),
                 Text(p.Status is { } st ? CatalogResources.Lower(st) : null), Text(p.LocalPath), Long(p.SizeBytes), Text(p.Sha256),
-                Time(p.DownloadedAt), guard));
+                Time(p.DownloadedAt), Int(p.DuplicateOf), guard));
         }
     }
 
@@ -272,15 +273,15 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
         private const string Sql = $$"""
             WITH r AS (
                 SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                    $10::bigint[], $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[], $15::text[], $16::bigint[])
+                    $10::bigint[], $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[], $15::text[], $16::bigint[], $17::int[])
                     AS r (model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
-                          format, metadata, created_at, created_by, stream_version)
+                          format, metadata, created_at, created_by, stream_version, duplicate_of)
             ),
             added AS (
                 INSERT INTO {{Versions}} (model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path,
-                    size_bytes, sha256, format, metadata, created_at, created_by)
+                    size_bytes, sha256, format, metadata, created_at, created_by, duplicate_of)
                 SELECT model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
-                    format, metadata, created_at, created_by
+                    format, metadata, created_at, created_by, duplicate_of
                 FROM r
                 {{VersionConflict}}
             )
@@ -315,6 +316,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                     new NpgsqlParameter<DateTime[]> { TypedValue = [.. added.Select(v => v.CreatedAt.UtcDateTime)] },
                     Texts(added.Select(v => v.CreatedBy)),
                     new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(c => c.StreamVersion)] },
+                    new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = added.Select(v => v.DuplicateOf).ToArray() },
                 },
             };
         }
@@ -335,16 +337,17 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
 
         public string InsertVersion { get; } = $"""
             INSERT INTO {versions} AS v (model_key, version, stage, status, source_type, source_uri, source_revision, source_file,
-                local_path, size_bytes, sha256, format, metadata, created_at, created_by, downloaded_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-            WHERE $17::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $17)
+                local_path, size_bytes, sha256, format, metadata, created_at, created_by, downloaded_at, duplicate_of)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+            WHERE $18::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $18)
             {VersionConflict}
             """;
 
         public string PatchVersion { get; } = $"""
             UPDATE {versions} SET stage = coalesce($3, stage), status = coalesce($4, status), local_path = coalesce($5, local_path),
-                size_bytes = coalesce($6, size_bytes), sha256 = coalesce($7, sha256), downloaded_at = coalesce($8, downloaded_at)
-            WHERE model_key = $1 AND version = $2 AND ($9::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $9))
+                size_bytes = coalesce($6, size_bytes), sha256 = coalesce($7, sha256), downloaded_at = coalesce($8, downloaded_at),
+                duplicate_of = coalesce(duplicate_of, $9)
+            WHERE model_key = $1 AND version = $2 AND ($10::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $10))
             """;
 
         public string LoadModels { get; } = $"SELECT {CatalogReader.ModelColumns} FROM {models} m WHERE m.key = ANY($1)";

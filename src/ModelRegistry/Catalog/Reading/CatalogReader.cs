@@ -49,27 +49,31 @@ internal sealed class CatalogReader(
         + "m.promoted_at, m.promoted_by, m.production_position, m.stream_version, m.created_at, m.updated_at";
     private const string VersionColumns =
         "v.model_key, v.version, v.stage, v.status, v.source_type, v.source_uri, v.source_revision, v.source_file, v.local_path, "
-        + "v.size_bytes, v.sha256, v.format, v.metadata::text, v.created_at, v.created_by, v.downloaded_at";
+        + "v.size_bytes, v.sha256, v.format, v.metadata::text, v.created_at, v.created_by, v.downloaded_at, v.duplicate_of";
     private const string EventColumns =
         "seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason";
 
-    public Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, CancellationToken ct) => GetModelAsync(name, asOf, null, ct);
+    public Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, CancellationToken ct) => GetModelAsync(name, asOf, null, null, ct);
 
-    /// <summary>A model with its newest <paramref name="versionsLimit"/> versions (default <see cref="CatalogReadOptions.EmbeddedVersions"/>).</summary>
-    public async Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, int? versionsLimit, CancellationToken ct)
+    /// <summary>
+    /// A model with its newest <paramref name="versionsLimit"/> versions (default <see cref="CatalogReadOptions.EmbeddedVersions"/>), those
+    /// below <paramref name="versionsBefore"/> when given.
+    /// </summary>
+    public async Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, int? versionsLimit, int? versionsBefore, CancellationToken ct)
     {
         var key = CatalogStream.StreamId(name);
         var limit = Math.Clamp(versionsLimit ?? options.Value.EmbeddedVersions, 0, ReadQuery.MaxLimit);
         if (asOf is { } at)
         {
             var view = await FoldAsync(key, at, ct);
-            return view.Model is { } folded ? CatalogResources.Model(folded, PageOf(view, limit, null, out var next), next) : null;
+            return view.Model is { } folded ? CatalogResources.Model(folded, PageOf(view, limit, versionsBefore, out var next), next) : null;
         }
 
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command($"SELECT {ModelColumns} FROM {Models} m WHERE m.key = $1", key));
-        batch.BatchCommands.Add(Command($"SELECT {VersionColumns} FROM {Versions} v WHERE v.model_key = $1 ORDER BY v.version DESC LIMIT $2",
-            key, limit + 1));
+        batch.BatchCommands.Add(Command(
+            $"SELECT {VersionColumns} FROM {Versions} v WHERE v.model_key = $1 AND v.version < $2 ORDER BY v.version DESC LIMIT $3",
+            key, versionsBefore ?? int.MaxValue, limit + 1));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
@@ -142,7 +146,7 @@ internal sealed class CatalogReader(
             $"SELECT {VersionColumns}, m.name, m.stream_version FROM {Versions} v JOIN {Models} m ON m.key = v.model_key WHERE v.model_key = $1 AND v.version = $2",
             key, version);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (CatalogResources.Version(reader.GetString(16), ReadVersion(reader, 0)), reader.GetInt64(17)) : null;
+        return await reader.ReadAsync(ct) ? (CatalogResources.Version(reader.GetString(17), ReadVersion(reader, 0)), reader.GetInt64(18)) : null;
     }
 
     /// <summary>Whether a model exists (now).</summary>
@@ -232,7 +236,7 @@ internal sealed class CatalogReader(
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = paths.ToArray() });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? CatalogResources.Version(reader.GetString(16), ReadVersion(reader, 0)) : null;
+        return await reader.ReadAsync(ct) ? CatalogResources.Version(reader.GetString(17), ReadVersion(reader, 0)) : null;
     }
 
     /// <summary>Which of <paramref name="paths"/> some version's file is at (through the local-path index).</summary>
@@ -486,5 +490,6 @@ internal sealed class CatalogReader(
         ReadMetadata(r, o + 12),
         r.GetFieldValue<DateTimeOffset>(o + 13),
         r.IsDBNull(o + 14) ? null : r.GetString(o + 14),
-        r.IsDBNull(o + 15) ? null : r.GetFieldValue<DateTimeOffset>(o + 15));
+        r.IsDBNull(o + 15) ? null : r.GetFieldValue<DateTimeOffset>(o + 15),
+        r.IsDBNull(o + 16) ? null : r.GetInt32(o + 16));
 }

@@ -35,7 +35,8 @@ internal sealed record VersionRow(
     VersionMetadata Metadata,
     DateTimeOffset CreatedAt,
     string? CreatedBy,
-    DateTimeOffset? DownloadedAt);
+    DateTimeOffset? DownloadedAt,
+    int? DuplicateOf = null);
 
 /// <summary>Column changes to a model row; null leaves a column as it is.</summary>
 internal sealed record ModelPatch(
@@ -58,7 +59,8 @@ internal sealed record VersionPatch(
     string? LocalPath = null,
     long? SizeBytes = null,
     string? Sha256 = null,
-    DateTimeOffset? DownloadedAt = null);
+    DateTimeOffset? DownloadedAt = null,
+    int? DuplicateOf = null);
 
 /// <summary>
 /// What one event does to the catalog's rows. <see cref="CatalogProjection"/> writes it as SQL and
@@ -98,10 +100,10 @@ internal static class CatalogChanges
             VersionRegistered r => Change(
                 new ModelPatch(Latest: r.Version),
                 added: new VersionRow(e.StreamId, r.Version, Stage.Staging, r.Status, r.Source, r.LocalPath, r.SizeBytes, r.Sha256, r.Format,
-                    r.Metadata, e.Timestamp, e.Metadata.Actor, null)),
+                    r.Metadata, e.Timestamp, e.Metadata.Actor, null, r.DuplicateOf)),
             VersionDownloadStarted d => Change(version: new VersionPatch(d.Version, Status: ArtifactStatus.Downloading)),
             VersionDownloaded d => Change(version: new VersionPatch(d.Version, Status: ArtifactStatus.Ready, LocalPath: d.LocalPath,
-                SizeBytes: d.SizeBytes, Sha256: d.Sha256, DownloadedAt: Microseconds(d.DownloadedAt))),
+                SizeBytes: d.SizeBytes, Sha256: d.Sha256, DownloadedAt: Microseconds(d.DownloadedAt), DuplicateOf: d.DuplicateOf)),
             VersionDownloadFailed d => Change(version: new VersionPatch(d.Version, Status: ArtifactStatus.Failed)),
             VersionPromoted { Stage: Stage.Production } p => Change(new ModelPatch(SetProduction: p.Version), new VersionPatch(p.Version, Stage.Production)),
             VersionPromoted p => StageChange(p.Version, p.Stage),
@@ -177,6 +179,7 @@ internal sealed record CatalogView(ModelRow? Model, ImmutableSortedDictionary<in
                 SizeBytes = p.SizeBytes ?? row.SizeBytes,
                 Sha256 = p.Sha256 ?? row.Sha256,
                 DownloadedAt = p.DownloadedAt ?? row.DownloadedAt,
+                DuplicateOf = row.DuplicateOf ?? p.DuplicateOf,
             });
         }
 

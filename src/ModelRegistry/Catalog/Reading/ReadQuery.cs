@@ -15,11 +15,11 @@ internal static partial class ReadQuery
     [GeneratedRegex(@"\A\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 
-    /// <summary>Absent means the default; out of range is clamped to <paramref name="min"/>..200; anything but an integer is refused.</summary>
+    /// <summary>Absent means the default; anything but an integer from <paramref name="min"/> to 200 is refused.</summary>
     public static int Limit(string? raw, int min = 1, string field = "limit") =>
         raw is null ? DefaultLimit
-        : long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? (int)Math.Clamp(n, min, MaxLimit)
-        : throw DomainErrors.Invalid(field, $"invalid-{field.Replace('_', '-')}", $"The {field} is an integer ({min} to {MaxLimit}).");
+        : int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= min && n <= MaxLimit ? n
+        : throw DomainErrors.Invalid(field, $"invalid-{field.Replace('_', '-')}", $"The {field} is an integer from {min} to {MaxLimit}.");
 
     /// <summary>An RFC 3339 timestamp; a '+' that the query string turned into a space is taken back.</summary>
     public static DateTimeOffset? Timestamp(string? raw, string field)
@@ -52,7 +52,7 @@ internal static partial class ReadQuery
 
     public static string Cursor(char kind, long lastKey) => Cursor(kind, lastKey.ToString(CultureInfo.InvariantCulture));
 
-    public static string? CursorText(string? raw, char kind)
+    public static string? CursorText(string? raw, char kind, string field = "cursor")
     {
         if (raw is null)
         {
@@ -71,11 +71,14 @@ internal static partial class ReadQuery
         {
         }
 
-        throw DomainErrors.Invalid("cursor", "invalid-cursor", "The cursor is not one this list handed out.");
+        throw InvalidCursor(field);
     }
 
-    public static long? CursorNumber(string? raw, char kind) =>
-        CursorText(raw, kind) is not { } text ? null
+    public static long? CursorNumber(string? raw, char kind, string field = "cursor") =>
+        CursorText(raw, kind, field) is not { } text ? null
         : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
-        : throw DomainErrors.Invalid("cursor", "invalid-cursor", "The cursor is not one this list handed out.");
+        : throw InvalidCursor(field);
+
+    private static DomainException InvalidCursor(string field) =>
+        DomainErrors.Invalid(field, $"invalid-{field.Replace('_', '-')}", $"The {field} is not one this list handed out.");
 }

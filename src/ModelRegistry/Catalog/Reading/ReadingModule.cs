@@ -40,6 +40,12 @@ internal static class ReadingModule
         $$;
         """);
 
+    // duplicate_of (see CatalogProjection.CreateTablesSql) for catalogs created before, and the shadow copy of a rebuild under way.
+    private static readonly Migration DuplicateOfColumn = new(112, "catalog reads: versions name the earlier version with their content", """
+        ALTER TABLE IF EXISTS catalog_versions ADD COLUMN IF NOT EXISTS duplicate_of integer NULL;
+        ALTER TABLE IF EXISTS catalog_versions__rebuild ADD COLUMN IF NOT EXISTS duplicate_of integer NULL;
+        """);
+
     public static IServiceCollection AddCatalogReads(this IServiceCollection services)
     {
         services.AddOptions<CatalogReadOptions>().BindConfiguration(CatalogReadOptions.Section);
@@ -51,6 +57,7 @@ internal static class ReadingModule
         services.AddProjection<CatalogProjection>();
         services.AddMigration(AuditIndexes);
         services.AddMigration(NameSearchIndex);
+        services.AddMigration(DuplicateOfColumn);
         services.AddHostedService<CatalogNotifications>();
         return services;
     }
@@ -114,7 +121,8 @@ internal static class ReadingModule
     {
         var asOf = AsOf(http.Request);
         var versionsLimit = Single(http.Request.Query, "versions_limit") is { } raw ? ReadQuery.Limit(raw, min: 0, field: "versions_limit") : (int?)null;
-        var model = await reader.GetModelAsync(name.Value, asOf, versionsLimit, ct) ?? throw NotFound(name, asOf);
+        var versionsBefore = ReadQuery.CursorNumber(Single(http.Request.Query, "versions_cursor"), 'v', "versions_cursor");
+        var model = await reader.GetModelAsync(name.Value, asOf, versionsLimit, Before(versionsBefore), ct) ?? throw NotFound(name, asOf);
         var etag = $"\"{model.StreamVersion}\"";
         http.Response.Headers.ETag = etag;
         return asOf is null && http.Request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag))
@@ -126,10 +134,11 @@ internal static class ReadingModule
     {
         var asOf = AsOf(request);
         var before = ReadQuery.CursorNumber(Single(request.Query, "cursor"), 'v');
-        return await reader.GetVersionsAsync(name.Value, asOf, ReadQuery.Limit(Single(request.Query, "limit")),
-                   before is null ? null : (int)Math.Min(before.Value, int.MaxValue), ct)
+        return await reader.GetVersionsAsync(name.Value, asOf, ReadQuery.Limit(Single(request.Query, "limit")), Before(before), ct)
                ?? throw NotFound(name, asOf);
     }
+
+    private static int? Before(long? cursor) => cursor is null ? null : (int)Math.Min(cursor.Value, int.MaxValue);
 
     private static async Task<VersionResource> GetVersionAsync(ModelName name, int version, HttpContext http, CatalogReader reader, CancellationToken ct)
     {

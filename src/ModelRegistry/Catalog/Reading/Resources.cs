@@ -28,7 +28,8 @@ internal sealed record VersionResource(
     string? CreatedBy,
     DateTimeOffset? DownloadedAt,
     string SourceType,
-    string SourceUri);
+    string SourceUri,
+    int? DuplicateOf);
 
 /// <summary>
 /// A model with the newest of its versions, newest first; <see cref="VersionsNextCursor"/> pages on through
@@ -99,7 +100,7 @@ internal static class CatalogResources
             new SourceResource(sourceType, v.Source.Uri, v.Source.Revision, v.Source.File),
             v.LocalPath, v.SizeBytes, v.Sha256, Lower(v.Format),
             new MetadataResource(m.Description, Sorted(m.Metrics), m.Architecture, m.Quantization, m.ContextLength, Sorted(m.Tags)),
-            v.CreatedAt, v.CreatedBy, v.DownloadedAt, sourceType, v.Source.Uri);
+            v.CreatedAt, v.CreatedBy, v.DownloadedAt, sourceType, v.Source.Uri, v.DuplicateOf);
     }
 
     public static ModelResource Model(ModelRow m, IEnumerable<VersionRow> versions, string? versionsNextCursor) => new(

@@ -7,7 +7,8 @@ using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Registering;
 
-internal sealed record RegisterVersionRequest(int? Version, SourceRequest? Source, string? Sha256, string? Format, MetadataRequest? Metadata)
+internal sealed record RegisterVersionRequest(
+    int? Version, SourceRequest? Source, string? Sha256, string? Format, MetadataRequest? Metadata, bool? IfNewContent = null)
 {
     public RegisterVersion ToCommand(string name, string? owner, MeasuredFile? local) => new(
         name,
@@ -25,7 +26,8 @@ internal sealed record RegisterVersionRequest(int? Version, SourceRequest? Sourc
                 Metadata.ContextLength,
                 Metadata.Tags ?? ImmutableDictionary<string, string>.Empty),
         owner,
-        local);
+        local,
+        IfNewContent == true);
 }
 
 internal sealed record SourceRequest(string? Type, string? Uri, string? Revision, string? File);
@@ -59,6 +61,9 @@ internal sealed partial class SourceRequestValidator : AbstractValidator<SourceR
             .WithMessage($"One of: {CatalogRules.Names<SourceType>()}.");
         RuleFor(x => x.Uri).NotEmpty().MaximumLength(2048).Must(u => !u!.Any(char.IsControl))
             .WithMessage("The uri may not contain control characters.");
+        // A URL parser trims what a file name keeps: refuse rather than guess which one was meant.
+        RuleFor(x => x.Uri).Must(u => u!.Trim().Length == u.Length).When(x => !string.IsNullOrEmpty(x.Uri))
+            .WithMessage("The uri may not start or end with white space.");
         RuleFor(x => x.Uri).Must(u => Uri.TryCreate(u, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
             .When(x => Is(x, SourceType.Url) && !string.IsNullOrEmpty(x.Uri))
             .WithMessage("A url source is an absolute http(s) URL.");
@@ -108,13 +113,39 @@ internal sealed record RegisterVersion(
     ModelFormat? Format,
     VersionMetadata Metadata,
     string? Owner,
-    MeasuredFile? Local)
+    MeasuredFile? Local,
+    bool IfNewContent = false)
 {
+    /// <summary>
+    /// The highest version number a request may name: auto-numbering goes on from the highest version, so this leaves it more
+    /// than a billion numbers whatever was named.
+    /// </summary>
+    public const int MaxExplicitVersion = 1_000_000_000;
+
     public static IReadOnlyList<object> Decide(ModelState state, RegisterVersion command, DateTimeOffset now)
     {
+        if (command.Version > MaxExplicitVersion)
+        {
+            throw DomainErrors.Invalid("version", "version-out-of-range",
+                $"A version number is at most {MaxExplicitVersion}; leave it out to take the next one.");
+        }
+
         if (state.Exists)
         {
             state.RequireMutable(command.Name);
+        }
+
+        var expectedSha256 = command.Sha256?.ToLowerInvariant();
+        var measuredSha256 = command.Local?.Sha256.ToLowerInvariant();
+        if (expectedSha256 is not null && measuredSha256 is not null && expectedSha256 != measuredSha256)
+        {
+            throw CatalogErrors.Sha256Mismatch(expectedSha256, measuredSha256);
+        }
+
+        var duplicateOf = state.VersionWithContent(measuredSha256 ?? expectedSha256);
+        if (command.IfNewContent && duplicateOf is not null)
+        {
+            return [];
         }
 
         var version = command.Version ?? (state.LatestVersion < int.MaxValue
@@ -126,16 +157,13 @@ internal sealed record RegisterVersion(
         }
 
         var source = command.Source is { Type: SourceType.Huggingface, Revision: null } ? command.Source with { Revision = "main" } : command.Source;
-        var expectedSha256 = command.Sha256?.ToLowerInvariant();
         var format = command.Format ?? InferFormat(source);
         var registered = (source.Type, command.Local) switch
         {
             (SourceType.Local, null) => throw new InvalidOperationException("A local file is measured at the edge before it is registered."),
-            (SourceType.Local, { } file) when expectedSha256 is not null && expectedSha256 != file.Sha256.ToLowerInvariant() =>
-                throw CatalogErrors.Sha256Mismatch(expectedSha256, file.Sha256.ToLowerInvariant()),
             (SourceType.Local, { } file) => new VersionRegistered(
-                version, source, file.Sha256.ToLowerInvariant(), format, command.Metadata, ArtifactStatus.Ready, file.LocalPath, file.SizeBytes),
-            _ => new VersionRegistered(version, source, expectedSha256, format, command.Metadata, ArtifactStatus.Pending, null, null),
+                version, source, measuredSha256, format, command.Metadata, ArtifactStatus.Ready, file.LocalPath, file.SizeBytes, duplicateOf),
+            _ => new VersionRegistered(version, source, expectedSha256, format, command.Metadata, ArtifactStatus.Pending, null, null, duplicateOf),
         };
 
         return state.Exists
@@ -180,7 +208,8 @@ internal static class RegisterVersionEndpoint
 
     /// <summary>
     /// Registers a version: a local file is resolved and measured first and the version is ready at once (201); a remote
-    /// one is pending, its download queued in the append's transaction (202). Both answer the version, with its Location.
+    /// one is pending, its download queued in the append's transaction (202). Both answer the version, with its Location;
+    /// with if_new_content, content a version has already answers that version (200) and appends nothing.
     /// </summary>
     public static Task<IResult> RegisterAsync(HttpContext http, HttpCommands commands, LocalSource localSource, IVersionDownloadQueue downloads,
         string name, RegisterVersionRequest request, string sourceField, Func<ModelState, int, int, CommandReply>? reply = null)
@@ -197,7 +226,9 @@ internal static class RegisterVersionEndpoint
         var uri = request.Source.Uri!;
         return commands.RunAsync(http, name,
             (state, now) => RegisterVersion.Decide(state, request.ToCommand(name, actor, measured), now),
-            (state, decided) => (reply ?? DefaultReply)(state, RegisteredVersion(decided, state), status),
+            (state, decided) => decided.OfType<VersionRegistered>().SingleOrDefault() is { } registered
+                ? (reply ?? DefaultReply)(state, registered.Version, status)
+                : (reply ?? DefaultReply)(state, ExistingVersion(state, measured?.Sha256 ?? request.Sha256), StatusCodes.Status200OK),
             inTransaction: isLocal ? null : (transaction, _) =>
             {
                 var appended = transaction.Appended;
@@ -211,6 +242,8 @@ internal static class RegisterVersionEndpoint
 
     private static CommandReply DefaultReply(ModelState state, int version, int status) => CatalogReplies.Version(state, version, status);
 
-    private static int RegisteredVersion(IReadOnlyList<object> decided, ModelState state) =>
-        decided.OfType<VersionRegistered>().SingleOrDefault()?.Version ?? state.LatestVersion;
+    // Nothing was appended: if_new_content found the content in a version already (an idempotent replay renders from its record).
+    private static int ExistingVersion(ModelState state, string? sha256) =>
+        state.VersionWithContent(sha256?.ToLowerInvariant())
+        ?? throw new InvalidOperationException("A registration that appended nothing found no version with its content.");
 }

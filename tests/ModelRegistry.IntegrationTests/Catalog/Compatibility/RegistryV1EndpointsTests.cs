@@ -1,5 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Downloading;
+using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Commands;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
@@ -119,6 +123,25 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
 
         Assert.Equal("local", version.Json.GetProperty("source").Str("type"));
         Assert.Equal("ready", version.Json.Str("status"));
+    }
+
+    [Fact]
+    public async Task A_version_without_a_ready_file_is_listed_with_the_state_of_its_file()
+    {
+        var name = NewName();
+        await Register(name, 1);
+        await App.RegisterUrlVersion(name);
+        await App.RegisterUrlVersion(name);
+        await App.Store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name),
+            (state, _) => FailDownload.Decide(state, new FailDownload(name, 3, Guid.CreateVersion7(), "404 Not Found"), DateTimeOffset.UtcNow),
+            null, new EventMetadata("downloader", null, null, null));
+
+        var listed = (await App.Scenario(s => s.Get.ToUrl($"{Registry}?model_name={name}"), expect: 200)).Json.GetProperty("models").EnumerateArray()
+            .ToDictionary(e => e.Int("version"), e => (e.Str("status"), e.GetProperty("path").ValueKind));
+
+        Assert.Equal(("staging", JsonValueKind.String), listed[1]);
+        Assert.Equal(("pending", JsonValueKind.Null), listed[2]);
+        Assert.Equal(("failed", JsonValueKind.Null), listed[3]);
     }
 
     [Fact]

@@ -129,6 +129,8 @@ public sealed class HistoryAndAuditTests(ReadingApp app) : IClassFixture<Reading
     [InlineData("/api/v1/audit?to=2025", "to")]
     [InlineData("/api/v1/audit?cursor=abc", "cursor")]
     [InlineData("/api/v1/audit?limit=x", "limit")]
+    [InlineData("/api/v1/audit?limit=-1", "limit")]
+    [InlineData("/api/v1/audit?limit=999999999", "limit")]
     [InlineData("/api/v1/audit?actor=a&actor=b", "actor")]
     public async Task Bad_audit_filters_are_400_problems_naming_the_field(string url, string field) => await app.ExpectInvalidAsync(url, field);
 }

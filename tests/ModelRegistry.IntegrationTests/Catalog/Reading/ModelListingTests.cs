@@ -96,15 +96,15 @@ public sealed class ModelListingTests(ReadingApp app) : IClassFixture<ReadingApp
     }
 
     [Fact]
-    public async Task A_limit_out_of_range_is_clamped()
+    public async Task A_limit_takes_1_through_200()
     {
-        await app.RegisterAsync("clamp/a", tags: Set("clamp"));
-        await app.RegisterAsync("clamp/b", tags: Set("clamp"));
+        await app.RegisterAsync("bounds/a", tags: Set("bounds"));
+        await app.RegisterAsync("bounds/b", tags: Set("bounds"));
 
-        var one = await app.GetAsync("/api/v1/models?tag=set:clamp&limit=0");
-        Assert.Equal(["clamp/a"], Names(one));
+        var one = await app.GetAsync("/api/v1/models?tag=set:bounds&limit=1");
+        Assert.Equal(["bounds/a"], Names(one));
         Assert.NotNull(one.GetProperty("next_cursor").GetString());
-        Assert.Equal(["clamp/a", "clamp/b"], Names(await app.GetAsync("/api/v1/models?tag=set:clamp&limit=100000")));
+        Assert.Equal(["bounds/a", "bounds/b"], Names(await app.GetAsync("/api/v1/models?tag=set:bounds&limit=200")));
     }
 
     [Theory]
@@ -115,6 +115,10 @@ public sealed class ModelListingTests(ReadingApp app) : IClassFixture<ReadingApp
     [InlineData("/api/v1/models?cursor=%25%25", "cursor")]
     [InlineData("/api/v1/models?cursor=YTox", "cursor")]
     [InlineData("/api/v1/models?limit=ten", "limit")]
+    [InlineData("/api/v1/models?limit=0", "limit")]
+    [InlineData("/api/v1/models?limit=-1", "limit")]
+    [InlineData("/api/v1/models?limit=201", "limit")]
+    [InlineData("/api/v1/models?limit=999999999", "limit")]
     [InlineData("/api/v1/models?limit=1&limit=2", "limit")]
     public async Task Bad_filters_are_400_problems_naming_the_field(string url, string field) => await app.ExpectInvalidAsync(url, field);
 

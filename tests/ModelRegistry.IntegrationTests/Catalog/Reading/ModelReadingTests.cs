@@ -30,7 +30,7 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
         var version = Assert.Single(model.GetProperty("versions").EnumerateArray().ToList());
         Assert.Equal(
             ["name", "version", "stage", "status", "source", "local_path", "size_bytes", "sha256", "format", "metadata", "created_at", "created_by",
-                "downloaded_at", "source_type", "source_uri"],
+                "downloaded_at", "source_type", "source_uri", "duplicate_of"],
             version.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("TheBloke/TinyLlama", 1, "staging", "ready", "tinyllama/v1.gguf", 2L, ReadingApp.Sha256Of("v1"), "gguf", "bob"),
             (version.GetProperty("name").GetString(), version.GetProperty("version").GetInt32(), version.GetProperty("stage").GetString(),
@@ -144,8 +144,26 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
         var all = await app.GetAsync($"/api/v1/models/limited/versions?cursor={none.GetProperty("versions_next_cursor").GetString()}");
         Assert.Equal([3, 2, 1], Versions(all.GetProperty("items")));
         Assert.Equal([3, 2], Versions((await app.GetAsync("/api/v1/models/limited?versions_limit=2")).GetProperty("versions")));
-        Assert.Equal(JsonValueKind.Null, (await app.GetAsync("/api/v1/models/limited?versions_limit=500")).GetProperty("versions_next_cursor").ValueKind);
+        Assert.Equal(JsonValueKind.Null, (await app.GetAsync("/api/v1/models/limited?versions_limit=200")).GetProperty("versions_next_cursor").ValueKind);
         await app.ExpectInvalidAsync("/api/v1/models/limited?versions_limit=all", "versions_limit");
+        await app.ExpectInvalidAsync("/api/v1/models/limited?versions_limit=500", "versions_limit");
+    }
+
+    [Fact]
+    public async Task Versions_cursor_pages_on_through_the_embedded_versions()
+    {
+        await app.RegisterAsync("paged-embedded");
+        for (var i = 1; i <= 3; i++)
+        {
+            await app.AddRemoteVersionAsync("paged-embedded", SourceType.Url, $"https://example.com/p{i}.onnx");
+        }
+
+        var first = await app.GetAsync("/api/v1/models/paged-embedded?versions_limit=2");
+        var rest = await app.GetAsync($"/api/v1/models/paged-embedded?versions_limit=2&versions_cursor={first.GetProperty("versions_next_cursor").GetString()}");
+
+        Assert.Equal([3, 2], Versions(first.GetProperty("versions")));
+        Assert.Equal([1], Versions(rest.GetProperty("versions")));
+        Assert.Equal(JsonValueKind.Null, rest.GetProperty("versions_next_cursor").ValueKind);
     }
 
     private static List<int> Versions(JsonElement versions) => versions.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()).ToList();
@@ -224,6 +242,12 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
     [InlineData("/api/v1/models/known/production?as_of=x", "as_of")]
     [InlineData("/api/v1/models/known/versions?cursor=nonsense", "cursor")]
     [InlineData("/api/v1/models/known/versions?limit=lots", "limit")]
+    [InlineData("/api/v1/models/known/versions?limit=-1", "limit")]
+    [InlineData("/api/v1/models/known/versions?limit=999999999", "limit")]
+    [InlineData("/api/v1/models/known?versions_cursor=garbage", "versions_cursor")]
+    [InlineData("/api/v1/models/known?versions_limit=-1", "versions_limit")]
+    [InlineData("/api/v1/models/known/history?limit=0", "limit")]
+    [InlineData("/api/v1/models/known/history?limit=999999999", "limit")]
     [InlineData("/api/v1/models/known/history?cursor=bTp4", "cursor")]
     public async Task Bad_query_values_are_400_problems_naming_the_field(string url, string field)
     {

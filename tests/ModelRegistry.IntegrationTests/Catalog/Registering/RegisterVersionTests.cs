@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Registering;
@@ -133,6 +134,74 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
             .ToUrl($"{Models}/{name}/versions"), expect: 409);
 
         response.Problem("duplicate-version");
+    }
+
+    [Fact]
+    public async Task An_explicit_version_above_a_billion_is_a_400_on_version_and_auto_numbering_goes_on()
+    {
+        var name = NewName();
+        await App.RegisterLocalVersion(name, version: 1_000_000_000);
+
+        var refused = await App.Scenario(s => s.Post.Json(new { version = int.MaxValue, source = new { type = "url", uri = "https://x.example/m.onnx" } })
+            .ToUrl($"{Models}/{name}/versions"), expect: 400);
+        var next = await App.RegisterLocalVersion(name);
+
+        refused.Problem("version-out-of-range");
+        Assert.NotEmpty(refused.FieldErrors("version"));
+        Assert.Equal(1_000_000_001, next.Json.Int("version"));
+    }
+
+    [Theory]
+    [InlineData(" https://x.example/m.onnx")]
+    [InlineData("https://x.example/m.onnx ")]
+    public async Task A_url_with_white_space_around_it_is_a_400_on_source_uri(string uri)
+    {
+        var name = NewName();
+
+        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri } }).ToUrl($"{Models}/{name}/versions"), expect: 400);
+
+        Assert.NotEmpty(response.FieldErrors("source.uri"));
+        Assert.Empty(await App.StreamAsync(name));
+    }
+
+    [Fact]
+    public async Task Registering_a_file_a_version_has_already_answers_and_shows_that_version_as_duplicate_of()
+    {
+        var name = NewName();
+        var first = App.WriteFile($"{name}/a/model.gguf", "same weights");
+        var copy = App.WriteFile($"{name}/b/model.gguf", "same weights");
+        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = first } }).ToUrl($"{Models}/{name}/versions"), expect: 201);
+        var other = await App.RegisterLocalVersion(name);
+
+        var duplicate = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = copy } }).ToUrl($"{Models}/{name}/versions"),
+            expect: 201);
+
+        Assert.Equal(3, duplicate.Json.Int("version"));
+        Assert.Equal(1, duplicate.Json.Int("duplicate_of"));
+        Assert.Equal(1, (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/3"), expect: 200)).Json.Int("duplicate_of"));
+        Assert.Equal(JsonValueKind.Null, other.Json.GetProperty("duplicate_of").ValueKind);
+    }
+
+    [Fact]
+    public async Task With_if_new_content_a_file_a_version_has_already_answers_that_version_with_200_and_appends_nothing()
+    {
+        var name = NewName();
+        var file = App.WriteFile($"{name}/model.gguf", "weights once");
+        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = file } }).ToUrl($"{Models}/{name}/versions"), expect: 201);
+        var before = (await App.StreamAsync(name)).Count;
+
+        var local = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = file }, if_new_content = true })
+            .ToUrl($"{Models}/{name}/versions"), expect: 200);
+        var remote = await App.Scenario(s => s.Post.Json(new
+        {
+            source = new { type = "url", uri = "https://x.example/model.gguf" },
+            sha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("weights once"))),
+            if_new_content = true,
+        }).ToUrl($"{Models}/{name}/versions"), expect: 200);
+
+        Assert.Equal((1, 1), (local.Json.Int("version"), remote.Json.Int("version")));
+        Assert.Null(local.Location);
+        Assert.Equal(before, (await App.StreamAsync(name)).Count);
     }
 
     [Fact]

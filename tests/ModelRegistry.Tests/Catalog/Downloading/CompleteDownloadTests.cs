@@ -33,6 +33,18 @@ public sealed class CompleteDownloadTests
             .ThenState(s => Assert.Equal(Events.Sha(3), s.Versions[1].Sha256));
 
     [Fact]
+    public void A_download_of_a_file_a_version_has_already_names_that_version_as_duplicate_of() =>
+        Given(Events.ModelRegistered(), Events.ReadyVersion(3), Events.PendingVersion(1) with { Sha256 = null }, new VersionDownloadStarted(1, Events.Job))
+            .When(Complete(sha256: Events.Sha(3)))
+            .ThenState(s => Assert.Equal(3, s.Versions[1].DuplicateOf));
+
+    [Fact]
+    public void A_download_of_new_content_is_a_duplicate_of_nothing() =>
+        Given(Downloading)
+            .When(Complete())
+            .ThenState(s => Assert.Null(s.Versions[1].DuplicateOf));
+
+    [Fact]
     public void Completing_with_a_hash_other_than_the_expected_one_is_invalid() =>
         Given(Downloading)
             .When(Complete(sha256: Events.Sha(2)))

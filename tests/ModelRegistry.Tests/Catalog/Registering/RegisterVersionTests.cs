@@ -15,8 +15,10 @@ public sealed class RegisterVersionTests
     private static RegisterVersion Remote(int? version = null, VersionSource? source = null, string? sha256 = null, ModelFormat? format = null) =>
         new(Events.Name, version, source ?? Hub, sha256, format, VersionMetadata.Empty, "alice", null);
 
-    private static RegisterVersion Local(string? sha256 = null) =>
-        new(Events.Name, null, LocalFile, sha256, null, VersionMetadata.Empty, "alice", Measured);
+    private static RegisterVersion Local(string? sha256 = null, string? content = null) =>
+        new(Events.Name, null, LocalFile, sha256, null, VersionMetadata.Empty, "alice", content is null ? Measured : Measured with { Sha256 = content });
+
+    private static VersionRegistered ReadyWith(int version, string sha256) => Events.ReadyVersion(version) with { Sha256 = sha256 };
 
     [Fact]
     public void Registering_a_version_of_an_unknown_model_registers_the_model_too() =>
@@ -52,6 +54,66 @@ public sealed class RegisterVersionTests
         Given(Events.ModelRegistered(), Events.ReadyVersion(1))
             .When(Remote(version: 1))
             .ThenFails(DomainErrorKind.Conflict, "duplicate-version");
+
+    [Fact]
+    public void An_explicit_version_number_above_a_billion_is_invalid_on_version()
+    {
+        var error = Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(Remote(version: int.MaxValue))
+            .ThenFails(DomainErrorKind.Invalid, "version-out-of-range");
+
+        Assert.Equal(["version"], error.Errors.Keys);
+    }
+
+    [Fact]
+    public void After_the_highest_explicit_version_number_auto_numbering_goes_on() =>
+        Assert.Equal(1_000_000_001, Given(Events.ModelRegistered(), Events.ReadyVersion(1_000_000_000))
+            .When(Remote()).Events.OfType<VersionRegistered>().Single().Version);
+
+    [Fact]
+    public void The_highest_explicit_version_number_is_a_billion() =>
+        Assert.Equal(1_000_000_000, Given(Events.ModelRegistered())
+            .When(Remote(version: 1_000_000_000)).Events.OfType<VersionRegistered>().Single().Version);
+
+    [Fact]
+    public void A_file_a_version_has_already_registers_as_a_duplicate_of_the_lowest_such_version() =>
+        Given(Events.ModelRegistered(), Events.ReadyVersion(1), ReadyWith(2, Events.Sha(1)), Events.ReadyVersion(3))
+            .When(Local(content: Events.Sha(1)))
+            .Then(new VersionRegistered(4, LocalFile, Events.Sha(1), ModelFormat.Gguf, VersionMetadata.Empty, ArtifactStatus.Ready,
+                "tinyllama/model.gguf", 4096, DuplicateOf: 1))
+            .ThenState(s => Assert.Equal(1, s.Versions[4].DuplicateOf));
+
+    [Fact]
+    public void New_content_is_a_duplicate_of_nothing() =>
+        Assert.Null(Given(Events.ModelRegistered(), Events.ReadyVersion(2))
+            .When(Local(content: Events.Sha(1))).Events.OfType<VersionRegistered>().Single().DuplicateOf);
+
+    [Fact]
+    public void A_remote_source_whose_expected_hash_a_version_has_is_a_duplicate_of_it() =>
+        Assert.Equal(1, Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(Remote(sha256: Events.Sha(1).ToUpperInvariant())).Events.OfType<VersionRegistered>().Single().DuplicateOf);
+
+    [Fact]
+    public void A_failed_download_has_no_content_to_duplicate() =>
+        Assert.Null(Given(Events.ModelRegistered(), Events.PendingVersion(1), new VersionDownloadFailed(1, "404"))
+            .When(Remote(sha256: Events.Sha(1))).Events.OfType<VersionRegistered>().Single().DuplicateOf);
+
+    [Fact]
+    public void With_if_new_content_a_file_a_version_has_already_registers_nothing() =>
+        Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(Local(content: Events.Sha(1)) with { IfNewContent = true })
+            .ThenNothing();
+
+    [Fact]
+    public void With_if_new_content_a_remote_source_whose_expected_hash_a_version_has_registers_nothing() =>
+        Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(Remote(sha256: Events.Sha(1)) with { IfNewContent = true })
+            .ThenNothing();
+
+    [Fact]
+    public void With_if_new_content_new_content_registers_as_usual() =>
+        Assert.Equal(2, Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(Local(content: Events.Sha(2)) with { IfNewContent = true }).Events.OfType<VersionRegistered>().Single().Version);
 
     [Fact]
     public void New_versions_start_in_staging() =>
@@ -145,6 +207,9 @@ public sealed class RegisterVersionTests
     [InlineData(null, "url", "", null, null, null, "Source.Uri")]
     [InlineData(null, "url", "ftp://example.com/m.gguf", null, null, null, "Source.Uri")]
     [InlineData(null, "url", "/relative/m.gguf", null, null, null, "Source.Uri")]
+    [InlineData(null, "url", " https://example.com/m.gguf", null, null, null, "Source.Uri")]
+    [InlineData(null, "url", "https://example.com/m.gguf ", null, null, null, "Source.Uri")]
+    [InlineData(null, "local", "models/m.gguf ", null, null, null, "Source.Uri")]
     [InlineData(null, "huggingface", "a/b/c", null, null, null, "Source.Uri")]
     [InlineData(null, "huggingface", "org/repo", "../../etc/passwd", null, null, "Source.File")]
     [InlineData(null, "huggingface", "org/repo", "/abs.gguf", null, null, "Source.File")]
