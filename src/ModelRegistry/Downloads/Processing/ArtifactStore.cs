@@ -14,6 +14,8 @@ namespace ModelRegistry.Downloads.Processing;
 /// </summary>
 internal sealed partial class ArtifactStore(IOptions<RegistryOptions> options)
 {
+    public const string PublishCopySuffix = ".publish";
+
     /// <summary>How many names a publish tries beside the first before it gives up: <c>&lt;stem&gt;-2&lt;ext&gt;</c> and on.</summary>
     private const int AlternativeNames = 99;
 
@@ -28,8 +30,6 @@ internal sealed partial class ArtifactStore(IOptions<RegistryOptions> options)
 
     /// <summary>Where a publish copies the blob before moving it to the readable path, when hard links are unsupported.</summary>
     public string PublishCopyPath(Guid jobId) => Path.Combine(Root, StorageLayout.Incomplete, $"{jobId}{PublishCopySuffix}");
-
-    public const string PublishCopySuffix = ".publish";
 
     public string BlobPath(string sha256) => Path.Combine(Root, StorageLayout.Blobs, StorageLayout.Sha256, sha256);
 
