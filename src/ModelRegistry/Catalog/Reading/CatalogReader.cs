@@ -247,6 +247,18 @@ internal sealed class CatalogReader(
         return await ReadStringsAsync(cmd, ct);
     }
 
+    /// <summary>
+    /// Which of <paramref name="paths"/> some version's file is at, compared ignoring (ASCII) letter case as a case-insensitive
+    /// file system would; the set answers for any spelling. It scans the versions rather than the local-path index: it is for
+    /// rare questions (where a download may publish, what cleanup may delete).
+    /// </summary>
+    public async Task<HashSet<string>> LocalPathsInUseIgnoringCaseAsync(IReadOnlyCollection<string> paths, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT DISTINCT v.local_path FROM {Versions} v WHERE lower(v.local_path) = ANY($1)");
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = paths.Select(p => p.ToLowerInvariant()).ToArray() });
+        return new HashSet<string>(await ReadStringsAsync(cmd, ct), StringComparer.OrdinalIgnoreCase);
+    }
+
     /// <summary>Which of <paramref name="sha256s"/> some version, in any status, has or expects.</summary>
     public async Task<HashSet<string>> ReferencedSha256sAsync(IReadOnlyCollection<string> sha256s, CancellationToken ct)
     {

@@ -8,7 +8,8 @@ namespace ModelRegistry.Catalog.Sources;
 /// A <c>local</c> source: a regular file under the storage root, named by a plain relative path (or, when
 /// <c>Registry:Downloads:AllowFileUrls</c> is on, a <c>file://</c> URL). Anything that could leave the root is refused
 /// before the file system is touched, and symbolic links are followed one component at a time, so a link anywhere
-/// along the path that leads outside the root is refused too. The file is then hashed in one streaming pass.
+/// along the path that leads outside the root is refused too, and so is a file in the registry's own directories
+/// (<see cref="StorageLayout"/>). The file is then hashed in one streaming pass.
 /// </summary>
 internal sealed class LocalSource(IOptions<RegistryOptions> options)
 {
@@ -24,6 +25,12 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
         var (requested, physical) = uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
             ? FromFileUrl(uri, root, field)
             : FromRelativePath(uri, root, field);
+
+        if (IsReserved(requested, physical, root))
+        {
+            throw Refuse(field, "local-source-reserved",
+                $"The local source lies in a directory the registry keeps for itself ({StorageLayout.Incomplete}/ or {StorageLayout.Blobs}/{StorageLayout.Sha256}/).");
+        }
 
         if (Directory.Exists(physical))
         {
@@ -148,6 +155,14 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
 
         return current;
     }
+
+    /// <summary>
+    /// Whether the file lies in the registry's own directories, by its name or through a link: cleanup deletes files there,
+    /// so no version may point into them.
+    /// </summary>
+    private static bool IsReserved(string requested, string physical, string root) =>
+        (!Path.IsPathRooted(requested) && StorageLayout.IsReserved(requested))
+        || (IsUnder(physical, root) && StorageLayout.IsReserved(Path.GetRelativePath(root, physical)));
 
     private static bool IsUnder(string path, string root) =>
         path.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal);

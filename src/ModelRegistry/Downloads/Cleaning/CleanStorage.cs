@@ -9,28 +9,31 @@ using Npgsql;
 
 namespace ModelRegistry.Downloads.Cleaning;
 
-/// <summary>A file the cleanup deleted: its path relative to the storage root, <c>incomplete</c>, <c>staging</c> or <c>blob</c>, and its size.</summary>
+/// <summary>
+/// A file the cleanup deleted: its path relative to the storage root, <c>incomplete</c> (a partial download or its sidecar),
+/// <c>staging</c> (a publish copy) or <c>blob</c>, and its size.
+/// </summary>
 internal sealed record RemovedFile(string Path, string Kind, long SizeBytes);
 
 internal sealed record CleanupReport(IReadOnlyList<RemovedFile> Removed, long RemovedBytes, int Kept);
 
 /// <summary>
 /// Deletes what downloads leave behind, once it is older than <c>Registry:Storage:CleanupAge</c>: partial files (and their
-/// resume sidecars) in <c>.incomplete/</c> that no scheduled or running job owns, the <c>&lt;file&gt;.&lt;job id&gt;.tmp</c>
-/// copies a publish that was cut short left next to a readable path (when no live job owns them), and blobs in
-/// <c>blobs/sha256/</c> whose hash no version has or expects, in any status. It never goes through a symbolic link and
+/// resume sidecars) and the <c>&lt;job id&gt;.publish</c> copies a publish cut short left in <c>.incomplete/</c>, when no
+/// scheduled or running job owns them, and blobs in <c>blobs/sha256/</c> whose hash no version has or expects, in any status.
+/// Nothing outside those two reserved directories is touched, whatever its name. It never goes through a symbolic link and
 /// deletes only regular files; a file a live job or a version refers to is kept whatever its age.
 /// </summary>
 internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader reader, IJobQueue jobs, IOptions<RegistryOptions> options, TimeProvider clock)
 {
-    private const int HashesPerLookup = 1000;
+    private const int RowsPerLookup = 1000;
 
     public async Task<CleanupReport> CleanAsync(CancellationToken ct)
     {
         var cutoff = (clock.GetUtcNow() - options.Value.Storage.CleanupAge).UtcDateTime;
-        var removed = new List<RemovedFile>();
+        var leftovers = new List<(FileInfo File, string Kind)>();
         var kept = 0;
-        foreach (var file in RegularFiles(".incomplete"))
+        foreach (var file in RegularFiles(StorageLayout.Incomplete))
         {
             if (file.LastWriteTimeUtc > cutoff || (JobIdOf(file.Name) is { } id && await jobs.GetAsync(id, ct) is { IsFinished: false }))
             {
@@ -38,34 +41,40 @@ internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader read
             }
             else
             {
-                removed.Add(Remove(file, "incomplete"));
+                leftovers.Add((file, file.Name.EndsWith(ArtifactStore.PublishCopySuffix, StringComparison.Ordinal) ? "staging" : "incomplete"));
             }
         }
 
-        foreach (var file in StagingFiles())
-        {
-            if (file.File.LastWriteTimeUtc > cutoff || await jobs.GetAsync(file.Job, ct) is { IsFinished: false })
-            {
-                kept++;
-            }
-            else
-            {
-                removed.Add(Remove(file.File, "staging"));
-            }
-        }
-
-        var blobs = RegularFiles("blobs", "sha256").ToList();
+        var blobs = RegularFiles(StorageLayout.Blobs, StorageLayout.Sha256).ToList();
         var old = blobs.Where(b => b.LastWriteTimeUtc <= cutoff && CatalogRules.Sha256Hex().IsMatch(b.Name)).ToList();
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in old.Chunk(HashesPerLookup))
+        foreach (var chunk in old.Chunk(RowsPerLookup))
         {
             referenced.UnionWith(await reader.ReferencedSha256sAsync(chunk.Select(b => b.Name).ToList(), ct));
         }
 
         var unreferenced = old.Where(b => !referenced.Contains(b.Name)).ToList();
         kept += blobs.Count - unreferenced.Count;
-        removed.AddRange(unreferenced.Select(b => Remove(b, "blob")));
+        leftovers.AddRange(unreferenced.Select(b => (b, "blob")));
+
+        // Local sources may no longer point into the reserved directories, but a version registered before they could keeps its file.
+        var pointedAt = await PointedAtAsync(leftovers.Select(l => l.File).ToList(), ct);
+        kept += pointedAt.Count;
+        var removed = leftovers.Where(l => !pointedAt.Contains(l.File.FullName)).Select(l => Remove(l.File, l.Kind)).ToList();
         return new CleanupReport(removed, removed.Sum(r => r.SizeBytes), kept);
+    }
+
+    /// <summary>The full names of those <paramref name="files"/> some version's <c>local_path</c> names, relative or absolute.</summary>
+    private async Task<HashSet<string>> PointedAtAsync(IReadOnlyList<FileInfo> files, CancellationToken ct)
+    {
+        var pointedAt = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in files.Chunk(RowsPerLookup))
+        {
+            var inUse = await reader.LocalPathsInUseIgnoringCaseAsync([.. chunk.SelectMany(f => new[] { Relative(f), f.FullName })], ct);
+            pointedAt.UnionWith(chunk.Where(f => inUse.Contains(Relative(f)) || inUse.Contains(f.FullName)).Select(f => f.FullName));
+        }
+
+        return pointedAt;
     }
 
     /// <summary>The regular files directly in a directory under the root, none when any directory on the way is a symbolic link.</summary>
@@ -88,47 +97,16 @@ internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader read
             .ToList();
     }
 
-    /// <summary>
-    /// The publish copies (<see cref="ArtifactStore.StagingPath"/>) anywhere under the root but in
-    /// <c>.incomplete/</c> and <c>blobs/</c>, reached without going through a symbolic link.
-    /// </summary>
-    private List<(FileInfo File, Guid Job)> StagingFiles()
-    {
-        var found = new List<(FileInfo File, Guid Job)>();
-        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true };
-        var root = new DirectoryInfo(artifacts.Root);
-        var pending = new Stack<DirectoryInfo>([root]);
-        while (pending.TryPop(out var directory))
-        {
-            if (directory is not { Exists: true, LinkTarget: null })
-            {
-                continue;
-            }
-
-            foreach (var entry in directory.EnumerateFileSystemInfos("*", options).Where(e => e.LinkTarget is null))
-            {
-                if (entry is DirectoryInfo sub && !(directory == root && sub.Name is ".incomplete" or "blobs"))
-                {
-                    pending.Push(sub);
-                }
-                else if (entry is FileInfo file && ArtifactStore.StagingJobOf(file.Name) is { } job)
-                {
-                    found.Add((file, job));
-                }
-            }
-        }
-
-        return [.. found.OrderBy(f => f.File.FullName, StringComparer.Ordinal)];
-    }
-
     private RemovedFile Remove(FileInfo file, string kind)
     {
         var size = file.Length;
         file.Delete();
-        return new RemovedFile(Path.GetRelativePath(artifacts.Root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'), kind, size);
+        return new RemovedFile(Relative(file), kind, size);
     }
 
-    /// <summary>The job a partial file or its sidecar belongs to: <c>&lt;job id&gt;.incomplete</c>, <c>&lt;job id&gt;.resume.json</c>.</summary>
+    private string Relative(FileInfo file) => Path.GetRelativePath(artifacts.Root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+
+    /// <summary>The job a file in <c>.incomplete/</c> belongs to: <c>&lt;job id&gt;.incomplete</c>, <c>.resume.json</c> or <c>.publish</c>.</summary>
     private static Guid? JobIdOf(string fileName) =>
         Guid.TryParseExact(fileName.Split('.')[0], "D", out var id) ? id : null;
 }
@@ -139,7 +117,7 @@ internal static class CleanStorageEndpoint
     {
         app.MapPost("/api/v1/storage/cleanup", (StorageCleaner cleaner, CancellationToken ct) => cleaner.CleanAsync(ct))
             .WithTags("Downloads").WithName("CleanStorage").RequireRole(Role.Admin)
-            .WithSummary("Deletes orphaned partial downloads, publish copies a crash left and unreferenced blobs older than Registry:Storage:CleanupAge.");
+            .WithSummary("Deletes orphaned partial downloads and publish copies in .incomplete/ and unreferenced blobs older than Registry:Storage:CleanupAge.");
         return app;
     }
 }

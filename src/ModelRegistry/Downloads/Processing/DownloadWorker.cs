@@ -1,5 +1,6 @@
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Downloading;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Sources;
 using ModelRegistry.EventStore;
@@ -10,9 +11,9 @@ namespace ModelRegistry.Downloads.Processing;
 
 /// <summary>
 /// Runs a <see cref="DownloadJob"/>: appends <c>VersionDownloadStarted</c>, fetches and verifies the file, then — in one
-/// transaction that first proves this worker's claim is still the latest — links the file into place, appends
-/// <c>VersionDownloaded</c> and completes the job. A refusal, the last failed attempt or a cancellation appends
-/// <c>VersionDownloadFailed</c>. Every step goes through the catalog's deciders, so a repeated step appends nothing.
+/// transaction that first proves this worker's claim is still the latest — links the file into place under a name no other
+/// file or version has, appends <c>VersionDownloaded</c> and completes the job. A refusal, the last failed attempt or a
+/// cancellation appends <c>VersionDownloadFailed</c>. Every step goes through the catalog's deciders, so a repeated step appends nothing.
 /// Its log lines carry the job's <c>JobId</c> and the <c>CorrelationId</c> of the request that queued it.
 /// </summary>
 internal sealed partial class DownloadWorker(
@@ -20,6 +21,7 @@ internal sealed partial class DownloadWorker(
     RemoteSources sources,
     HttpTransfer transfer,
     ArtifactStore artifacts,
+    CatalogReader catalog,
     DownloadProgressBoard board,
     RegistryMetrics metrics,
     ILogger<DownloadWorker> logger,
@@ -46,15 +48,22 @@ internal sealed partial class DownloadWorker(
 
             var target = await sources.ResolveAsync(download.Source, ct);
             var result = await FetchAsync(download, job, target, ct);
-            var readable = ArtifactStore.ReadablePath(model.Name, download.Version, target.FileName);
+            var readable = await FreeReadablePathAsync(model.Name, download.Version, target.FileName, ct);
             var completion = new CompleteDownload(download.ModelName, download.Version, job.Id, readable, result.SizeBytes, result.Sha256,
                 target.Url.ToString(), result.RepoCommit ?? target.Revision, result.ETag);
+            var published = false;
             await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
                 (state, _) => CompleteDownload.Decide(state, completion, clock.GetUtcNow()), null, metadata,
                 async (transaction, token) =>
                 {
                     await job.CompleteAsync(transaction.Connection, transaction.Transaction, token);
-                    artifacts.Publish(job.Id, result.Sha256, result.SizeBytes, readable);
+
+                    // An append that lost a race runs this again: the readable path is this job's own by then.
+                    if (!published)
+                    {
+                        artifacts.Publish(job.Id, result.Sha256, result.SizeBytes, readable);
+                        published = true;
+                    }
                 }, ct: ct);
             metrics.DownloadFinished("succeeded");
             LogDownloaded(logger, download.ModelName, download.Version, result.SizeBytes, result.Sha256);
@@ -91,6 +100,19 @@ internal sealed partial class DownloadWorker(
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The first of the version's readable paths that nothing is at on disk and no version points at (relative or absolute, in
+    /// any letter case, as a case-insensitive file system would match it), so a publish never replaces anyone's file.
+    /// </summary>
+    private async Task<string> FreeReadablePathAsync(string modelName, int version, string fileName, CancellationToken ct)
+    {
+        var candidates = ArtifactStore.ReadablePaths(modelName, version, fileName);
+        var referenced = await catalog.LocalPathsInUseIgnoringCaseAsync([.. candidates, .. candidates.Select(artifacts.AbsolutePath)], ct);
+        return candidates.FirstOrDefault(path => !referenced.Contains(path) && !referenced.Contains(artifacts.AbsolutePath(path)) && !artifacts.IsTaken(path))
+            ?? throw new DownloadRefusedException("readable-path-taken",
+                $"Every readable name for {modelName} version {version} ('{candidates[0]}' and {candidates.Count - 1} more) is taken by another file.");
     }
 
     private async Task<TransferResult> FetchAsync(DownloadJob download, JobContext job, RemoteTarget target, CancellationToken ct)

@@ -13,9 +13,13 @@ internal static class NativeFiles
     private const int GetStatusFlags = 3;
     private const int SetStatusFlags = 4;
 
-    /// <summary>Links <paramref name="link"/> to <paramref name="existing"/>; false where hard links are unsupported.</summary>
-    public static bool TryHardLink(string existing, string link)
+    /// <summary>
+    /// Links <paramref name="link"/> to <paramref name="existing"/>, never replacing what is at <paramref name="link"/>; false
+    /// where that fails or hard links are unsupported, with the platform's error number (0 when there is none).
+    /// </summary>
+    public static bool TryHardLink(string existing, string link, out int error)
     {
+        error = 0;
         if (OperatingSystem.IsWindows())
         {
             return false;
@@ -23,7 +27,13 @@ internal static class NativeFiles
 
         try
         {
-            return Link(existing, link) == 0;
+            if (Link(existing, link) == 0)
+            {
+                return true;
+            }
+
+            error = Marshal.GetLastPInvokeError();
+            return false;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -83,6 +83,28 @@ public sealed class LocalSourceTests : IDisposable
         await AssertRefused("empty.bin", "local-source-not-a-file");
     }
 
+    [Theory]
+    [InlineData(".incomplete/0f8fad5b-d9cb-469f-a165-70867728950e.incomplete")]
+    [InlineData(".incomplete/model.gguf")]
+    [InlineData("blobs/sha256/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    [InlineData("Blobs/SHA256/model.gguf")]
+    public async Task A_file_in_the_registrys_own_directories_is_refused(string path)
+    {
+        Write(path, "weights"u8.ToArray());
+
+        await AssertRefused(path, "local-source-reserved");
+    }
+
+    [Fact]
+    public async Task A_link_into_the_registrys_own_directories_is_refused()
+    {
+        Write(".incomplete/model.gguf", "weights"u8.ToArray());
+        Directory.CreateDirectory(Path.Combine(_root, "in"));
+        File.CreateSymbolicLink(Path.Combine(_root, "in", "model.gguf"), Path.Combine("..", ".incomplete", "model.gguf"));
+
+        await AssertRefused("in/model.gguf", "local-source-reserved");
+    }
+
     [Fact]
     public async Task An_allowed_file_url_inside_the_root_is_recorded_relative_to_it()
     {

@@ -1,8 +1,12 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ModelRegistry.Catalog;
 using ModelRegistry.Downloads;
+using ModelRegistry.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Cleaning;
@@ -84,23 +88,46 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         var remote = NewName("cleanup-staging");
         await _app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/m.gguf" } })
             .ToUrl($"{Models}/{remote}/versions"), expect: 202);
-        var orphan = $"models/a/1/m.gguf.{Guid.NewGuid()}.tmp";
+        var orphan = $".incomplete/{Guid.NewGuid()}.publish";
         Write(orphan, "copy", TwoDaysAgo);
-        Write($"models/b/1/m.gguf.{Guid.NewGuid()}.tmp", "young", DateTime.UtcNow.AddHours(-1));
-        Write($"models/{remote}/1/m.gguf.{DownloadJob.IdFor(remote, 1)}.tmp", "live", TwoDaysAgo);
-        Write("models/c/notes.tmp", "not a publish copy", TwoDaysAgo);
-        var outside = Path.Combine(_outside, $"m.gguf.{Guid.NewGuid()}.tmp");
-        File.WriteAllText(outside, "outside");
-        File.SetLastWriteTimeUtc(outside, TwoDaysAgo);
-        Directory.CreateSymbolicLink(Path.Combine(_root, "linked"), _outside);
+        Write($".incomplete/{Guid.NewGuid()}.publish", "young", DateTime.UtcNow.AddHours(-1));
+        Write($".incomplete/{DownloadJob.IdFor(remote, 1)}.publish", "live", TwoDaysAgo);
 
         var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
 
         Assert.Equal([(orphan, "staging", 4L)], Removed(report));
         Assert.Equal(2, report.GetProperty("kept").GetInt32());
         Assert.False(File.Exists(Path.Combine(_root, orphan)));
-        Assert.True(File.Exists(Path.Combine(_root, "models", "c", "notes.tmp")));
-        Assert.True(File.Exists(outside));
+    }
+
+    [Fact]
+    public async Task Cleanup_never_deletes_a_file_a_version_references()
+    {
+        var tmp = $"models/a/1/m.gguf.{Guid.NewGuid()}.tmp";
+        Write(tmp, "a ready version's weights", TwoDaysAgo);
+        await _app.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = tmp } }).ToUrl($"{Models}/{NewName("cleanup-tmp")}/versions"),
+            expect: 201);
+        var partial = $".incomplete/{Guid.NewGuid()}.incomplete";
+        var misnamedBlob = $"blobs/sha256/{Sha256("not this content")}";
+        await RegisterOnRecordAsync(NewName("cleanup-partial"), partial, "registered before the directory was reserved");
+        await RegisterOnRecordAsync(NewName("cleanup-blob"), misnamedBlob, "a blob whose name is not its hash");
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+
+        Assert.Empty(Removed(report));
+        Assert.All(new[] { tmp, partial, misnamedBlob }, path => Assert.True(File.Exists(Path.Combine(_root, path)), path));
+    }
+
+    [Fact]
+    public async Task A_file_named_like_a_publish_copy_outside_the_incomplete_directory_is_never_removed()
+    {
+        var named = $"models/a/1/m.gguf.{Guid.NewGuid()}.tmp";
+        Write(named, "a user's file", TwoDaysAgo);
+
+        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+
+        Assert.Empty(Removed(report));
+        Assert.True(File.Exists(Path.Combine(_root, named)));
     }
 
     [Fact]
@@ -128,6 +155,23 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         (await _app.Scenario(s => s.Post.ToUrl(Cleanup).Anonymous(), expect: 401)).Problem("unauthorized");
 
         Assert.True(File.Exists(Path.Combine(_root, "blobs", "sha256", Sha256("kept"))));
+    }
+
+    /// <summary>
+    /// A ready local version of <paramref name="path"/> appended straight to the store, as one registered before
+    /// the registry reserved that directory would be, once the catalog shows it.
+    /// </summary>
+    private async Task RegisterOnRecordAsync(string name, string path, string content)
+    {
+        Write(path, content, TwoDaysAgo);
+        await _app.Store.AppendAsync(CatalogStream.StreamId(name), "model", ExpectedVersion.NoStream,
+        [
+            new NewEvent(new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "tester")),
+            new NewEvent(new VersionRegistered(1, new VersionSource(SourceType.Local, path, null, null), Sha256(content), ModelFormat.Other,
+                VersionMetadata.Empty, ArtifactStatus.Ready, path, Encoding.UTF8.GetByteCount(content))),
+        ], new EventMetadata("tester"));
+        await Eventually.HoldsAsync(async () => (await _app.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"))).Status == 200,
+            () => $"{name} is not in the catalog yet");
     }
 
     private void Write(string relative, string content, DateTime lastWriteUtc)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads;
 using ModelRegistry.EventStore;
@@ -36,6 +37,7 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         {
             services.AddSingleton(TimeProvider.System);
             services.Configure<RegistryOptions>(o => o.Storage.Root = _root);
+            services.AddCatalogReads();
             services.AddDownloadProcessing(configuration);
         });
     }

@@ -123,6 +123,56 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         Assert.Equal(Sha256(_weights), created.Json.GetProperty("sha256").GetString());
     }
 
+    [Fact]
+    public async Task A_download_never_replaces_a_file_another_version_points_at()
+    {
+        var victim = $"victim-{Guid.NewGuid():N}"[..15];
+        var other = await RegisterLocalAsync($"{victim}/1/model.gguf", "another version's weights"u8.ToArray());
+        Server.MapFile($"/files/{victim}/model.gguf", _weights);
+
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{victim}/model.gguf"), name = victim })
+            .ToUrl(Downloads), expect: 202);
+
+        Assert.Equal("succeeded", (await FinishedAsync(accepted.Location!)).GetProperty("state").GetString());
+        var downloaded = await ReadyVersionAsync(victim, 1);
+        Assert.Equal($"{victim}/1/model-2.gguf", downloaded.GetProperty("local_path").GetString());
+        Assert.Equal(_weights, await File.ReadAllBytesAsync(Path.Combine(Root, victim, "1", "model-2.gguf")));
+        Assert.Equal("another version's weights"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(Root, victim, "1", "model.gguf")));
+        var verified = await App.Scenario(s => s.Post.ToUrl($"/api/v1/models/{other}/versions/1/verify"), expect: 200);
+        Assert.Equal("ready", verified.Json.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_download_never_overwrites_a_file_no_version_points_at()
+    {
+        var name = $"user-{Guid.NewGuid():N}"[..13];
+        Directory.CreateDirectory(Path.Combine(Root, name, "1"));
+        await File.WriteAllTextAsync(Path.Combine(Root, name, "1", "w.onnx"), "the user's own file");
+        Server.MapFile($"/files/{name}/w.onnx", _weights);
+
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{name}/w.onnx"), name }).ToUrl(Downloads), expect: 202);
+
+        await FinishedAsync(accepted.Location!);
+        Assert.Equal($"{name}/1/w-2.onnx", (await ReadyVersionAsync(name, 1)).GetProperty("local_path").GetString());
+        Assert.Equal("the user's own file", await File.ReadAllTextAsync(Path.Combine(Root, name, "1", "w.onnx")));
+    }
+
+    [Fact]
+    public async Task A_download_does_not_publish_where_a_version_expects_a_missing_file_in_any_letter_case()
+    {
+        var victim = $"victim-{Guid.NewGuid():N}"[..15];
+        await RegisterLocalAsync($"{victim}/1/model.gguf", "moved away for a moment"u8.ToArray());
+        File.Delete(Path.Combine(Root, victim, "1", "model.gguf"));
+        var upper = victim.ToUpperInvariant();
+        Server.MapFile($"/files/{victim}/model.gguf", _weights);
+
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{victim}/model.gguf"), name = upper })
+            .ToUrl(Downloads), expect: 202);
+
+        await FinishedAsync(accepted.Location!);
+        Assert.Equal($"{upper}/1/model-2.gguf", (await ReadyVersionAsync(upper, 1)).GetProperty("local_path").GetString());
+    }
+
     [Theory]
     [InlineData("s3://bucket/model.gguf")]
     [InlineData("hf:")]
@@ -165,6 +215,16 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
             ("X-Linked-Size", content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ]);
         Server.MapFile($"/lfs/{repo}/{file}", content);
+    }
+
+    /// <summary>Writes a file under the root and registers it as version 1 of a model of its own; the model's name.</summary>
+    private async Task<string> RegisterLocalAsync(string path, byte[] content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Root, path))!);
+        await File.WriteAllBytesAsync(Path.Combine(Root, path), content);
+        var name = $"other-{Guid.NewGuid():N}"[..14];
+        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = path } }).ToUrl($"/api/v1/models/{name}/versions"), expect: 201);
+        return name;
     }
 
     private async Task<JsonElement> FinishedAsync(string location)

@@ -23,6 +23,14 @@ public sealed class ArtifactStoreTests
         Assert.Equal("TheBloke/TinyLlama/3/model.gguf", ArtifactStore.ReadablePath("TheBloke/TinyLlama", 3, "q4/model.gguf"));
 
     [Fact]
+    public void A_taken_readable_name_gives_way_to_numbered_ones_beside_it()
+    {
+        Assert.Equal(["m/1/model.gguf", "m/1/model-2.gguf", "m/1/model-3.gguf"], ArtifactStore.ReadablePaths("m", 1, "model.gguf").Take(3));
+        Assert.Equal("ns/m.v2/4/weights-2", ArtifactStore.ReadablePaths("ns/m.v2", 4, "weights")[1]);
+        Assert.Equal(100, ArtifactStore.ReadablePaths("m", 1, "model.gguf").Distinct().Count());
+    }
+
+    [Fact]
     public void A_versions_first_download_job_has_one_id_whatever_the_names_case()
     {
         Assert.Equal(DownloadJob.IdFor("TheBloke/TinyLlama", 2), DownloadJob.IdFor("thebloke/tinyllama", 2));
