@@ -128,5 +128,5 @@ internal sealed class IntegrityMonitor(IntegrityChecker checker, IOptions<Regist
     protected override string LockName => "modelregistry:integrity-check";
 
     protected override Task RunAsync(CancellationToken ct) =>
-        checker.CheckAllAsync(new EventMetadata("integrity", Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+        checker.CheckAllAsync(new EventMetadata(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
 }
