@@ -27,7 +27,7 @@ internal sealed class HashingScenario : IScenario
         using var files = BenchFiles.Create();
         var size = context.Quick ? BenchFiles.GiB / 4 : BenchFiles.GiB;
         var path = files.Write("hash.bin", size);
-        await FileSha256.ComputeAsync(path, ct);
+        await HashAsync(path, ct);
 
         var ours = new List<double>();
         var openssl = new List<double>();
@@ -35,7 +35,7 @@ internal sealed class HashingScenario : IScenario
         {
             var tool = await BenchFiles.TimeToolAsync("openssl", ct, "dgst", "-sha256", path);
             var clock = Stopwatch.StartNew();
-            await FileSha256.ComputeAsync(path, ct);
+            await HashAsync(path, ct);
             var app = clock.Elapsed;
             openssl.Add(size / tool.TotalSeconds / 1048576);
             ours.Add(size / app.TotalSeconds / 1048576);
@@ -43,5 +43,11 @@ internal sealed class HashingScenario : IScenario
         }
 
         return [new ResultRow($"sha-256 of {size / 1048576} MiB vs openssl", Load.Median(ours), "MiB/s", Load.Median(openssl), Goal.RatioAtLeast(GoalRatio))];
+    }
+
+    private static async Task HashAsync(string path, CancellationToken ct)
+    {
+        using var file = File.OpenHandle(path);
+        await FileSha256.ComputeAsync(file, long.MaxValue, ct);
     }
 }

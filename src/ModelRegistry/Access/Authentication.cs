@@ -11,14 +11,13 @@ namespace ModelRegistry.Access;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>: the bootstrap key (<c>Registry:Auth:BootstrapAdminKey</c>) is the principal
-/// <c>admin</c>, any other key is looked up in <see cref="ApiKeyStore"/> and its name is the actor. Every endpoint needs
-/// at least the reader role unless it says otherwise (the fallback policy); reads may be anonymous when
+/// <see cref="SystemActors.BootstrapAdmin"/>, any other key is looked up in <see cref="ApiKeyStore"/> and its name is the
+/// actor. Every endpoint needs at least the reader role unless it says otherwise (the fallback policy); reads may be anonymous when
 /// <c>Registry:Auth:AnonymousReads</c> is on and no key is presented. Mutations state their role with <see cref="RequireRole{TBuilder}"/>.
 /// </summary>
 internal static class Authentication
 {
     public const string Scheme = "Bearer";
-    public const string BootstrapActor = "admin";
 
     public static IServiceCollection AddRegistryAuthentication(this IServiceCollection services)
     {
@@ -119,7 +118,7 @@ internal sealed class BearerKeyHandler(
 
         var presented = header[Prefix.Length..].Trim();
         var principal = bootstrapKey.Matches(presented)
-            ? Authentication.Principal(Authentication.BootstrapActor, Role.Admin, Scheme.Name)
+            ? Authentication.Principal(SystemActors.BootstrapAdmin, Role.Admin, Scheme.Name)
             : await keys.AuthenticateAsync(presented, Context.RequestAborted) is { } key
                 ? Authentication.Principal(key.Name, key.Role, Scheme.Name)
                 : null;

@@ -11,7 +11,8 @@ internal sealed class CreateKeyRequestValidator : AbstractValidator<CreateKeyReq
     {
         RuleFor(x => x.Name).NotEmpty().Matches(@"\A[a-z0-9][a-z0-9._-]{0,63}\z")
             .WithMessage("A key name is 1 to 64 lower-case letters, digits, '.', '_' and '-', starting with a letter or digit.")
-            .NotEqual(Authentication.BootstrapActor).WithMessage($"'{Authentication.BootstrapActor}' is the bootstrap key's name.");
+            .Must(name => !SystemActors.Reserved.Contains(name!))
+            .WithMessage(x => $"'{x.Name}' is reserved: the registry records it as the actor of its own work ({string.Join(", ", SystemActors.Reserved.Order(StringComparer.Ordinal))}).");
         RuleFor(x => x.Role).NotEmpty().Must(r => ApiKeyStore.TryParseRole(r, out _)).WithMessage("One of: reader, publisher, admin.");
     }
 }

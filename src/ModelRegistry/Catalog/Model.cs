@@ -52,7 +52,8 @@ internal sealed record ArtifactVerified(int Version, string Sha256);
 
 internal sealed record ArtifactMissing(int Version);
 
-internal sealed record ArtifactCorrupted(int Version, string ExpectedSha256, string ActualSha256);
+/// <summary>The file changed; <c>ActualSha256</c> is null when what is there was not read to its end (a link out of the root, a device, a longer file).</summary>
+internal sealed record ArtifactCorrupted(int Version, string ExpectedSha256, string? ActualSha256);
 
 internal sealed record VersionSource(SourceType Type, string Uri, string? Revision, string? File);
 

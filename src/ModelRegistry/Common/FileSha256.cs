@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace ModelRegistry.Common;
 
@@ -8,26 +9,28 @@ internal static class FileSha256
 {
     private const int BufferSize = 1024 * 1024;
 
-    public static async Task<(long Size, string Sha256)> ComputeAsync(string path, CancellationToken ct)
+    /// <summary>
+    /// Reads the open file from its start, at most one byte past <paramref name="maxBytes"/>: null when it holds more, so a
+    /// file that grew (or never ends) is told apart without being read to its end.
+    /// </summary>
+    public static async Task<(long Size, string Sha256)?> ComputeAsync(SafeFileHandle file, long maxBytes, CancellationToken ct)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            await using var file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            });
             long size = 0;
             int read;
-            while ((read = await file.ReadAsync(buffer.AsMemory(0, BufferSize), ct)) > 0)
+            while ((read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, maxBytes - size < BufferSize ? (int)(maxBytes - size) + 1 : BufferSize),
+                       size, ct)) > 0)
             {
-                sha.AppendData(buffer, 0, read);
                 size += read;
+                if (size > maxBytes)
+                {
+                    return null;
+                }
+
+                sha.AppendData(buffer, 0, read);
             }
 
             return (size, Convert.ToHexStringLower(sha.GetHashAndReset()));

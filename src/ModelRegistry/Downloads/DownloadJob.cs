@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using System.Security.Cryptography;
 using System.Text;
 using ModelRegistry.Catalog;
@@ -23,5 +24,5 @@ internal sealed record DownloadJob(string ModelName, int Version, VersionSource 
     }
 
     /// <summary>The download's events are the requester's doing, caused by this job.</summary>
-    public EventMetadata Metadata(Guid jobId, string? reason = null) => new(Actor ?? "downloads", CorrelationId, jobId.ToString(), reason);
+    public EventMetadata Metadata(Guid jobId, string? reason = null) => new(Actor ?? SystemActors.Downloads, CorrelationId, jobId.ToString(), reason);
 }

@@ -83,6 +83,22 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
         Assert.True(refused.Json.GetProperty("errors").TryGetProperty(field, out _), refused.Text);
     }
 
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("integrity")]
+    [InlineData("downloads")]
+    [InlineData("system")]
+    [InlineData("anonymous")]
+    public async Task A_name_the_registry_records_as_its_own_actor_is_given_to_no_key(string name)
+    {
+        var refused = await App.Scenario(s => s.Post.Json(new { name, role = "admin" }).ToUrl(Keys), expect: 400);
+
+        refused.Problem("validation");
+        Assert.NotEmpty(refused.FieldErrors("name"));
+        var listed = await App.Scenario(s => s.Get.ToUrl(Keys), expect: 200);
+        Assert.DoesNotContain(listed.Json.GetProperty("items").EnumerateArray(), k => k.Str("name") == name);
+    }
+
     [Fact]
     public async Task Revoking_an_unknown_key_is_a_404() =>
         await App.Scenario(s => s.Delete.ToUrl($"{Keys}/{NewName("nobody")}"), expect: 404);

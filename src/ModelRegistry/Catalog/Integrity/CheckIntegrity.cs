@@ -1,6 +1,7 @@
 using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Reading;
+using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Commands;
@@ -20,27 +21,12 @@ internal sealed record IntegrityReport(int Checked, int Ready, int Missing, int 
 /// <summary>
 /// Hashes a version's file again and records what it found through <see cref="RecordIntegrity"/>: <c>ArtifactMissing</c>,
 /// <c>ArtifactCorrupted</c>, or <c>ArtifactVerified</c> when a missing or corrupted file is whole again. A file that still
-/// matches appends nothing, so a daily check leaves the streams as they are.
+/// matches appends nothing, so a daily check leaves the streams as they are. Files are found by
+/// <see cref="LocalSource.FindRecordedAsync"/>, so a check never reads past the storage root or a file's recorded size.
 /// </summary>
-internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader reader, IOptions<RegistryOptions> options, TimeProvider clock,
+internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader reader, LocalSource localSource, TimeProvider clock,
     ILogger<IntegrityChecker> logger)
 {
-    /// <summary>The SHA-256 of the file at a version's <c>local_path</c>, or null when there is no readable regular file there.</summary>
-    public async Task<string?> HashAsync(string localPath, CancellationToken ct)
-    {
-        var physical = Path.IsPathRooted(localPath)
-            ? localPath
-            : Path.Combine(Path.GetFullPath(options.Value.Storage.Root), localPath.Replace('/', Path.DirectorySeparatorChar));
-        try
-        {
-            return File.Exists(physical) ? (await FileSha256.ComputeAsync(physical, ct)).Sha256 : null;
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     public async Task<IntegrityReport> CheckAllAsync(EventMetadata metadata, CancellationToken ct)
     {
         var statuses = new List<ArtifactStatus>();
@@ -50,9 +36,9 @@ internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader 
         {
             try
             {
-                var actual = await HashAsync(artifact.LocalPath, ct);
+                var found = await localSource.FindRecordedAsync(artifact.LocalPath, artifact.SizeBytes, ct);
                 var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(artifact.Name),
-                    (state, _) => RecordIntegrity.Decide(state, new RecordIntegrity(artifact.Name, artifact.Version, actual), clock.GetUtcNow()),
+                    (state, _) => RecordIntegrity.Decide(state, new RecordIntegrity(artifact.Name, artifact.Version, found), clock.GetUtcNow()),
                     null, metadata, ct: ct);
                 var status = result.State.Versions[artifact.Version].Status;
                 statuses.Add(status);
@@ -101,7 +87,7 @@ internal static class CheckIntegrityEndpoints
         return app;
     }
 
-    private static Task<IResult> VerifyAsync(ModelName name, int version, HttpContext http, HttpCommands commands, IntegrityChecker checker,
+    private static Task<IResult> VerifyAsync(ModelName name, int version, HttpContext http, HttpCommands commands, LocalSource localSource,
         CatalogReader reader)
     {
         if (!CatalogRules.IsModelName(name.Value))
@@ -109,13 +95,13 @@ internal static class CheckIntegrityEndpoints
             throw CatalogErrors.ModelNotFound(name.Value);
         }
 
-        string? actual = null;
+        FileFound found = new FileFound.Nothing();
         return commands.RunAsync(http, name.Value,
-            (state, now) => RecordIntegrity.Decide(state, new RecordIntegrity(name.Value, version, actual), now),
+            (state, now) => RecordIntegrity.Decide(state, new RecordIntegrity(name.Value, version, found), now),
             (state, _) => CatalogReplies.Version(state, version),
-            prepare: async ct => actual = await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path }
-                ? await checker.HashAsync(path, ct)
-                : null);
+            prepare: async ct => found = await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path } recorded
+                ? await localSource.FindRecordedAsync(path, recorded.SizeBytes, ct)
+                : new FileFound.Nothing());
     }
 }
 
@@ -128,5 +114,5 @@ internal sealed class IntegrityMonitor(IntegrityChecker checker, IOptions<Regist
     protected override string LockName => "modelregistry:integrity-check";
 
     protected override Task RunAsync(CancellationToken ct) =>
-        checker.CheckAllAsync(new EventMetadata("integrity", Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+        checker.CheckAllAsync(new EventMetadata(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
 }

@@ -29,7 +29,7 @@ internal sealed record AuditQuery(
     long After = 0);
 
 /// <summary>A version whose file the catalog has on record, and where.</summary>
-internal sealed record ArtifactOnRecord(string Name, int Version, string LocalPath, ArtifactStatus Status);
+internal sealed record ArtifactOnRecord(string Name, int Version, string LocalPath, long? SizeBytes, ArtifactStatus Status);
 
 /// <summary>
 /// Reads the catalog's tables, and for <c>as_of</c> folds the model's stream up to that moment through
@@ -271,7 +271,7 @@ internal sealed class CatalogReader(
     public async Task<IReadOnlyList<ArtifactOnRecord>> ArtifactsOnRecordAsync(CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand($"""
-            SELECT m.name, v.version, v.local_path, v.status FROM {Versions} v JOIN {Models} m ON m.key = v.model_key
+            SELECT m.name, v.version, v.local_path, v.size_bytes, v.status FROM {Versions} v JOIN {Models} m ON m.key = v.model_key
             WHERE v.status IN ('ready', 'missing', 'corrupted') AND v.local_path IS NOT NULL AND v.sha256 IS NOT NULL
             ORDER BY v.model_key, v.version
             """);
@@ -280,7 +280,7 @@ internal sealed class CatalogReader(
         while (await reader.ReadAsync(ct))
         {
             artifacts.Add(new ArtifactOnRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2),
-                CatalogResources.Parse<ArtifactStatus>(reader.GetString(3))));
+                reader.IsDBNull(3) ? null : reader.GetInt64(3), CatalogResources.Parse<ArtifactStatus>(reader.GetString(4))));
         }
 
         return artifacts;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ModelRegistry.Catalog.Integrity;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
 
@@ -9,7 +10,8 @@ namespace ModelRegistry.Catalog.Sources;
 /// <c>Registry:Downloads:AllowFileUrls</c> is on, a <c>file://</c> URL). Anything that could leave the root is refused
 /// before the file system is touched, and symbolic links are followed one component at a time, so a link anywhere
 /// along the path that leads outside the root is refused too, and so is a file in the registry's own directories
-/// (<see cref="StorageLayout"/>). The file is then hashed in one streaming pass.
+/// (<see cref="StorageLayout"/>). The real path is then opened only if it is a regular file (<see cref="RegularFile"/>)
+/// and hashed in one streaming pass.
 /// </summary>
 internal sealed class LocalSource(IOptions<RegistryOptions> options)
 {
@@ -32,25 +34,59 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
                 $"The local source lies in a directory the registry keeps for itself ({StorageLayout.Incomplete}/ or {StorageLayout.Blobs}/{StorageLayout.Sha256}/).");
         }
 
-        if (Directory.Exists(physical))
+        var found = RegularFile.Open(physical, out var file);
+        using (file)
         {
-            throw Refuse(field, "local-source-not-a-file", "The local source is a directory, not a file.");
+            switch (found)
+            {
+                case FoundAt.Nothing:
+                    throw Refuse(field, "local-source-not-found", $"There is no file '{requested}' under the storage root.");
+                case FoundAt.SomethingElse:
+                    throw Refuse(field, "local-source-not-a-file", "The local source is not a regular file (a directory, device, fifo or socket).");
+            }
+
+            var (size, sha256) = (await FileSha256.ComputeAsync(file!, long.MaxValue, ct))!.Value;
+            return size == 0
+                ? throw Refuse(field, "local-source-not-a-file", "The local source is empty.")
+                : new MeasuredFile(requested, size, sha256);
+        }
+    }
+
+    /// <summary>
+    /// What is at a version's recorded path now, found as registration found it: links that stay inside the root are
+    /// followed, none that leads out of it is, nor any at an absolute path outside the root (recorded as its real path), and
+    /// only a regular file is read, at most one byte past its recorded size.
+    /// </summary>
+    public async Task<FileFound> FindRecordedAsync(string localPath, long? sizeBytes, CancellationToken ct)
+    {
+        var physical = RecordedPhysicalPath(localPath);
+        if (physical is null)
+        {
+            return new FileFound.SomethingElse();
         }
 
-        var info = new FileInfo(physical);
-        if (!info.Exists)
+        var found = RegularFile.Open(physical, out var file);
+        using (file)
         {
-            throw Refuse(field, "local-source-not-found", $"There is no file '{requested}' under the storage root.");
+            return found switch
+            {
+                FoundAt.Nothing => new FileFound.Nothing(),
+                FoundAt.RegularFile when await FileSha256.ComputeAsync(file!, sizeBytes ?? long.MaxValue, ct) is { } measured =>
+                    new FileFound.Hashed(measured.Sha256),
+                _ => new FileFound.SomethingElse(),
+            };
+        }
+    }
+
+    private string? RecordedPhysicalPath(string localPath)
+    {
+        if (Path.IsPathRooted(localPath))
+        {
+            return Resolve(localPath) == localPath ? localPath : null;
         }
 
-        // Devices, fifos and sockets report no size, and opening a fifo would block: only a non-empty regular file is read.
-        if (info.Length == 0)
-        {
-            throw Refuse(field, "local-source-not-a-file", "The local source is empty or not a regular file.");
-        }
-
-        var (size, sha256) = await FileSha256.ComputeAsync(physical, ct);
-        return new MeasuredFile(requested, size, sha256);
+        var root = RealRoot();
+        return IsPlainRelativePath(localPath) && Resolve(Path.Combine(root, localPath)) is { } physical && IsUnder(physical, root) ? physical : null;
     }
 
     private string RealRoot()
@@ -62,14 +98,7 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
 
     private static (string Requested, string Physical) FromRelativePath(string uri, string root, string field)
     {
-        if (uri.Length == 0
-            || uri.Any(char.IsControl)
-            || uri.Contains('\\', StringComparison.Ordinal)
-            || uri.Contains('%', StringComparison.Ordinal)
-            || uri.Contains(':', StringComparison.Ordinal)
-            || uri.StartsWith('/')
-            || Path.IsPathRooted(uri)
-            || uri.Split('/').Any(segment => segment is "" or "." or ".."))
+        if (!IsPlainRelativePath(uri))
         {
             throw Refuse(field, "local-source-outside-root",
                 "A local source is a path relative to the storage root: segments separated by '/', no '..', '.', '\\', '%', ':' or control characters.");
@@ -163,6 +192,16 @@ internal sealed class LocalSource(IOptions<RegistryOptions> options)
     private static bool IsReserved(string requested, string physical, string root) =>
         (!Path.IsPathRooted(requested) && StorageLayout.IsReserved(requested))
         || (IsUnder(physical, root) && StorageLayout.IsReserved(Path.GetRelativePath(root, physical)));
+
+    private static bool IsPlainRelativePath(string uri) =>
+        uri.Length > 0
+        && !uri.Any(char.IsControl)
+        && !uri.Contains('\\', StringComparison.Ordinal)
+        && !uri.Contains('%', StringComparison.Ordinal)
+        && !uri.Contains(':', StringComparison.Ordinal)
+        && !uri.StartsWith('/')
+        && !Path.IsPathRooted(uri)
+        && !uri.Split('/').Any(segment => segment is "" or "." or "..");
 
     private static bool IsUnder(string path, string root) =>
         path.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal);

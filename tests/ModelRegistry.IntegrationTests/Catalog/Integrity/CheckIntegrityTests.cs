@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
@@ -7,9 +9,15 @@ using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Integrity;
 
-public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>
+public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>, IDisposable
 {
+    private const string Foreign = "root:$y$j9T$foreign-secret:19000:0:99999:7:::";
+
+    private readonly string _outsideRoot = Directory.CreateTempSubdirectory("mr-integrity-outside-").FullName;
+
     private RegistryApp App => fixture.App;
+
+    public void Dispose() => Directory.Delete(_outsideRoot, recursive: true);
 
     [Fact]
     public async Task An_intact_file_stays_ready_and_its_check_appends_nothing()
@@ -58,6 +66,127 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         Assert.Equal(new ArtifactCorrupted(1, expected, Convert.ToHexStringLower(SHA256.HashData("tampered"u8))), recorded);
         var listed = (await App.Scenario(s => s.Get.ToUrl($"{Models}?status=corrupted&q={name}"), expect: 200)).Json;
         Assert.Equal([name], listed.GetProperty("items").EnumerateArray().Select(m => m.Str("name")));
+    }
+
+    [Fact]
+    public async Task A_file_swapped_for_a_link_out_of_the_root_is_corrupted_and_nothing_of_the_linked_file_is_recorded()
+    {
+        var (name, path) = await RegisterAsync("link-out");
+        var foreign = WriteOutside("shadow", Foreign);
+        File.Delete(path);
+        File.CreateSymbolicLink(path, foreign);
+
+        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+
+        Assert.Equal("corrupted", version.Str("status"));
+        Assert.Null(Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data).ActualSha256);
+        await AssertNothingOfTheForeignFileIsShownAsync(name);
+    }
+
+    [Fact]
+    public async Task A_directory_on_the_way_swapped_for_a_link_out_of_the_root_is_not_followed_even_to_the_same_content()
+    {
+        var (name, path) = await RegisterAsync("dir-out");
+        var directory = Path.GetDirectoryName(path)!;
+        var copy = Directory.CreateDirectory(Path.Combine(_outsideRoot, "copy")).FullName;
+        File.Copy(path, Path.Combine(copy, Path.GetFileName(path)));
+        Directory.Delete(directory, recursive: true);
+        Directory.CreateSymbolicLink(directory, copy);
+
+        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+
+        Assert.Equal("corrupted", version.Str("status"));
+        Assert.Null(Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data).ActualSha256);
+    }
+
+    [Fact]
+    public async Task A_link_to_a_device_is_corrupted_without_being_read()
+    {
+        var (name, path) = await RegisterAsync("device");
+        File.Delete(path);
+        File.CreateSymbolicLink(path, "/dev/zero");
+
+        var version = (await Unhung(App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200))).Json;
+
+        Assert.Equal("corrupted", version.Str("status"));
+    }
+
+    [Fact]
+    public async Task A_fifo_in_place_of_the_file_is_corrupted_without_waiting_for_a_writer()
+    {
+        var (name, path) = await RegisterAsync("fifo");
+        File.Delete(path);
+        using (var mkfifo = Process.Start("mkfifo", path))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var version = (await Unhung(App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200))).Json;
+
+        Assert.Equal("corrupted", version.Str("status"));
+    }
+
+    [Fact]
+    public async Task A_file_longer_than_recorded_is_corrupted_without_being_read_past_its_recorded_size()
+    {
+        var (name, path) = await RegisterAsync("longer");
+        await File.AppendAllTextAsync(path, "appended");
+
+        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+
+        Assert.Equal("corrupted", version.Str("status"));
+        Assert.Null(Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data).ActualSha256);
+    }
+
+    [Fact]
+    public async Task A_link_that_stays_inside_the_root_is_still_followed()
+    {
+        var name = NewName("integrity-alias");
+        var target = App.WriteFile($"{name}/real.gguf", "real weights");
+        File.CreateSymbolicLink(Path.Combine(App.StorageRoot, name, "alias.gguf"), Path.Combine(App.StorageRoot, target));
+        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = $"{name}/alias.gguf" } }).ToUrl($"{Models}/{name}/versions"),
+            expect: 201);
+
+        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+
+        Assert.Equal("ready", version.Str("status"));
+    }
+
+    [Fact]
+    public async Task Checking_every_file_neither_hangs_on_a_device_nor_records_a_foreign_file()
+    {
+        var (device, devicePath) = await RegisterAsync("all-device");
+        File.Delete(devicePath);
+        File.CreateSymbolicLink(devicePath, "/dev/zero");
+        var (linked, linkedPath) = await RegisterAsync("all-link-out");
+        File.Delete(linkedPath);
+        File.CreateSymbolicLink(linkedPath, WriteOutside("all-shadow", Foreign));
+
+        var report = (await Unhung(App.Scenario(s => s.Post.ToUrl("/api/v1/integrity"), expect: 200))).Json;
+
+        Assert.Contains(Changes(report), c => c == (device, 1, "ready", "corrupted"));
+        Assert.Contains(Changes(report), c => c == (linked, 1, "ready", "corrupted"));
+        Assert.DoesNotContain(ForeignSha256, report.GetRawText(), StringComparison.Ordinal);
+        await AssertNothingOfTheForeignFileIsShownAsync(linked);
+    }
+
+    [Fact]
+    public async Task A_file_url_outside_the_root_is_verified_in_place_but_a_link_swapped_in_there_is_not_followed()
+    {
+        await using var allowing = fixture.Start(new Dictionary<string, string?> { ["Registry:Downloads:AllowFileUrls"] = "true" });
+        var name = NewName("integrity-file-url");
+        var outside = WriteOutside("model.onnx", "onnx weights");
+        await allowing.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = new Uri(outside).AbsoluteUri } }).ToUrl($"{Models}/{name}/versions"),
+            expect: 201);
+        var intact = (await allowing.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var same = WriteOutside("same.onnx", "onnx weights");
+        File.Delete(outside);
+        File.CreateSymbolicLink(outside, same);
+
+        var swapped = (await allowing.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+
+        Assert.Equal(("ready", "corrupted"), (intact.Str("status"), swapped.Str("status")));
     }
 
     [Fact]
@@ -114,6 +243,27 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         (await App.Scenario(s => s.Post.ToUrl("/api/v1/integrity").Anonymous(), expect: 401)).Problem("unauthorized");
 
         Assert.Equal(["ModelRegistered", "VersionRegistered"], (await App.StreamAsync(name)).Types());
+    }
+
+    private static string ForeignSha256 => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Foreign)));
+
+    /// <summary>Fails instead of hanging the run when a check reads without end.</summary>
+    private static Task<T> Unhung<T>(Task<T> check) => check.WaitAsync(TimeSpan.FromMinutes(1));
+
+    private string WriteOutside(string fileName, string content)
+    {
+        var path = Path.Combine(_outsideRoot, fileName);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private async Task AssertNothingOfTheForeignFileIsShownAsync(string name)
+    {
+        var history = await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/history"), expect: 200);
+        var version = await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200);
+        Assert.DoesNotContain(ForeignSha256, history.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(ForeignSha256, version.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain($"\"size_bytes\":{Encoding.UTF8.GetByteCount(Foreign)}", version.Text, StringComparison.Ordinal);
     }
 
     private async Task<(string Name, string Path)> RegisterAsync(string prefix)

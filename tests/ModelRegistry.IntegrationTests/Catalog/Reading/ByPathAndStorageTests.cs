@@ -79,7 +79,7 @@ public sealed class ByPathAndStorageTests(ReadingApp app) : IClassFixture<Readin
         await app.AddRemoteVersionAsync("storage/remote", SourceType.Huggingface, "org/repo", "pending.gguf");
         await app.AddRemoteVersionAsync("storage/remote", SourceType.Url, "https://example.com/gone.onnx");
         await app.DownloadAsync("storage/remote", 3, "storage/gone.onnx", 500, ReadingApp.Sha256Of("gone"));
-        await app.RunAsync("storage/remote", s => RecordIntegrity.Decide(s, new RecordIntegrity("storage/remote", 3, null), DateTimeOffset.UtcNow));
+        await app.RunAsync("storage/remote", s => RecordIntegrity.Decide(s, new RecordIntegrity("storage/remote", 3, new FileFound.Nothing()), DateTimeOffset.UtcNow));
 
         var after = await app.GetAsync("/api/v1/storage");
 

@@ -37,8 +37,8 @@ public sealed class LockModelTests
         ["start download"] = new StartDownload(Events.Name, 4, Events.Job),
         ["fail download"] = new FailDownload(Events.Name, 4, Events.Job, "connection reset"),
         ["complete download"] = new CompleteDownload(Events.Name, 4, Events.Job, "tinyllama/v4.gguf", 10, Events.Sha(4), null, null, null),
-        ["missing file"] = new RecordIntegrity(Events.Name, 2, null),
-        ["corrupted file"] = new RecordIntegrity(Events.Name, 2, Events.Sha(5)),
+        ["missing file"] = new RecordIntegrity(Events.Name, 2, new FileFound.Nothing()),
+        ["corrupted file"] = new RecordIntegrity(Events.Name, 2, new FileFound.Hashed(Events.Sha(5))),
     };
 
     public static TheoryData<string> UserMutationNames => [.. UserMutations.Keys];
