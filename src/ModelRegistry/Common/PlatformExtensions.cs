@@ -49,6 +49,8 @@ internal static class PlatformExtensions
             o.SwaggerEndpoint("/openapi/v1.json", "ModelRegistry v1");
             o.RoutePrefix = "swagger";
         });
+        // Until there is a UI, a browser pointed at the server lands on the API's docs.
+        app.MapGet("/", () => Results.Redirect("/swagger")).AllowAnonymous().ExcludeFromDescription();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
