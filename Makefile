@@ -22,10 +22,7 @@ run: db-start
 	export ASPNETCORE_URLS="$${ASPNETCORE_URLS:-http://127.0.0.1:5080}"; \
 	export Registry__Storage__Root="$${Registry__Storage__Root:-$(CURDIR)/.data/models}"; \
 	mkdir -p "$$Registry__Storage__Root"; \
-	if [ -z "$${Registry__Auth__BootstrapAdminKey:-}" ]; then \
-	  Registry__Auth__BootstrapAdminKey="$$(openssl rand -hex 32 2>/dev/null || od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; \
-	  echo "Bootstrap admin key: $$Registry__Auth__BootstrapAdminKey"; \
-	fi; \
+	Registry__Auth__BootstrapAdminKey="$$(scripts/bootstrap-admin-key.sh)"; \
 	export Registry__Auth__BootstrapAdminKey; \
 	exec $(DOTNET) run --project src/ModelRegistry -c $(CONFIG)
 

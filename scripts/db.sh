@@ -78,6 +78,8 @@ recover_killed_postmaster() {
 
 running() { as_pg "$BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; }
 ready() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres -t 2; }
+# Something accepts connections there, PostgreSQL ready or not.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 psql_admin() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
 
 init_cluster() {
@@ -117,17 +119,20 @@ start() {
   exec 9>"$BASE/.lock"
   flock -w 120 9 || die "timed out waiting for $BASE/.lock"
 
-  [ -f "$PGDATA/PG_VERSION" ] || init_cluster
   recover_killed_postmaster
 
-  if running; then
+  if [ -f "$PGDATA/PG_VERSION" ] && running; then
     local actual
     actual="$(sed -n 4p "$PGDATA/postmaster.pid" 2>/dev/null || true)"
     [ "$actual" = "$PORT" ] || die "cluster is running on port $actual, not $PORT; run 'scripts/db.sh stop' first"
   elif ready; then
-    # Some other server (e.g. another checkout's cluster) owns the port: reuse it.
+    # Some other server (e.g. another checkout's cluster) owns the port: reuse it,
+    # and initialise no cluster of our own that could not listen there anyway.
     log "warning: port $PORT is served by a PostgreSQL that is not this checkout's cluster; reusing it"
+  elif port_taken; then
+    die "port $PORT is taken by a program that does not accept PostgreSQL connections; set REGISTRY_PG_PORT to a free port"
   else
+    [ -f "$PGDATA/PG_VERSION" ] || init_cluster
     # 9>&-: the postmaster must not inherit (and hold forever) our lock.
     as_pg "$BIN/pg_ctl" start -D "$PGDATA" -l "$LOG" -w -t 60 -o "-p $PORT" >/dev/null 9>&- \
       || { tail -n 30 "$LOG" >&2 || true; die "pg_ctl start failed (log: $LOG)"; }

@@ -9,7 +9,7 @@ namespace ModelRegistry.IntegrationTests.Access;
 /// <summary>Every route the app maps, taken from its endpoint table, is tried without a key and with each role.</summary>
 public sealed partial class RouteTableTests(RegistryFixture fixture) : IClassFixture<RegistryFixture>, IAsyncLifetime
 {
-    private static readonly HashSet<string> Anonymous = ["/health/live", "/health/ready", "/openapi/{documentName}.json"];
+    private static readonly HashSet<string> Anonymous = ["/", "/health/live", "/health/ready", "/openapi/{documentName}.json"];
 
     private RegistryApp _closed = null!;
     private string _reader = null!;

@@ -89,7 +89,7 @@ public sealed class PrivateCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<string> BinDirectoryAsync()
+    internal static async Task<string> BinDirectoryAsync()
     {
         // pg_config may come from libpq-dev without a server; the packaged servers are the fallback, newest first.
         var start = new ProcessStartInfo("pg_config", "--bindir") { RedirectStandardOutput = true, UseShellExecute = false };
