@@ -71,7 +71,8 @@ internal static class ReadingModule
             .WithQuery(QueryParameter.Text("path", "A file's path, absolute or relative to the storage root.") with { Required = true })
             .WithSummary("The version whose file is at a path under the storage root.");
         models.MapModel("GET", "", GetModelAsync).WithNames("GetModel")
-            .WithQuery(ReadParameters.AsOf, QueryParameter.Integer("versions_limit", "How many of the newest versions to include (0 to 200)."))
+            .WithQuery(ReadParameters.AsOf, QueryParameter.Integer("versions_limit", "How many of the newest versions to include (0 to 200)."),
+                QueryParameter.Text("versions_cursor", "The versions_next_cursor of the previous answer: the versions below it."))
             .Produces<ModelResource>().Produces(StatusCodes.Status304NotModified)
             .WithSummary("A model with its newest versions (versions_limit, default 20) as it is or was at as_of; ETag is its stream version.");
         models.MapModel("GET", "versions", GetVersionsAsync).WithNames("ListVersions")
