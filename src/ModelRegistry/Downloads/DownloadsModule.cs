@@ -34,6 +34,8 @@ internal static class DownloadsModule
     {
         var downloads = app.MapGroup(DownloadReplies.Prefix).WithTags("Downloads");
         downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireRole(Role.Publisher).Validated();
+        downloads.MapGet("", TrackDownloadEndpoints.ListAsync)
+            .WithSummary("Downloads, newest first: state (queued, retrying, running, cancelling, succeeded, failed, cancelled); cursor paging.");
         downloads.MapGet("/{id:guid}", TrackDownloadEndpoints.GetAsync);
         downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync);
         downloads.MapDelete("/{id:guid}", TrackDownloadEndpoints.CancelAsync).RequireRole(Role.Publisher);
