@@ -50,9 +50,10 @@ test: db-start
 bench: db-start
 	@$(DB_ENV); scripts/bench.sh $(ARGS)
 
-# The command-line client against REGISTRY_URL (default http://127.0.0.1:5080) with REGISTRY_KEY.
+# The command-line client against REGISTRY_URL (default http://127.0.0.1:5080) with REGISTRY_KEY. Make answers 2 for
+# any failure; scripts run scripts/modelregistry, which passes the client's exit code on.
 cli:
-	@$(DOTNET) run --project src/ModelRegistry.Cli -c $(CONFIG) -- $(ARGS)
+	@DOTNET=$(DOTNET) scripts/modelregistry $(ARGS)
 
 db-start:
 	@scripts/db.sh start

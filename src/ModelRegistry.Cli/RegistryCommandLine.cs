@@ -42,6 +42,10 @@ internal static class RegistryCommandLine
         root.Subcommands.Add(VersionsCommands.Create(context));
         root.Subcommands.Add(PullCommand.Create(context));
         root.Subcommands.Add(WatchCommand.Create(context));
+        root.Subcommands.Add(DownloadsCommands.Create(context));
+        root.Subcommands.Add(ScanCommand.Create(context));
+        root.Subcommands.Add(AuditCommand.Create(context));
+        root.Subcommands.Add(KeysCommands.Create(context));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

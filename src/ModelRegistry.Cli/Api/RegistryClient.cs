@@ -68,6 +68,36 @@ internal sealed class RegistryClient(HttpClient http)
     public Task<Reply<ModelVersion>> ChangeVersionAsync(string name, int version, string action, object body, CancellationToken ct) =>
         SendAsync<ModelVersion>(HttpMethod.Post, ModelPath(name, $"versions/{version.ToString(CultureInfo.InvariantCulture)}/{action}"), body, ct);
 
+    public Task<Reply<Model>> UpdateModelAsync(string name, UpdateModelBody body, CancellationToken ct) =>
+        SendAsync<Model>(HttpMethod.Patch, ModelPath(name), body, ct);
+
+    /// <summary><c>lock</c> or <c>unlock</c>; both need a reason.</summary>
+    public Task<Reply<Model>> LockAsync(string name, string action, string reason, CancellationToken ct) =>
+        SendAsync<Model>(HttpMethod.Post, ModelPath(name, action), new ReasonBody(reason), ct);
+
+    public Task<Reply<ModelVersion>> VerifyAsync(string name, int version, CancellationToken ct) =>
+        SendAsync<ModelVersion>(HttpMethod.Post, ModelPath(name, $"versions/{version.ToString(CultureInfo.InvariantCulture)}/verify"), null, ct);
+
+    public Task<Reply<ScanReport>> ScanAsync(CancellationToken ct) => SendAsync<ScanReport>(HttpMethod.Post, "api/v1/scan", null, ct);
+
+    public Task<Reply<Page<HistoryItem>>> AuditAsync(string query, CancellationToken ct) =>
+        SendAsync<Page<HistoryItem>>(HttpMethod.Get, "api/v1/audit" + query, null, ct);
+
+    public Task<Reply<Page<Download>>> ListDownloadsAsync(string query, CancellationToken ct) =>
+        SendAsync<Page<Download>>(HttpMethod.Get, "api/v1/downloads" + query, null, ct);
+
+    public Task<Reply<Download>> CancelDownloadAsync(Guid id, CancellationToken ct) =>
+        SendAsync<Download>(HttpMethod.Delete, $"api/v1/downloads/{id}", null, ct);
+
+    public Task<Reply<CreatedKey>> CreateKeyAsync(string name, string role, CancellationToken ct) =>
+        SendAsync<CreatedKey>(HttpMethod.Post, "api/v1/keys", new CreateKeyBody(name, role), ct);
+
+    public Task<Reply<KeyList>> ListKeysAsync(CancellationToken ct) => SendAsync<KeyList>(HttpMethod.Get, "api/v1/keys", null, ct);
+
+    /// <summary>204 without a body: the reply's value is null.</summary>
+    public Task<Reply<object?>> RevokeKeyAsync(string name, CancellationToken ct) =>
+        SendAsync<object?>(HttpMethod.Delete, "api/v1/keys/" + Uri.EscapeDataString(name), null, ct);
+
     public Task<Reply<Model>> RollbackAsync(string name, string? reason, CancellationToken ct) =>
         SendAsync<Model>(HttpMethod.Post, ModelPath(name, "rollback"), new ReasonBody(reason), ct);
 
@@ -116,7 +146,7 @@ internal sealed class RegistryClient(HttpClient http)
         using var response = await http.SendAsync(request, deadline.Token);
         await ThrowIfErrorAsync(response, deadline.Token);
         var text = await response.Content.ReadAsStringAsync(deadline.Token);
-        return new Reply<T>(response.StatusCode, JsonSerializer.Deserialize<T>(text, Json)!, text);
+        return new Reply<T>(response.StatusCode, text.Length == 0 ? default! : JsonSerializer.Deserialize<T>(text, Json)!, text);
     }
 
     private static async Task ThrowIfErrorAsync(HttpResponseMessage response, CancellationToken ct)
@@ -144,6 +174,6 @@ internal sealed class RegistryClient(HttpClient http)
             : new Problem(null, response.ReasonPhrase ?? $"HTTP {status}", status, text.Length is > 0 and < 500 ? text : null, null));
     }
 
-    private static string? Timestamp(DateTimeOffset? value) =>
+    public static string? Timestamp(DateTimeOffset? value) =>
         value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 }

@@ -45,8 +45,10 @@ internal sealed record ModelVersion(
     DateTimeOffset CreatedAt,
     string? CreatedBy);
 
+/// <summary>An event of a model's history, or of the audit (which names the <see cref="Stream"/>).</summary>
 internal sealed record HistoryItem(
     long Position,
+    string? Stream,
     long StreamVersion,
     string Type,
     DateTimeOffset Timestamp,
@@ -68,7 +70,9 @@ internal sealed record Download(
     double BytesPerSecond,
     int Attempts,
     int MaxAttempts,
-    string? LastError)
+    string? LastError,
+    DateTimeOffset? CreatedAt = null,
+    DateTimeOffset? FinishedAt = null)
 {
     public bool IsFinished => State is "succeeded" or "failed" or "cancelled";
 }
@@ -76,9 +80,26 @@ internal sealed record Download(
 /// <summary>An RFC 9457 problem as the registry answers every error.</summary>
 internal sealed record Problem(string? Type, string? Title, int? Status, string? Detail, IReadOnlyDictionary<string, string[]>? Errors);
 
+internal sealed record ScannedVersion(string Name, int Version, string LocalPath, long SizeBytes, string? Sha256, string? Format);
+
+internal sealed record SkippedFile(string Path, string Reason);
+
+internal sealed record ScanReport(IReadOnlyList<ScannedVersion> Registered, int Known, int Skipped, IReadOnlyList<SkippedFile>? SkippedFiles, int Ignored);
+
+internal sealed record ApiKey(string Name, string Role, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? RevokedAt);
+
+internal sealed record KeyList(IReadOnlyList<ApiKey> Items);
+
+/// <summary>A new key: <see cref="Key"/> is its secret, shown in this answer only.</summary>
+internal sealed record CreatedKey(string Name, string Role, string Key, DateTimeOffset CreatedAt);
+
 internal sealed record SourceBody(string Type, string Uri, string? Revision, string? File);
 
 internal sealed record RegisterVersionBody(int? Version, SourceBody Source, string? Sha256, string? Format);
+
+internal sealed record UpdateModelBody(string? Description, IReadOnlyDictionary<string, string>? Tags);
+
+internal sealed record CreateKeyBody(string Name, string Role);
 
 internal sealed record PromoteBody(string Stage, string? Reason);
 

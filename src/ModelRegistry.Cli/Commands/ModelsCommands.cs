@@ -5,13 +5,15 @@ using ModelRegistry.Cli.Rendering;
 
 namespace ModelRegistry.Cli.Commands;
 
-/// <summary><c>models list|show|history</c>: reading the catalog.</summary>
+/// <summary><c>models list|show|history|update|lock|unlock</c>: reading the catalog and changing a model itself.</summary>
 internal static class ModelsCommands
 {
     public static Command Create(CliContext context) =>
-        new("models", "Read models: list and search them, show one with its versions, its history")
+        new("models", "Models: list and search them, show one with its versions, its history; update, lock and unlock one")
         {
-            List(context), Show(context), History(context),
+            List(context), Show(context), History(context), Update(context),
+            Lock(context, "lock", "Locked", "Lock a model: it refuses every other change until unlocked (admin)"),
+            Lock(context, "unlock", "Unlocked", "Unlock a locked model (admin)"),
         };
 
     private static Command List(CliContext context)
@@ -54,6 +56,58 @@ internal static class ModelsCommands
             run.Show(await run.Client.GetHistoryAsync(run.Value(name), run.Value(limit), run.Value(cursor), run.Ct),
                 page => Views.History(context.Out, page)));
         return command;
+    }
+
+    private static Command Update(CliContext context)
+    {
+        var name = ModelName();
+        var description = new Option<string?>("--description") { Description = "The model's new description" };
+        var tags = new Option<string[]>("--tag")
+        {
+            Description = "A tag, key=value or key:value (repeatable); the model's tags become exactly the ones given",
+        };
+        var command = new Command("update", "Change a model's description or tags") { name, description, tags };
+        command.Runs(context, async run =>
+        {
+            var given = run.Value(tags) is { Length: > 0 } t ? Tags(t) : null;
+            if (run.Value(description) is null && given is null)
+            {
+                throw new UsageException("Give --description or --tag (or both).");
+            }
+
+            return run.Show(await run.Client.UpdateModelAsync(run.Value(name), new UpdateModelBody(run.Value(description), given), run.Ct),
+                model => Views.Updated(context.Out, model));
+        });
+        return command;
+    }
+
+    private static Command Lock(CliContext context, string action, string done, string description)
+    {
+        var name = ModelName();
+        var reason = new Option<string>("--reason") { Description = "Why, recorded with the event", Required = true };
+        var command = new Command(action, description) { name, reason };
+        command.Runs(context, async run =>
+            run.Show(await run.Client.LockAsync(run.Value(name), action, run.Value(reason), run.Ct),
+                model => context.Out.Line($"{done} {model.Name}" + (model.Locked ? $": {model.LockReason}" : ""))));
+        return command;
+    }
+
+    /// <summary>Tag keys never hold a ':', so the first ':' or '=' ends the key.</summary>
+    private static Dictionary<string, string> Tags(IEnumerable<string> given)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in given)
+        {
+            var split = tag.IndexOfAny([':', '=']);
+            if (split < 1)
+            {
+                throw new UsageException($"The tag '{tag}' is not key=value.");
+            }
+
+            tags[tag[..split]] = tag[(split + 1)..];
+        }
+
+        return tags;
     }
 
     public static Argument<string> ModelName() => new("name") { Description = "The model: name or namespace/name" };

@@ -1,11 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using ModelRegistry.Cli.Api;
 using ModelRegistry.Cli.Rendering;
 using Spectre.Console;
 
 namespace ModelRegistry.Cli.Commands;
 
-/// <summary><c>versions register|promote|demote|archive|restore|rollback</c>: changing a model's versions.</summary>
+/// <summary><c>versions register|promote|demote|archive|restore|rollback|verify</c>: changing a model's versions.</summary>
 internal static class VersionsCommands
 {
     public static Command Create(CliContext context) =>
@@ -17,6 +18,7 @@ internal static class VersionsCommands
             Change(context, "archive", "Archived", "Archive a version (a production version must be demoted first)"),
             Change(context, "restore", "Restored", "Bring an archived version back to staging"),
             Rollback(context),
+            Verify(context),
         };
 
     private static Command Register(CliContext context)
@@ -56,9 +58,8 @@ internal static class VersionsCommands
         {
             name, number, stage, reason,
         };
-        command.Runs(context, async run =>
-            run.Show(await run.Client.ChangeVersionAsync(run.Value(name), run.Value(number), "promote",
-                new PromoteBody(run.Value(stage), run.Value(reason)), run.Ct), v => Views.Version(context.Out, "Promoted", v)));
+        command.Runs(context, run => ChangeAsync(run, run.Value(name), run.Value(number), "promote", "Promoted",
+            new PromoteBody(run.Value(stage), run.Value(reason))));
         return command;
     }
 
@@ -66,9 +67,43 @@ internal static class VersionsCommands
     {
         var (name, number, reason) = Target();
         var command = new Command(action, description) { name, number, reason };
+        command.Runs(context, run => ChangeAsync(run, run.Value(name), run.Value(number), action, done, new ReasonBody(run.Value(reason))));
+        return command;
+    }
+
+    /// <summary>
+    /// The registry answers a change that finds nothing to do (demoting a staging version) like one it made; the stage
+    /// before the request tells the two apart.
+    /// </summary>
+    private static async Task<int> ChangeAsync(Invocation run, string name, int number, string action, string done, object body)
+    {
+        var before = await run.Client.GetVersionAsync(name, number, run.Ct);
+        var after = await run.Client.ChangeVersionAsync(name, number, action, body, run.Ct);
+        return run.Show(after, v =>
+        {
+            if (v.Stage == before.Value.Stage)
+            {
+                run.Context.Out.Line($"{v.Name} v{number.ToString(CultureInfo.InvariantCulture)} is in {v.Stage} already; nothing changed");
+            }
+            else
+            {
+                Views.Version(run.Context.Out, done, v);
+            }
+        });
+    }
+
+    /// <summary>Exits with 1 unless the file is whole, so that a script can stop on a missing or changed file.</summary>
+    private static Command Verify(CliContext context)
+    {
+        var name = ModelsCommands.ModelName();
+        var number = new Argument<int>("version") { Description = "The version number" };
+        var command = new Command("verify", "Hash a version's file again: ready, missing or corrupted (exit 1 unless ready)") { name, number };
         command.Runs(context, async run =>
-            run.Show(await run.Client.ChangeVersionAsync(run.Value(name), run.Value(number), action, new ReasonBody(run.Value(reason)), run.Ct),
-                v => Views.Version(context.Out, done, v)));
+        {
+            var verified = await run.Client.VerifyAsync(run.Value(name), run.Value(number), run.Ct);
+            run.Show(verified, v => Views.Version(context.Out, "Verified", v));
+            return verified.Value.Status == "ready" ? ExitCodes.Ok : ExitCodes.Failed;
+        });
         return command;
     }
 

@@ -46,6 +46,78 @@ internal static class Views
         }
     }
 
+    public static void Updated(IAnsiConsole console, Model model) =>
+        console.Line($"Updated {model.Name}: description {model.Description ?? "-"}; tags {(Tags(model.Tags) is { Length: > 0 } tags ? tags : "-")}");
+
+    public static void Audit(IAnsiConsole console, Page<HistoryItem> page)
+    {
+        var table = Table("position", "~time", "model", "~event", "actor", "reason", "data");
+        foreach (var e in page.Items)
+        {
+            table.AddRow(Cells(e.Position.ToString(CultureInfo.InvariantCulture), Time(e.Timestamp), e.Stream ?? "", e.Type, e.Actor ?? "",
+                e.Reason ?? "", Summary(e.Data)));
+        }
+
+        console.Write(table);
+        More(console, page.NextCursor);
+    }
+
+    public static void Downloads(IAnsiConsole console, Page<Download> page)
+    {
+        var table = Table("~id", "model", "version", "state", "~bytes", "attempts", "~created", "last error");
+        foreach (var d in page.Items)
+        {
+            table.AddRow(Cells(d.Id.ToString(), d.Model, Number(d.Version), d.State, Progress(d),
+                $"{Number(d.Attempts)}/{Number(d.MaxAttempts)}", Time(d.CreatedAt), d.LastError ?? ""));
+        }
+
+        console.Write(table);
+        More(console, page.NextCursor);
+    }
+
+    public static void Download(IAnsiConsole console, Download d)
+    {
+        var facts = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        facts.AddRow(Cells("id", d.Id.ToString()));
+        facts.AddRow(Cells("version", $"{d.Model} v{Number(d.Version)}"));
+        facts.AddRow(Cells("state", d.State));
+        facts.AddRow(Cells("bytes", Progress(d) + (d.BytesPerSecond > 0 ? $" at {Bytes((long)d.BytesPerSecond)}/s" : "")));
+        facts.AddRow(Cells("attempts", $"{Number(d.Attempts)} of {Number(d.MaxAttempts)}"));
+        facts.AddRow(Cells("last error", d.LastError ?? ""));
+        facts.AddRow(Cells("created", Time(d.CreatedAt)));
+        facts.AddRow(Cells("finished", Time(d.FinishedAt)));
+        console.Write(facts);
+    }
+
+    public static void Scan(IAnsiConsole console, ScanReport report)
+    {
+        var table = Table("name", "version", "path", "~size", "format");
+        foreach (var v in report.Registered)
+        {
+            table.AddRow(Cells(v.Name, Number(v.Version), v.LocalPath, Bytes(v.SizeBytes), v.Format ?? ""));
+        }
+
+        console.Write(table);
+        foreach (var skipped in report.SkippedFiles ?? [])
+        {
+            console.Line($"skipped {skipped.Path}: {skipped.Reason}");
+        }
+
+        console.Line($"registered {Number(report.Registered.Count)}, known {Number(report.Known)}, skipped {Number(report.Skipped)}, "
+                     + $"ignored {Number(report.Ignored)}");
+    }
+
+    public static void Keys(IAnsiConsole console, KeyList keys)
+    {
+        var table = Table("name", "role", "~created", "by", "~revoked");
+        foreach (var k in keys.Items)
+        {
+            table.AddRow(Cells(k.Name, k.Role, Time(k.CreatedAt), k.CreatedBy ?? "", Time(k.RevokedAt)));
+        }
+
+        console.Write(table);
+    }
+
     public static void History(IAnsiConsole console, Page<HistoryItem> page)
     {
         var table = Table("position", "~time", "~event", "actor", "reason", "data");
@@ -132,6 +204,8 @@ internal static class Views
             console.Line($"more: --cursor {cursor}");
         }
     }
+
+    private static string Progress(Download d) => Bytes(d.BytesDone) + (d.BytesTotal is { } total ? $"/{Bytes(total)}" : "");
 
     private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 

@@ -61,6 +61,16 @@ public sealed record JobInfo(
     public bool IsFinished => State is JobState.Succeeded or JobState.DeadLettered or JobState.Cancelled;
 }
 
+/// <summary>Which jobs a listing shows; a null condition holds for every job.</summary>
+/// <param name="States">Jobs in one of these states.</param>
+/// <param name="CancelRequested">Jobs someone asked (or did not ask) to cancel.</param>
+/// <param name="Attempted">Jobs that have (or have not) been claimed at least once.</param>
+public sealed record JobFilter(IReadOnlyList<JobState>? States = null, bool? CancelRequested = null, bool? Attempted = null)
+{
+    /// <summary>Every job.</summary>
+    public static JobFilter All { get; } = new();
+}
+
 /// <summary>What a cancellation request found.</summary>
 public enum CancelOutcome
 {
@@ -120,6 +130,15 @@ public interface IJobQueue
 
     /// <summary>The job, or null when no job has this id.</summary>
     Task<JobInfo?> GetAsync(Guid id, CancellationToken ct = default);
+
+    /// <summary>A queue's jobs, newest first, that match <paramref name="filter"/>; <paramref name="before"/> continues a listing.</summary>
+    /// <param name="queue">Whose jobs.</param>
+    /// <param name="filter">Which of them.</param>
+    /// <param name="before">When the last job of the previous page was created, and its id; null for the first page.</param>
+    /// <param name="limit">How many at most.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>The jobs.</returns>
+    Task<IReadOnlyList<JobInfo>> ListAsync(string queue, JobFilter filter, (DateTimeOffset CreatedAt, Guid Id)? before, int limit, CancellationToken ct = default);
 
     /// <summary>Asks for a job to be cancelled; the handler's <see cref="IJobHandler.OnCancelledAsync"/> runs before it is marked cancelled.</summary>
     Task<CancelOutcome> RequestCancelAsync(Guid id, CancellationToken ct = default);

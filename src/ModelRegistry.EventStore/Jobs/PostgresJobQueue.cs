@@ -79,21 +79,51 @@ internal sealed class PostgresJobQueue(NpgsqlDataSource dataSource, JobOptions o
         return await EnqueueAsync(connection, null, queue, payload, runAt, maxAttempts, id, ct);
     }
 
+    private const string JobColumns = """
+        id, queue, payload, state, attempts, max_attempts, run_at, lease_owner, lease_expires_at, fencing_token,
+        last_error, cancel_requested, progress, created_at, updated_at, finished_at
+        """;
+
     public async Task<JobInfo?> GetAsync(Guid id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
-            SELECT id, queue, payload, state, attempts, max_attempts, run_at, lease_owner, lease_expires_at, fencing_token,
-                   last_error, cancel_requested, progress, created_at, updated_at, finished_at
-            FROM mr_jobs WHERE id = @id
-            """);
+        await using var cmd = dataSource.CreateCommand($"SELECT {JobColumns} FROM mr_jobs WHERE id = @id");
         cmd.Parameters.AddWithValue("id", id);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
+        return await reader.ReadAsync(ct) ? ReadJob(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<JobInfo>> ListAsync(string queue, JobFilter filter, (DateTimeOffset CreatedAt, Guid Id)? before, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT {JobColumns} FROM mr_jobs
+            WHERE queue = @queue
+              AND (@states::text[] IS NULL OR state = ANY(@states))
+              AND (@cancel_requested::boolean IS NULL OR cancel_requested = @cancel_requested)
+              AND (@attempted::boolean IS NULL OR (attempts > 0) = @attempted)
+              AND (@before_created::timestamptz IS NULL OR (created_at, id) < (@before_created, @before_id))
+            ORDER BY created_at DESC, id DESC
+            LIMIT @limit
+            """);
+        cmd.Parameters.AddWithValue("queue", queue);
+        cmd.Parameters.Add(new NpgsqlParameter<string[]?>("states", filter.States?.Select(StateName).ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter<bool?>("cancel_requested", filter.CancelRequested) { NpgsqlDbType = NpgsqlDbType.Boolean });
+        cmd.Parameters.Add(new NpgsqlParameter<bool?>("attempted", filter.Attempted) { NpgsqlDbType = NpgsqlDbType.Boolean });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("before_created", before?.CreatedAt) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("before_id", before?.Id) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.AddWithValue("limit", limit);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var jobs = new List<JobInfo>();
+        while (await reader.ReadAsync(ct))
         {
-            return null;
+            jobs.Add(ReadJob(reader));
         }
 
-        return new JobInfo(
+        return jobs;
+    }
+
+    private static JobInfo ReadJob(NpgsqlDataReader reader) =>
+        new(
             reader.GetGuid(0),
             reader.GetString(1),
             Json(reader.GetString(2)),
@@ -110,7 +140,6 @@ internal sealed class PostgresJobQueue(NpgsqlDataSource dataSource, JobOptions o
             reader.GetFieldValue<DateTimeOffset>(13),
             reader.GetFieldValue<DateTimeOffset>(14),
             reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15));
-    }
 
     /// <summary>A waiting job is made due at once, so a worker claims it and runs the cancellation (and its callback).</summary>
     public async Task<CancelOutcome> RequestCancelAsync(Guid id, CancellationToken ct = default)
@@ -285,6 +314,15 @@ internal sealed class PostgresJobQueue(NpgsqlDataSource dataSource, JobOptions o
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
+
+    private static string StateName(JobState state) => state switch
+    {
+        JobState.Scheduled => "scheduled",
+        JobState.Running => "running",
+        JobState.Succeeded => "succeeded",
+        JobState.DeadLettered => "dead_lettered",
+        _ => "cancelled",
+    };
 
     private static JobState ParseState(string state) => state switch
     {

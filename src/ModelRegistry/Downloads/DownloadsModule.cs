@@ -1,5 +1,6 @@
 using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Cleaning;
@@ -35,6 +36,11 @@ internal static class DownloadsModule
         var downloads = app.MapGroup(DownloadReplies.Prefix).WithTags("Downloads");
         downloads.MapPost("", RequestDownloadEndpoint.RequestAsync).RequireRole(Role.Publisher).Validated().WithName("RequestDownload")
             .DescribeRequestDownload();
+        downloads.MapGet("", TrackDownloadEndpoints.ListAsync).WithName("ListDownloads")
+            .WithQuery(QueryParameter.Text("state", "queued, retrying, running, cancelling, succeeded, failed or cancelled."),
+                ReadParameters.Limit, ReadParameters.Cursor)
+            .Produces<Page<DownloadResource>>()
+            .WithSummary("Downloads, newest first, optionally in one state; cursor paging.");
         downloads.MapGet("/{id:guid}", TrackDownloadEndpoints.GetAsync).WithName("GetDownload").WithSummary("A download's state and progress.");
         downloads.MapGet("/{id:guid}/events", TrackDownloadEndpoints.EventsAsync).WithName("WatchDownload")
             .WithSummary("Server-sent events: progress, then the final state, after which the stream ends.")

@@ -149,6 +149,18 @@ public sealed class CatalogCommandsTests(RegistryFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Versions_demote_of_a_staging_version_says_that_it_changed_nothing()
+    {
+        var name = await ModelWithVersionsAsync(NewName("staged"), versions: 1);
+
+        var result = await Cli().RunAsync("versions", "demote", name, "1");
+
+        Succeeded(result);
+        Assert.Equal($"{name} v1 is in staging already; nothing changed", result.Out.Trim());
+        Assert.Equal(["ModelRegistered", "VersionRegistered"], (await App.StreamAsync(name)).Types());
+    }
+
+    [Fact]
     public async Task A_change_the_registry_refuses_exits_with_1_and_prints_its_reason()
     {
         var name = await ModelWithVersionsAsync(NewName("refused"), versions: 1, production: 1);

@@ -3,6 +3,7 @@ using ModelRegistry.Cli.Api;
 using ModelRegistry.Cli.Rendering;
 using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
+using ModelRegistry.IntegrationTests.Jobs;
 using ModelRegistry.Tests.Cli;
 
 namespace ModelRegistry.IntegrationTests.Cli;
@@ -61,6 +62,29 @@ public sealed class PullCommandTests(TestDatabase db) : DownloadsTestClass(db), 
         Assert.Contains("SHA-256", result.Error, StringComparison.Ordinal);
         Assert.Equal("failed", progress.Seen[^1].State);
         Assert.Equal("failed", (await App.GetAsync($"/api/v1/models/{name}/versions/1")).String("status"));
+    }
+
+    [Fact]
+    public async Task Downloads_list_shows_a_running_download_show_tells_its_state_and_cancel_stops_it()
+    {
+        var name = $"listed-{Guid.NewGuid():N}"[..19];
+        Server.MapFile($"/files/{name}.gguf", RandomNumberGenerator.GetBytes(3_000_000), breakAfter: 1_000_000, stall: true);
+        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{name}.gguf") }).ToUrl("/api/v1/downloads"), expect: 202);
+        var id = accepted.String("id");
+        await Eventually.HoldsAsync(async () => (await App.GetAsync(accepted.Location!)).String("state") == "running");
+        var cli = new CliRunner(App.CreateHandler(), RegistryApp.AdminKey);
+
+        var listed = await cli.RunAsync("downloads", "list", "--state", "running");
+        var shown = await cli.RunAsync("downloads", "show", id);
+        var cancelled = await cli.RunAsync("downloads", "cancel", id);
+
+        Assert.True(listed.ExitCode == 0, listed.Error);
+        Assert.Matches(new System.Text.RegularExpressions.Regex($@"(?m)^\s*{id}\s+{name}\s+1\s+running\s"), listed.Out);
+        Assert.True(shown.ExitCode == 0, shown.Error);
+        Assert.Matches(new System.Text.RegularExpressions.Regex(@"(?m)^state\s+running\s*$"), shown.Out);
+        Assert.True(cancelled.ExitCode == 0, cancelled.Error);
+        Assert.Contains($"Cancelling the download of {name} v1: cancelling", cancelled.Out, StringComparison.Ordinal);
+        await Eventually.HoldsAsync(async () => (await App.GetAsync(accepted.Location!)).String("state") == "cancelled");
     }
 
     /// <summary>Stands in for the progress bar: keeps every state of the download it is shown.</summary>

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.EventStore.Jobs;
@@ -34,14 +36,49 @@ internal sealed class DownloadReader(IJobQueue jobs, DownloadProgressBoard board
 {
     public async Task<DownloadResource?> GetAsync(Guid id, CancellationToken ct)
     {
-        if (await jobs.GetAsync(id, ct) is not { Queue: DownloadJob.Queue } job)
-        {
-            return null;
-        }
+        return await jobs.GetAsync(id, ct) is { Queue: DownloadJob.Queue } job ? From(job) : null;
+    }
 
+    /// <summary>Newest first; a page one longer than asked tells whether another follows.</summary>
+    public async Task<Page<DownloadResource>> ListAsync(string? state, int limit, string? cursor, CancellationToken ct)
+    {
+        var jobsFound = await jobs.ListAsync(DownloadJob.Queue, FilterOf(state), Position(cursor), limit + 1, ct);
+        var page = jobsFound.Take(limit).ToList();
+        return new Page<DownloadResource>(page.Select(From).ToList(),
+            jobsFound.Count > limit ? ReadQuery.Cursor('d', $"{page[^1].CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}_{page[^1].Id:N}") : null);
+    }
+
+    private static (DateTimeOffset, Guid)? Position(string? cursor) =>
+        ReadQuery.CursorText(cursor, 'd') switch
+        {
+            null => null,
+            var text when text.Split('_') is [var ticks, var id]
+                          && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks)
+                          && utcTicks <= DateTimeOffset.MaxValue.UtcTicks
+                          && Guid.TryParseExact(id, "N", out var jobId) => (new DateTimeOffset(utcTicks, TimeSpan.Zero), jobId),
+            _ => throw DomainErrors.Invalid("cursor", "invalid-cursor", "The cursor is not one this list handed out."),
+        };
+
+    /// <summary>The download states of <see cref="StateOf"/> as conditions on the job.</summary>
+    private static JobFilter FilterOf(string? state) => state switch
+    {
+        null => JobFilter.All,
+        "queued" => new JobFilter([JobState.Scheduled], CancelRequested: false, Attempted: false),
+        "retrying" => new JobFilter([JobState.Scheduled], CancelRequested: false, Attempted: true),
+        "running" => new JobFilter([JobState.Running], CancelRequested: false),
+        "cancelling" => new JobFilter([JobState.Scheduled, JobState.Running], CancelRequested: true),
+        "succeeded" => new JobFilter([JobState.Succeeded]),
+        "failed" => new JobFilter([JobState.DeadLettered]),
+        "cancelled" => new JobFilter([JobState.Cancelled]),
+        _ => throw DomainErrors.Invalid("state", "invalid-state",
+            "The state is one of: queued, retrying, running, cancelling, succeeded, failed, cancelled."),
+    };
+
+    private DownloadResource From(JobInfo job)
+    {
         var download = job.Payload.Deserialize<DownloadJob>(jobOptions.SerializerOptions)!;
         var running = job.State == JobState.Running;
-        var progress = (running ? board.Get(id) : null) ?? job.Progress?.Deserialize<DownloadProgress>(jobOptions.SerializerOptions);
+        var progress = (running ? board.Get(job.Id) : null) ?? job.Progress?.Deserialize<DownloadProgress>(jobOptions.SerializerOptions);
         return new DownloadResource(
             job.Id,
             download.ModelName,

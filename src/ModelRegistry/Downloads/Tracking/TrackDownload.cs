@@ -1,16 +1,21 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.EventStore.Jobs;
 
 namespace ModelRegistry.Downloads.Tracking;
 
-/// <summary><c>GET /api/v1/downloads/{id}</c>, its server-sent progress, and <c>DELETE</c> to cancel it.</summary>
+/// <summary><c>GET /api/v1/downloads</c> (newest first, by state), <c>GET /api/v1/downloads/{id}</c>, its server-sent progress, and <c>DELETE</c> to cancel it.</summary>
 internal static class TrackDownloadEndpoints
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+
+    public static Task<Page<DownloadResource>> ListAsync(HttpRequest request, DownloadReader reader, CancellationToken ct) =>
+        reader.ListAsync(request.Query["state"].FirstOrDefault(), ReadQuery.Limit(request.Query["limit"].FirstOrDefault()),
+            request.Query["cursor"].FirstOrDefault(), ct);
 
     public static async Task<DownloadResource> GetAsync(Guid id, DownloadReader reader, CancellationToken ct) =>
         await reader.GetAsync(id, ct) ?? throw DownloadReplies.NotFound(id);

@@ -98,6 +98,39 @@ public sealed class TrackDownloadTests(TestDatabase db) : DownloadsTestClass(db)
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(Root, name, "1", $"{name}.gguf")));
     }
 
+    [Fact]
+    public async Task Downloads_are_listed_newest_first_a_page_at_a_time_and_filtered_by_state()
+    {
+        var (_, failed) = await RequestAsync(Bytes(10_000), sha256: new string('0', 64));
+        await WaitAsync(failed, d => d.GetProperty("state").GetString() == "failed");
+        var succeeded = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (_, location) = await RequestAsync(Bytes(10_000));
+            await WaitAsync(location, d => d.GetProperty("state").GetString() == "succeeded");
+            succeeded.Add(location);
+        }
+
+        var first = (await App.GetAsync($"{Downloads}?limit=2")).Json;
+        var second = (await App.GetAsync($"{Downloads}?limit=2&cursor={first.GetProperty("next_cursor").GetString()}")).Json;
+        var onlySucceeded = (await App.GetAsync($"{Downloads}?state=succeeded")).Json;
+
+        var listed = first.GetProperty("items").EnumerateArray().Concat(second.GetProperty("items").EnumerateArray())
+            .Select(d => $"{Downloads}/{d.GetProperty("id").GetString()}").ToList();
+        Assert.Equal([succeeded[2], succeeded[1], succeeded[0], failed], listed.Take(4));
+        Assert.Equal(succeeded.AsEnumerable().Reverse(),
+            onlySucceeded.GetProperty("items").EnumerateArray().Select(d => $"{Downloads}/{d.GetProperty("id").GetString()}").Take(3));
+        Assert.All(onlySucceeded.GetProperty("items").EnumerateArray(), d => Assert.Equal("succeeded", d.GetProperty("state").GetString()));
+        Assert.Equal(10_000, onlySucceeded.GetProperty("items")[0].GetProperty("bytes_done").GetInt64());
+    }
+
+    [Fact]
+    public async Task Listing_downloads_refuses_an_unknown_state_or_cursor()
+    {
+        (await App.GetAsync($"{Downloads}?state=done")).Problem("invalid-state");
+        (await App.GetAsync($"{Downloads}?cursor=garbage")).Problem("invalid-cursor");
+    }
+
     private async Task<(string Name, string Location)> RequestAsync(byte[] content, long? breakAfter = null, bool stall = false,
         string? sha256 = null, int faultyResponses = 1)
     {
