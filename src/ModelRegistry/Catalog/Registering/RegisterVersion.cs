@@ -178,6 +178,11 @@ internal static class RegisterVersionEndpoint
         }
 
         var isLocal = CatalogRules.Parse<SourceType>(request.Source!.Type!) == SourceType.Local;
+        if (!isLocal)
+        {
+            downloads.Check(request.Source, sourceField);
+        }
+
         var status = isLocal ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;
         var actor = CatalogReplies.ActorOf(http);
         MeasuredFile? measured = null;

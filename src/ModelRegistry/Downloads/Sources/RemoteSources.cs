@@ -53,17 +53,7 @@ internal sealed class RemoteSources(HttpClient client, EgressPolicy policy, Hugg
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException ex) when (DownloadHttp.Refusal(ex) is { } refused)
-        {
-            throw new DownloadRefusedException(refused.Code, refused.Message);
-        }
-
-        using (response)
+        using (var response = await DownloadHttp.SendAsync(client, request, ct))
         {
             if (!response.IsSuccessStatusCode)
             {

@@ -26,7 +26,7 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         _server = await LoopbackServer.StartAsync();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Registry:Downloads:AllowedHosts"] = "127.0.0.1",
+            ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{_server.Port}",
             ["Registry:HuggingFace:Endpoint"] = _server.Url("/hub"),
             ["Registry:Jobs:PollInterval"] = "00:00:00.020",
             ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.050",
