@@ -15,7 +15,7 @@ internal static class AppDownload
 {
     public static async Task<long> RunAsync(Uri url, string storageRoot, CancellationToken ct)
     {
-        var downloads = new DownloadsOptions { AllowedHosts = url.Host };
+        var downloads = new DownloadsOptions { AllowedHosts = url.Authority };
         var policy = EgressPolicy.From(downloads, new HuggingFaceOptions());
         using var client = DownloadHttp.Create(policy, downloads);
         var store = new ArtifactStore(Options.Create(new RegistryOptions { Storage = { Root = storageRoot } }));

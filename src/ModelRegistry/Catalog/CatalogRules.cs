@@ -17,6 +17,20 @@ internal static partial class CatalogRules
     [GeneratedRegex(@"\A[0-9a-fA-F]{64}\z", RegexOptions.CultureInvariant)]
     public static partial Regex Sha256Hex();
 
+    public const string RepoFileRule =
+        "A file is a relative path inside the repository: segments of letters, digits, '.', '_', '+', '=' and '-', none starting with '.'.";
+
+    [GeneratedRegex(@"\A[A-Za-z0-9_][A-Za-z0-9._+=-]{0,254}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RepoFileSegment();
+
+    /// <summary>
+    /// A file inside a hub repository, whether a user named it or the hub listed it: segments of letters, digits and
+    /// '._+=-', none starting with '.' — no traversal, no encodings, no hidden files, and nothing the hub's URL or the
+    /// local file name could read differently.
+    /// </summary>
+    public static bool IsRepoFile(string? file) =>
+        file is { Length: > 0 and <= 1024 } && file.Split('/').All(RepoFileSegment().IsMatch);
+
     public static bool IsModelName(string? name) =>
         name?.Split('/') is { Length: 1 or 2 } parts
         && parts.All(NamePart().IsMatch)

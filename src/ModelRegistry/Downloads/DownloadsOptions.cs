@@ -5,7 +5,10 @@ internal sealed class DownloadsOptions
 {
     public const string Section = "Registry:Downloads";
 
-    /// <summary>Comma-separated hosts URL and hub downloads may reach (SPEC §7); a leading <c>*.</c> allows subdomains. Default: the hub.</summary>
+    /// <summary>
+    /// Comma-separated hosts URL and hub downloads may reach (SPEC §7); a leading <c>*.</c> allows subdomains, a <c>:port</c>
+    /// (<c>[IPv6]:port</c>) that port only, and no port 80 and 443 (and the hub endpoint's port on its host). Default: the hub.
+    /// </summary>
     public string? AllowedHosts { get; set; }
 
     public long MaxSizeBytes { get; set; } = 512L * 1024 * 1024 * 1024;

@@ -31,7 +31,7 @@ public sealed class DownloadKillTests(TestDatabase db) : IClassFixture<TestDatab
         _files.MapFile($"/files/{name}.gguf", content, breakAfter: 1_200_000, stall: true, faultyResponses: 1);
         await using var server = ServerProcess.Create(db.ConnectionString, _root, new Dictionary<string, string>
         {
-            ["Registry:Downloads:AllowedHosts"] = "127.0.0.1",
+            ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{_files.Port}",
             ["Registry:Jobs:PollInterval"] = "00:00:00.100",
             ["Registry:Jobs:LeaseDuration"] = "00:00:03",
             ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.500",

@@ -54,7 +54,7 @@ internal sealed class DownloadsApp : IAsyncDisposable
             ["Registry:Storage:Root"] = storageRoot,
             ["Registry:Auth:BootstrapAdminKey"] = RegistryApp.AdminKey,
             ["Registry:EventStore:PollInterval"] = "00:00:00.050",
-            ["Registry:Downloads:AllowedHosts"] = "127.0.0.1",
+            ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{server.Port}",
             ["Registry:HuggingFace:Endpoint"] = server.Url("/hub"),
             ["Registry:HuggingFace:Token"] = "hf_test_token",
             ["Registry:Jobs:PollInterval"] = "00:00:00.050",

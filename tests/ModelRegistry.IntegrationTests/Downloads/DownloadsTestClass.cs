@@ -11,6 +11,8 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
 
     private protected DownloadsApp App { get; private set; } = null!;
 
+    private protected TestDatabase Database => db;
+
     public async Task InitializeAsync()
     {
         Server = await LoopbackServer.StartAsync();

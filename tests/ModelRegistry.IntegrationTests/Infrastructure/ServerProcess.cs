@@ -50,6 +50,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Registry:Limits:MutationsPerSecond"] = "1000000",
             ["Registry:Limits:MutationBurst"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
+            // A URL must pass the egress policy to be registered; the loads' URLs are on reserved domains and never fetched.
+            ["Registry:Downloads:AllowedHosts"] = "example.com, *.invalid",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.RegularExpressions;
 using FluentValidation;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Sources;
@@ -53,7 +52,7 @@ internal sealed class RegisterVersionRequestValidator : AbstractValidator<Regist
     }
 }
 
-internal sealed partial class SourceRequestValidator : AbstractValidator<SourceRequest>
+internal sealed class SourceRequestValidator : AbstractValidator<SourceRequest>
 {
     public SourceRequestValidator()
     {
@@ -73,20 +72,12 @@ internal sealed partial class SourceRequestValidator : AbstractValidator<SourceR
         RuleFor(x => x.Revision).Matches(@"\A[A-Za-z0-9][A-Za-z0-9._/-]{0,254}\z").Must(r => !r!.Contains("..", StringComparison.Ordinal))
             .When(x => x.Revision is not null)
             .WithMessage("A revision is a branch, tag or commit: letters, digits, '.', '_', '-' and '/'.");
-        RuleFor(x => x.File).Must(IsRelativeFile).When(x => x.File is not null)
-            .WithMessage("A file is a relative path inside the repository: segments of letters, digits, '.', '_', '+', '=' and '-', none starting with '.'.");
+        RuleFor(x => x.File).Must(CatalogRules.IsRepoFile).When(x => x.File is not null)
+            .WithMessage(CatalogRules.RepoFileRule);
     }
 
     private static bool Is(SourceRequest source, SourceType type) =>
         CatalogRules.IsOneOf<SourceType>(source.Type) && CatalogRules.Parse<SourceType>(source.Type!) == type;
-
-    // Segments of letters, digits and '._+=-', none starting with '.': no traversal, no encodings, no hidden files, and
-    // nothing the hub's URL or the local file name could read differently.
-    private static bool IsRelativeFile(string? file) =>
-        file is { Length: > 0 and <= 1024 } && file.Split('/').All(RepoFileSegment().IsMatch);
-
-    [GeneratedRegex(@"\A[A-Za-z0-9_][A-Za-z0-9._+=-]{0,254}\z")]
-    private static partial Regex RepoFileSegment();
 }
 
 internal sealed class MetadataRequestValidator : AbstractValidator<MetadataRequest>
@@ -220,6 +211,11 @@ internal static class RegisterVersionEndpoint
         }
 
         var isLocal = CatalogRules.Parse<SourceType>(request.Source!.Type!) == SourceType.Local;
+        if (!isLocal)
+        {
+            downloads.Check(request.Source, sourceField);
+        }
+
         var status = isLocal ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;
         var actor = CatalogReplies.ActorOf(http);
         MeasuredFile? measured = null;

@@ -11,6 +11,11 @@ internal sealed record VersionDownloadRequest(string ModelName, int Version, Ver
 /// </summary>
 internal interface IVersionDownloadQueue
 {
+    /// <summary>Refuses, as a 400 on <paramref name="field"/> and before anything is registered, a source no download may fetch.</summary>
+    void Check(SourceRequest source, string field)
+    {
+    }
+
     void Enqueue(AppendTransaction transaction, VersionDownloadRequest request);
 }
 

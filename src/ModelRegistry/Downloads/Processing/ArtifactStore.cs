@@ -38,9 +38,16 @@ internal sealed partial class ArtifactStore(IOptions<RegistryOptions> options)
 
     public void Discard(Guid jobId)
     {
-        File.Delete(IncompletePath(jobId));
-        File.Delete(ResumePath(jobId));
-        File.Delete(PublishCopyPath(jobId));
+        try
+        {
+            File.Delete(IncompletePath(jobId));
+            File.Delete(ResumePath(jobId));
+            File.Delete(PublishCopyPath(jobId));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Refused before its first byte (by the hub's listing, say): no download has made the partial directory yet.
+        }
     }
 
     /// <summary>Where a version's file is readable first: <c>&lt;model name&gt;/&lt;version&gt;/&lt;file name&gt;</c>, relative to the root.</summary>

@@ -165,16 +165,7 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
                 message.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue(r.ETag));
             }
 
-            HttpResponseMessage response;
-            try
-            {
-                response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
-            }
-            catch (HttpRequestException ex) when (DownloadHttp.Refusal(ex) is { } refused)
-            {
-                throw new DownloadRefusedException(refused.Code, refused.Message);
-            }
-
+            var response = await DownloadHttp.SendAsync(client, message, ct);
             hub.Capture(response);
             if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308))
             {
@@ -213,9 +204,9 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
         {
             body = await response.Content.ReadAsStreamAsync(ct);
         }
-        catch (Exception ex) when (IsNetworkFailure(ex, ct))
+        catch (Exception ex) when (DownloadHttp.IsNetworkFailure(ex, ct))
         {
-            throw new TransferInterruptedException(ex.Message, ex);
+            throw new TransferInterruptedException(DownloadHttp.Unreachable, ex);
         }
 
         await using var _ = body;
@@ -259,7 +250,7 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
                     {
                         read = await reading;
                     }
-                    catch (Exception ex) when (IsNetworkFailure(ex, ct))
+                    catch (Exception ex) when (DownloadHttp.IsNetworkFailure(ex, ct))
                     {
                         failure = ex;
                         break;
@@ -283,7 +274,7 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
                 offset += filled;
                 if (failure is not null)
                 {
-                    throw new TransferInterruptedException(failure.Message, failure);
+                    throw new TransferInterruptedException(DownloadHttp.Unreachable, failure);
                 }
 
                 if (filled < chunk.Length)
@@ -318,9 +309,6 @@ internal sealed class HttpTransfer(HttpClient client, EgressPolicy policy, Artif
         written.Bytes = offset + chunk.Length;
         progress(written.Bytes, expectedTotal);
     }
-
-    private static bool IsNetworkFailure(Exception ex, CancellationToken ct) =>
-        !ct.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException;
 
     private long? CheckDeclaredSize(long? total, long? linkedSize, Uri url)
     {

@@ -26,6 +26,34 @@ internal static class DownloadHttp
         return client;
     }
 
+    /// <summary>What a failed connection reports, whatever failed (refused, reset, timed out, TLS), so no port tells its state.</summary>
+    public const string Unreachable = "The source could not be reached.";
+
+    /// <summary>
+    /// Sends a request and answers its response headers. A connection the policy refused is a refusal; any other failure
+    /// to get an answer is a transient <see cref="HttpRequestException"/> with the one neutral message, the cause kept
+    /// inside for the log.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException ex) when (Refusal(ex) is { } refused)
+        {
+            throw new DownloadRefusedException(refused.Code, refused.Message);
+        }
+        catch (Exception ex) when (IsNetworkFailure(ex, ct))
+        {
+            throw new HttpRequestException(Unreachable, ex);
+        }
+    }
+
+    /// <summary>A failure of the network rather than of the registry: not a cancellation the caller asked for.</summary>
+    public static bool IsNetworkFailure(Exception ex, CancellationToken ct) =>
+        !ct.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException;
+
     /// <summary>The refusal behind a failed request, when the policy refused the connection.</summary>
     public static DownloadRefusedException? Refusal(Exception exception)
     {

@@ -53,17 +53,7 @@ internal sealed class RemoteSources(HttpClient client, EgressPolicy policy, Hugg
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException ex) when (DownloadHttp.Refusal(ex) is { } refused)
-        {
-            throw new DownloadRefusedException(refused.Code, refused.Message);
-        }
-
-        using (response)
+        using (var response = await DownloadHttp.SendAsync(client, request, ct))
         {
             if (!response.IsSuccessStatusCode)
             {
@@ -77,16 +67,21 @@ internal sealed class RemoteSources(HttpClient client, EgressPolicy policy, Hugg
 
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             using var listing = await JsonDocument.ParseAsync(new LimitedStream(body, MaxListingBytes), cancellationToken: ct);
-            var files = listing.RootElement.TryGetProperty("siblings", out var siblings) && siblings.ValueKind == JsonValueKind.Array
+            var modelFiles = listing.RootElement.TryGetProperty("siblings", out var siblings) && siblings.ValueKind == JsonValueKind.Array
                 ? siblings.EnumerateArray()
-                    .Select(s => s.TryGetProperty("rfilename", out var name) ? name.GetString() : null)
+                    .Select(s => s.TryGetProperty("rfilename", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null)
                     .OfType<string>()
                     .Where(name => ModelExtensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase))
                     .ToList()
                 : [];
+            // The hub's answer is no more trusted than a user's request: a name the user could not have written is never requested.
+            var files = modelFiles.Where(CatalogRules.IsRepoFile).ToList();
+            var ignored = modelFiles.Count - files.Count;
             return files switch
             {
                 [var only] => only,
+                [] when ignored > 0 => throw new DownloadRefusedException("invalid-model-file",
+                    $"{repo}@{revision} lists {ignored} model file name(s) that are not a file path inside the repository; none was requested."),
                 [] => throw new DownloadRefusedException("no-model-file", $"{repo}@{revision} has no model file ({string.Join(", ", ModelExtensions)})."),
                 _ => throw new DownloadRefusedException("ambiguous-model-file",
                     $"{repo}@{revision} has {files.Count} model files ({string.Join(", ", files.Take(10))}); name one: hf:{repo}/<file>."),

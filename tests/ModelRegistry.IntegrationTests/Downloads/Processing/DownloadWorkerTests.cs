@@ -27,7 +27,7 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         _server = await LoopbackServer.StartAsync();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Registry:Downloads:AllowedHosts"] = "127.0.0.1",
+            ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{_server.Port}",
             ["Registry:HuggingFace:Endpoint"] = _server.Url("/hub"),
             ["Registry:Jobs:PollInterval"] = "00:00:00.020",
             ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.050",
@@ -148,6 +148,44 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         Assert.Equal(_server.Url("/hub/TheBloke/Tiny/resolve/main/tiny.Q4_K_M.gguf"), downloaded.ResolvedUri);
         Assert.Equal(Sha256(content), downloaded.Sha256);
         Assert.Equal($"{name}/1/tiny.Q4_K_M.gguf", downloaded.LocalPath);
+    }
+
+    [Fact]
+    public async Task A_hub_file_name_that_leaves_the_repository_is_never_requested_and_fails_the_download()
+    {
+        var repo = $"org{Guid.NewGuid():N}"[..11] + "/Tiny";
+        var listing = $"/hub/api/models/{repo}/revision/main";
+        _server.Map(listing, http => http.Response.WriteAsJsonAsync(new
+        {
+            siblings = new[] { new { rfilename = "README.md" }, new { rfilename = "../../x.gguf" } },
+        }));
+        var name = Name("escape");
+        var job = await RegisterAndQueueAsync(name, null, null, new VersionSource(SourceType.Huggingface, repo, "main", null));
+
+        var done = await Jobs.WaitForAsync(job, j => j.IsFinished);
+
+        Assert.All(_server.Requests, r => Assert.Equal(listing, r.Path));
+        Assert.Equal(JobState.DeadLettered, done.State);
+        Assert.Contains("not a file path inside the repository", done.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_hub_listing_with_an_invalid_file_name_beside_the_model_file_downloads_the_model_file()
+    {
+        var content = Bytes(10_000);
+        var repo = $"org{Guid.NewGuid():N}"[..11] + "/Tiny";
+        _server.Map($"/hub/api/models/{repo}/revision/main", http => http.Response.WriteAsJsonAsync(new
+        {
+            siblings = new[] { new { rfilename = "tiny.gguf" }, new { rfilename = "../../x.gguf" }, new { rfilename = "/etc/y.gguf" } },
+        }));
+        _server.MapFile($"/hub/{repo}/resolve/main/tiny.gguf", content);
+        var name = Name("beside");
+        var job = await RegisterAndQueueAsync(name, null, null, new VersionSource(SourceType.Huggingface, repo, "main", null));
+
+        await Jobs.WaitForAsync(job, j => j.State == JobState.Succeeded);
+
+        Assert.Equal($"{name}/1/tiny.gguf", Assert.IsType<VersionDownloaded>((await EventsAsync(name))[^1]).LocalPath);
+        Assert.DoesNotContain(_server.Requests, r => r.Path.EndsWith("/x.gguf", StringComparison.Ordinal) || r.Path.EndsWith("/y.gguf", StringComparison.Ordinal));
     }
 
     private async Task<Guid> RegisterAndQueueAsync(string name, string? url, string? sha256, VersionSource? source = null)

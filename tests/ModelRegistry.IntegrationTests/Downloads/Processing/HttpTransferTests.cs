@@ -217,6 +217,26 @@ public sealed class HttpTransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_redirect_to_a_port_that_is_not_listed_is_refused()
+    {
+        using var database = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        database.Start();
+        var port = ((System.Net.IPEndPoint)database.LocalEndpoint).Port;
+        _server.MapRedirect("/to-database", $"http://127.0.0.1:{port}/");
+        _server.MapRedirect("/to-localhost-database", $"http://localhost:{port}/");
+
+        foreach (var path in new[] { "/to-database", "/to-localhost-database" })
+        {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var refused = await Assert.ThrowsAsync<DownloadRefusedException>(() => Transfer().RunAsync(
+                new TransferRequest(Guid.NewGuid(), new Uri(_server.Url(path)), null), (_, _) => { }, patience.Token));
+            Assert.Equal("port-not-allowed", refused.Code);
+        }
+
+        Assert.False(database.Pending());
+    }
+
+    [Fact]
     public async Task At_most_five_redirects_are_followed()
     {
         _server.MapFile("/end", Bytes(10));
@@ -273,7 +293,10 @@ public sealed class HttpTransferTests : IAsyncLifetime
 
     private HttpTransfer Transfer(Action<DownloadsOptions>? configure = null)
     {
-        var options = new DownloadsOptions { AllowedHosts = "127.0.0.1,localhost", IdleTimeout = TimeSpan.FromSeconds(10), MaxReconnects = 3 };
+        var options = new DownloadsOptions
+        {
+            AllowedHosts = $"127.0.0.1:{_server.Port},localhost:{_server.Port}", IdleTimeout = TimeSpan.FromSeconds(10), MaxReconnects = 3,
+        };
         configure?.Invoke(options);
         var policy = EgressPolicy.From(options, new HuggingFaceOptions());
         var client = DownloadHttp.Create(policy, options);

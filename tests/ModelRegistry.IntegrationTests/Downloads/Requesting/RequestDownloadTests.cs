@@ -190,6 +190,24 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         Assert.Empty(await App.EventsAsync("never-created"));
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:{database}/x.gguf", "port-not-allowed")]
+    [InlineData("http://10.0.0.1/x.gguf", "host-not-allowed")]
+    public async Task A_url_downloads_may_not_reach_is_a_400_on_model_ref_and_registers_nothing(string url, string code)
+    {
+        var target = url.Replace("{database}", DatabasePort(), StringComparison.Ordinal);
+
+        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = target, name = "never-downloaded" }).ToUrl(Downloads), expect: 400);
+        var registered = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = target } })
+            .ToUrl("/api/v1/models/never-downloaded/versions"), expect: 400);
+
+        refused.Problem(code);
+        Assert.NotEmpty(refused.FieldErrors("model_ref"));
+        registered.Problem(code);
+        Assert.NotEmpty(registered.FieldErrors("source.uri"));
+        Assert.Empty(await App.EventsAsync("never-downloaded"));
+    }
+
     [Fact]
     public async Task A_local_reference_outside_the_storage_root_is_a_400_on_model_ref()
     {
@@ -249,6 +267,8 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         }, () => found.ToString());
         return found;
     }
+
+    private string DatabasePort() => new Npgsql.NpgsqlConnectionStringBuilder(Database.ConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Org() => $"org{Guid.NewGuid():N}"[..11];
 

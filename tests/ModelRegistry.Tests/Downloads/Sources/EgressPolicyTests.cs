@@ -54,12 +54,54 @@ public sealed class EgressPolicyTests
     [Fact]
     public void Configured_hosts_replace_the_default()
     {
-        var policy = EgressPolicy.From(new DownloadsOptions { AllowedHosts = " models.example , 10.0.0.5" }, new HuggingFaceOptions());
+        var policy = EgressPolicy.From(new DownloadsOptions { AllowedHosts = " models.example , 10.0.0.5:8080" }, new HuggingFaceOptions());
 
         policy.CheckUrl(new Uri("https://MODELS.example/a.gguf"));
         policy.CheckUrl(new Uri("http://10.0.0.5:8080/a.gguf"));
         Assert.Throws<DownloadRefusedException>(() => policy.CheckUrl(new Uri("https://huggingface.co/x")));
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1/a.gguf")]
+    [InlineData("https://127.0.0.1/a.gguf")]
+    [InlineData("http://127.0.0.1:443/a.gguf")]
+    [InlineData("http://hub.example:8080/org/repo/resolve/main/a.gguf")]
+    [InlineData("http://127.0.0.1:9000/a.gguf")]
+    [InlineData("http://[::1]:9001/a.gguf")]
+    [InlineData("https://cdn.models.example:8443/a.gguf")]
+    public void A_listed_host_without_a_port_is_reachable_on_80_443_and_the_hub_port_and_one_with_a_port_on_that_port(string url) =>
+        Policy().CheckUrl(new Uri(url));
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5432/a.gguf")]
+    [InlineData("http://127.0.0.1:8080/a.gguf")]
+    [InlineData("http://127.0.0.1:9001/a.gguf")]
+    [InlineData("http://[::1]/a.gguf")]
+    [InlineData("http://[::1]:9000/a.gguf")]
+    [InlineData("https://cdn.models.example/a.gguf")]
+    [InlineData("http://hub.example:8081/a.gguf")]
+    public void Any_other_port_of_a_listed_host_is_refused(string url) =>
+        Assert.Equal("port-not-allowed", Assert.Throws<DownloadRefusedException>(() => Policy().CheckUrl(new Uri(url))).Code);
+
+    [Fact]
+    public async Task The_port_is_checked_again_on_the_connection_itself()
+    {
+        var policy = Policy();
+
+        Assert.Equal([IPAddress.Loopback], await policy.ResolveAsync("127.0.0.1", 9000, default));
+        Assert.Equal("port-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => policy.ResolveAsync("127.0.0.1", 5432, default))).Code);
+    }
+
+    [Theory]
+    [InlineData("models.example:")]
+    [InlineData("models.example:http")]
+    [InlineData("models.example:0")]
+    [InlineData("models.example:65536")]
+    [InlineData("[::1")]
+    [InlineData("[::1]9000")]
+    [InlineData("[models.example]:80")]
+    public void An_entry_that_is_not_a_host_with_an_optional_port_is_a_configuration_error(string entry) =>
+        Assert.Throws<InvalidOperationException>(() => new EgressPolicy([entry]));
 
     [Fact]
     public async Task A_private_address_is_reachable_only_when_it_is_listed_itself()
@@ -68,8 +110,8 @@ public sealed class EgressPolicyTests
         var byName = new EgressPolicy(["mirror.lan"]) { Resolver = resolver };
         var byNameAndAddress = new EgressPolicy(["mirror.lan", "10.0.0.5"]) { Resolver = resolver };
 
-        Assert.Equal("address-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => byName.ResolveAsync("mirror.lan", default))).Code);
-        Assert.Equal([IPAddress.Parse("10.0.0.5")], await byNameAndAddress.ResolveAsync("mirror.lan", default));
+        Assert.Equal("address-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => byName.ResolveAsync("mirror.lan", 443, default))).Code);
+        Assert.Equal([IPAddress.Parse("10.0.0.5")], await byNameAndAddress.ResolveAsync("mirror.lan", 443, default));
     }
 
     [Fact]
@@ -80,6 +122,10 @@ public sealed class EgressPolicyTests
             Resolver = (_, _) => Task.FromResult(new[] { IPAddress.Parse("93.184.215.14"), IPAddress.Parse("169.254.169.254") }),
         };
 
-        Assert.Equal("address-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => policy.ResolveAsync("models.example", default))).Code);
+        Assert.Equal("address-not-allowed", (await Assert.ThrowsAsync<DownloadRefusedException>(() => policy.ResolveAsync("models.example", 443, default))).Code);
     }
+
+    private static EgressPolicy Policy() => EgressPolicy.From(
+        new DownloadsOptions { AllowedHosts = "127.0.0.1, 127.0.0.1:9000, [::1]:9001, hub.example, *.models.example:8443" },
+        new HuggingFaceOptions { Endpoint = "http://hub.example:8080/" });
 }
