@@ -56,7 +56,12 @@ internal static class Limits
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "no-referrer";
                 headers["Cross-Origin-Resource-Policy"] = "same-origin";
-                if (!http.Request.Path.StartsWithSegments("/swagger"))
+                if (IsUi(http.Request.Path))
+                {
+                    // The web UI's own scripts, styles and API calls come from this origin; nothing else may load.
+                    headers.ContentSecurityPolicy = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+                }
+                else if (!http.Request.Path.StartsWithSegments("/swagger"))
                 {
                     headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
                 }
@@ -67,6 +72,8 @@ internal static class Limits
         });
         return app;
     }
+
+    private static bool IsUi(PathString path) => path == "/" || path.StartsWithSegments("/ui");
 
     private sealed class LimitOptions
     {
