@@ -72,6 +72,8 @@ public class BrowserFixture : IAsyncLifetime
         {
             BaseURL = Server.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            // The "As of" control takes local time; UTC makes what the tests type mean one instant everywhere.
+            TimezoneId = "UTC",
         });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
@@ -116,6 +118,9 @@ public class BrowserFixture : IAsyncLifetime
 public sealed class UiSession(IBrowserContext context, IPage page) : IAsyncDisposable
 {
     public IPage Page { get; } = page;
+
+    /// <summary>Goes to a route of the UI, e.g. <c>#/models/name</c>, as following a link would.</summary>
+    public async Task GoAsync(string route) => await Page.GotoAsync("/" + route);
 
     public ValueTask DisposeAsync() => context.DisposeAsync();
 }
