@@ -58,8 +58,8 @@ internal static class Limits
                 headers["Cross-Origin-Resource-Policy"] = "same-origin";
                 if (IsUi(http.Request.Path))
                 {
-                    // The web UI's own scripts, styles and API calls come from this origin; nothing else may load.
-                    headers.ContentSecurityPolicy = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+                    // The web UI runs its own modules and styles and calls this API; nothing from elsewhere.
+                    headers.ContentSecurityPolicy = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
                 }
                 else if (!http.Request.Path.StartsWithSegments("/swagger"))
                 {
