@@ -30,6 +30,16 @@ public sealed class UiShellTests(RegistryFixture fixture) : IClassFixture<Regist
     }
 
     [Fact]
+    public async Task The_ui_shell_may_load_its_own_scripts_styles_and_api_but_nothing_from_elsewhere()
+    {
+        var page = await fixture.App.Scenario(s => s.Get.ToUrl("/").Anonymous(), expect: 200);
+        var api = await fixture.App.Scenario(s => s.Get.ToUrl("/api/v1/me").Anonymous(), expect: 200);
+
+        Assert.Equal("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("default-src 'none'; frame-ancestors 'none'", api.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
     public async Task Who_am_i_names_the_key_and_its_role_and_anonymous_without_one()
     {
         var admin = await fixture.App.Scenario(s => s.Get.ToUrl("/api/v1/me"), expect: 200);
