@@ -24,6 +24,8 @@ export const context = {
 };
 
 let stop = null;
+// Each render owns a fresh view; one that is overtaken by a newer render keeps writing into its own detached view.
+let generation = 0;
 
 async function whoAmI() {
   try {
@@ -51,12 +53,18 @@ async function render() {
   const params = { match: match.slice(1).map(m => m && decodeURIComponent(m)), query: new URLSearchParams(query) };
   document.querySelectorAll("[data-nav]").forEach(a =>
     a.toggleAttribute("aria-current", a.dataset.nav === (page === "model" || page === "catalog" ? "models" : page)));
+  const current = ++generation;
+  const view = h("div", { class: "view" });
   main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
     const module = await import(`/ui/pages/${page}.js`);
-    main.replaceChildren();
-    stop = await module.render(main, params, context);
+    if (current !== generation) return;
+    main.replaceChildren(view);
+    const stopper = await module.render(view, params, context);
+    if (current === generation) stop = stopper;
+    else if (typeof stopper === "function") stopper();
   } catch (error) {
+    if (current !== generation) return;
     const box = h("div", { class: "problem" });
     main.replaceChildren(box);
     showProblem(box, error);
