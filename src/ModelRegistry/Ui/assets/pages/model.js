@@ -267,7 +267,7 @@ export async function render(main, params, context) {
         box.querySelector("strong").textContent = "Not a time";
         return;
       }
-      location.hash = `${modelHash(name)}?${new URLSearchParams({ as_of: at.toISOString() })}`;
+      location.hash = `${modelHash(name)}?as_of=${at.toISOString()}`;
     });
     return [form, box];
   }
