@@ -39,6 +39,18 @@ function productionChanges(events) {
   }).filter(Boolean);
 }
 
+/** Replaces an element's children, passing over the null and false that conditional parts leave. */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined && c !== false));
+}
+
+/** Buttons back to the first page and on to the next; one page is shown at a time. */
+function pager(cursor, nextCursor, go, firstLabel, nextLabel) {
+  return h("div", { class: "toolbar" },
+    cursor ? h("button", { type: "button", onclick: () => go(null) }, firstLabel) : null,
+    nextCursor ? h("button", { type: "button", onclick: () => go(nextCursor) }, nextLabel) : null);
+}
+
 export async function render(main, params, context) {
   const name = params.match[0];
   const asOf = params.query.get("as_of");
@@ -86,19 +98,19 @@ export async function render(main, params, context) {
 
   function drawModel() {
     const m = state.model;
-    lockBadge.replaceChildren(m.locked ? h("span", { class: "badge locked", title: m.lock_reason ?? "" }, "locked") : "");
-    about.replaceChildren(
+    fill(lockBadge, m.locked ? h("span", { class: "badge locked", title: m.lock_reason ?? "" }, "locked") : null);
+    fill(about,
       m.description ? h("p", {}, m.description) : null,
       Object.keys(m.tags ?? {}).length ? h("p", {}, Object.entries(m.tags).map(([k, v]) => h("span", { class: "badge" }, `${k}:${v}`)), " ") : null,
       m.locked ? h("p", { class: "muted" }, `Locked: ${m.lock_reason ?? "no reason given"}`) : null);
 
-    pageActions.replaceChildren(
+    fill(pageActions,
       canPublish ? h("button", { type: "button", onclick: () => act(`Roll back ${m.name}`, "Production goes back to the version that was in production before the current one.", "/rollback") }, "Rollback") : null,
       canAdminister && !m.locked ? h("button", { type: "button", onclick: () => act(`Lock ${m.name}`, "A locked model refuses every change until it is unlocked.", "/lock") }, "Lock") : null,
       canAdminister && m.locked ? h("button", { type: "button", onclick: () => act(`Unlock ${m.name}`, "", "/unlock") }, "Unlock") : null);
 
     const p = state.production;
-    production.replaceChildren(
+    fill(production,
       h("p", { class: "production" }, h("strong", { class: "production-version" }, m.production_version ? `v${m.production_version}` : "none"),
         p && p.version === m.production_version ? h("span", { class: "muted" }, ` since ${when(p.promoted_at)} by ${p.promoted_by}`) : null),
       p && p.version === m.production_version ? h("p", { class: "muted mono" }, p.local_path, " · ", shortSha(p.sha256), " · ", bytes(p.size_bytes)) : null);
@@ -119,17 +131,14 @@ export async function render(main, params, context) {
         h("td", { class: "mono", title: v.sha256 ?? "" }, shortSha(v.sha256)),
         h("td", {}, source(v.source), v.duplicate_of ? h("div", { class: "muted" }, `same content as v${v.duplicate_of}`) : null),
         h("td", {}, v.created_by, h("div", { class: "muted" }, when(v.created_at))),
-        canPublish ? h("td", { class: "row-actions" }, buttons) : null);
+        canPublish ? h("td", {}, h("div", { class: "row-actions" }, buttons)) : null);
     });
-    const pager = h("div", { class: "toolbar" },
-      state.versionsCursor ? h("button", { type: "button", onclick: () => pageVersions(null) }, "Newest versions") : null,
-      m.versions_next_cursor ? h("button", { type: "button", onclick: () => pageVersions(m.versions_next_cursor) }, "Older versions") : null);
-    versions.replaceChildren(
+    fill(versions,
       rows.length ? h("div", { class: "table-wrap" }, h("table", {},
         h("thead", {}, h("tr", {}, ["Version", "Stage", "Status", "Size", "SHA-256", "Source", "Created"].map(c => h("th", { scope: "col" }, c)),
           canPublish ? h("th", { scope: "col" }, "Actions") : null)),
         h("tbody", {}, rows))) : h("p", { class: "muted" }, "No versions."),
-      pager.childElementCount ? pager : null);
+      pager(state.versionsCursor, m.versions_next_cursor, pageVersions, "Newest versions", "Older versions"));
   }
 
   async function pageVersions(cursor) {
@@ -145,16 +154,14 @@ export async function render(main, params, context) {
     if (state.timelineCursor) q.set("cursor", state.timelineCursor);
     const page = (await api(`/api/v1/audit?${q}`)).data;
     const changes = productionChanges(page.items);
-    timeline.replaceChildren(
+    fill(timeline,
       changes.length ? h("ol", { class: "timeline", "aria-label": "Production timeline" }, changes.map(c => h("li", {},
         h("strong", {}, c.version ? `v${c.version}` : "none"),
-        c.version ? (c.rollback ? ` by rollback from v${c.replaced}` : c.replaced ? ` replaced v${c.replaced}` : " (first in production)") : ` (v${c.replaced} demoted)`,
+        c.version ? (c.rollback ? ` by rollback from v${c.replaced}` : c.replaced ? ` replaced v${c.replaced}` : " (nothing was in production)") : ` (v${c.replaced} demoted)`,
         h("div", { class: "muted" }, `${when(c.timestamp)} by ${c.actor}`),
         c.reason ? h("div", {}, `“${c.reason}”`) : null)))
         : h("ol", { class: "timeline", "aria-label": "Production timeline" }, h("li", { class: "muted" }, "Never in production.")),
-      h("div", { class: "toolbar" },
-        state.timelineCursor ? h("button", { type: "button", onclick: () => pageTimeline(null) }, "Earliest changes") : null,
-        page.next_cursor ? h("button", { type: "button", onclick: () => pageTimeline(page.next_cursor) }, "Later changes") : null));
+      pager(state.timelineCursor, page.next_cursor, pageTimeline, "Earliest changes", "Later changes"));
   }
 
   async function pageTimeline(cursor) {
@@ -166,7 +173,7 @@ export async function render(main, params, context) {
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (state.historyCursor) q.set("cursor", state.historyCursor);
     const page = (await api(`${base}/history?${q}`)).data;
-    history.replaceChildren(
+    fill(history,
       h("div", { class: "table-wrap" }, h("table", {},
         h("thead", {}, h("tr", {}, ["#", "Type", "When", "Actor", "Reason", "Correlation id"].map(c => h("th", { scope: "col" }, c)))),
         h("tbody", {}, page.items.map(e => h("tr", {},
@@ -176,9 +183,7 @@ export async function render(main, params, context) {
           h("td", {}, e.actor),
           h("td", {}, e.reason ?? ""),
           h("td", { class: "mono" }, e.correlation_id)))))),
-      h("div", { class: "toolbar" },
-        state.historyCursor ? h("button", { type: "button", onclick: () => pageHistory(null) }, "Earliest events") : null,
-        page.next_cursor ? h("button", { type: "button", onclick: () => pageHistory(page.next_cursor) }, "Later events") : null));
+      pager(state.historyCursor, page.next_cursor, pageHistory, "Earliest events", "Later events"));
   }
 
   async function pageHistory(cursor) {
@@ -262,12 +267,12 @@ export async function render(main, params, context) {
         box.querySelector("strong").textContent = "Not a time";
         return;
       }
-      location.hash = `${modelHash(name)}?${new URLSearchParams({ as_of: at.toISOString() })}`;
+      location.hash = `${modelHash(name)}?as_of=${at.toISOString()}`;
     });
     return [form, box];
   }
 
-  main.append(
+  fill(main,
     h("h1", {}, name, " ", lockBadge),
     asOf ? h("p", { class: "as-of", role: "note" }, h("strong", {}, `As of ${when(asOf)}`), " — the model as it was then; actions are hidden.") : null,
     problem, about, pageActions,
