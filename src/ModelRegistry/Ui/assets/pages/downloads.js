@@ -2,6 +2,7 @@
 // server-sent progress until it finishes; publishers cancel jobs and request new downloads.
 import { api, stream } from "/ui/api.js";
 import { h, bytes, when, badge, showProblem } from "/ui/ui.js";
+import { table } from "/ui/table.js";
 
 const STATES = ["queued", "retrying", "running", "cancelling", "succeeded", "failed", "cancelled"];
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
@@ -22,7 +23,7 @@ function jobRow(download, context, { onCancel }) {
   const progress = h("progress", { "aria-label": `Progress of ${label(download)}` });
   const done = h("span", { class: "muted" });
   const cells = {
-    state: h("td"), speed: h("td"), attempts: h("td"), error: h("td"), actions: h("td"),
+    state: h("td"), speed: h("td", { class: "nowrap" }), attempts: h("td"), error: h("td"), actions: h("td"),
   };
   const row = h("tr", { dataset: { id: download.id } },
     h("td", {}, h("a", { href: `#/models/${download.model}` }, download.model)),
@@ -105,13 +106,15 @@ export async function render(main, params, context) {
     STATES.map(s => h("option", { value: s, selected: s === state }, s)));
   const filters = h("div", { class: "toolbar" }, h("label", { class: "field", for: "download-state" }, "State", select));
 
-  main.append(h("h1", {}, "Downloads"), problem,
-    context.may("publisher") ? requestForm(problem, d => {
+  main.append(h("h1", {}, "Downloads"), problem);
+  if (context.may("publisher")) {
+    main.append(requestForm(problem, d => {
       status.textContent = `Download of ${label(d)} requested.`;
       if (state || cursor) go("", null);
       else load();
-    }) : null,
-    h("h2", {}, "Jobs"), filters, status);
+    }));
+  }
+  main.append(h("h2", {}, "Jobs"), filters, status);
   const list = h("div");
   main.append(list);
 
@@ -154,15 +157,12 @@ export async function render(main, params, context) {
     if (!page.items.length) {
       list.replaceChildren(h("p", { class: "muted" }, state ? `No download is ${state}.` : "No downloads yet."));
     } else {
-      const body = h("tbody");
-      for (const download of page.items) {
+      const rows = page.items.map(download => {
         const { row, update } = jobRow(download, context, { onCancel: cancelDownload });
-        body.append(row);
         if (!FINISHED.has(download.state)) follow(download, update);
-      }
-      list.replaceChildren(h("div", { class: "table-wrap" }, h("table", { "aria-label": "Downloads" },
-        h("thead", {}, h("tr", {}, ["Model", "Version", "State", "Progress", "Speed", "Attempts", "Last error", ""].map(c => h("th", { scope: "col" }, c)))),
-        body)));
+        return row;
+      });
+      list.replaceChildren(table("Downloads", ["Model", "Version", "State", "Progress", "Speed", "Attempts", "Last error", ""], rows));
     }
     list.append(h("div", { class: "toolbar" },
       cursor ? h("button", { type: "button", onclick: () => go(state, null) }, "First page") : null,
