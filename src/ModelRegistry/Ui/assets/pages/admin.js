@@ -2,6 +2,7 @@
 // reads keep answering. The table refreshes by itself while a rebuild is under way.
 import { api } from "/ui/api.js";
 import { h, badge, showProblem } from "/ui/ui.js";
+import { table } from "/ui/table.js";
 
 const SETTLED = new Set(["running", "faulted"]);
 const REFRESH_MS = 2000;
@@ -35,19 +36,17 @@ export async function render(main, params, context) {
       showProblem(problem, error);
       return;
     }
-    list.replaceChildren(h("div", { class: "table-wrap" }, h("table", { "aria-label": "Projections" },
-      h("thead", {}, h("tr", {}, ["Name", "Version", "Checkpoint", "Head", "Lag", "State", "Last error", ""].map(c => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, projections.map(p => h("tr", {},
-        h("td", {}, p.name, h("div", { class: "muted" }, p.lifecycle)),
-        h("td", {}, p.version, p.stored_version !== p.version ? h("div", { class: "muted" }, `stored ${p.stored_version}`) : null),
-        h("td", {}, p.checkpoint, p.rebuild_position !== null && p.rebuild_position !== undefined ? h("div", { class: "muted" }, `rebuilt to ${p.rebuild_position}`) : null),
-        h("td", {}, p.head),
-        h("td", {}, p.lag),
-        h("td", {}, badge("state", p.state)),
-        h("td", {}, p.last_error ? h("code", {}, p.last_error) : "–"),
-        h("td", {}, context.may("admin")
-          ? h("button", { type: "button", "aria-label": `Rebuild ${p.name}`, onclick: () => rebuild(p.name) }, "Rebuild")
-          : null)))))));
+    list.replaceChildren(table("Projections", ["Name", "Version", "Checkpoint", "Head", "Lag", "State", "Last error", ""], projections.map(p => h("tr", {},
+      h("td", {}, p.name, h("div", { class: "muted" }, p.lifecycle)),
+      h("td", {}, p.version, p.stored_version !== p.version ? h("div", { class: "muted" }, `stored ${p.stored_version}`) : null),
+      h("td", {}, p.checkpoint, p.rebuild_position !== null && p.rebuild_position !== undefined ? h("div", { class: "muted" }, `rebuilt to ${p.rebuild_position}`) : null),
+      h("td", {}, p.head),
+      h("td", {}, p.lag),
+      h("td", {}, badge("projection", p.state)),
+      h("td", {}, p.last_error ? h("code", {}, p.last_error) : "–"),
+      h("td", {}, context.may("admin")
+        ? h("button", { type: "button", "aria-label": `Rebuild ${p.name}`, onclick: () => rebuild(p.name) }, "Rebuild")
+        : null)))));
     if (projections.some(p => !SETTLED.has(p.state))) timer = setTimeout(load, REFRESH_MS);
   }
 

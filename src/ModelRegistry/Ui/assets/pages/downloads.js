@@ -1,12 +1,17 @@
-// Downloads: one page of jobs, newest first, optionally in one state; each unfinished job's row follows its
-// server-sent progress until it finishes; publishers cancel jobs and request new downloads.
+// Downloads: one page of jobs, newest first, optionally in one state; unfinished jobs' rows follow their server-sent
+// progress until they finish; publishers cancel jobs and request new downloads.
 import { api, stream } from "/ui/api.js";
 import { h, bytes, when, badge, showProblem } from "/ui/ui.js";
+import { table } from "/ui/table.js";
 
 const STATES = ["queued", "retrying", "running", "cancelling", "succeeded", "failed", "cancelled"];
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 const CANCELLABLE = new Set(["queued", "retrying", "running"]);
 const PAGE_SIZE = 25;
+// A browser opens about six connections to one server; streams beyond a few would leave none for the page's requests,
+// so the rest of the unfinished jobs are polled with the page's list instead.
+const MAX_STREAMS = 4;
+const POLL_MS = 3000;
 
 function label(download) { return `${download.model} v${download.version}`; }
 
@@ -22,7 +27,7 @@ function jobRow(download, context, { onCancel }) {
   const progress = h("progress", { "aria-label": `Progress of ${label(download)}` });
   const done = h("span", { class: "muted" });
   const cells = {
-    state: h("td"), speed: h("td"), attempts: h("td"), error: h("td"), actions: h("td"),
+    state: h("td"), speed: h("td", { class: "nowrap" }), attempts: h("td"), error: h("td"), actions: h("td"),
   };
   const row = h("tr", { dataset: { id: download.id } },
     h("td", {}, h("a", { href: `#/models/${download.model}` }, download.model)),
@@ -98,20 +103,23 @@ export async function render(main, params, context) {
   const problem = h("div", { class: "problem", hidden: true });
   const status = h("p", { role: "status", class: "muted" });
   const streams = new Map();
-  const stop = () => { streams.forEach(s => s.close()); streams.clear(); };
+  let poll = null;
+  const stop = () => { streams.forEach(s => s.close()); streams.clear(); clearInterval(poll); poll = null; };
 
   const select = h("select", { id: "download-state", onchange: () => go(select.value, null) },
     h("option", { value: "" }, "All"),
     STATES.map(s => h("option", { value: s, selected: s === state }, s)));
   const filters = h("div", { class: "toolbar" }, h("label", { class: "field", for: "download-state" }, "State", select));
 
-  main.append(h("h1", {}, "Downloads"), problem,
-    context.may("publisher") ? requestForm(problem, d => {
+  main.append(h("h1", {}, "Downloads"), problem);
+  if (context.may("publisher")) {
+    main.append(requestForm(problem, d => {
       status.textContent = `Download of ${label(d)} requested.`;
       if (state || cursor) go("", null);
       else load();
-    }) : null,
-    h("h2", {}, "Jobs"), filters, status);
+    }));
+  }
+  main.append(h("h2", {}, "Jobs"), filters, status);
   const list = h("div");
   main.append(list);
 
@@ -138,14 +146,29 @@ export async function render(main, params, context) {
     streams.set(download.id, s);
   };
 
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (state) query.set("state", state);
+  if (cursor) query.set("cursor", cursor);
+  const listPath = `/api/v1/downloads?${query}`;
+
+  const watch = (unfinished, updates) => {
+    const running = unfinished.filter(d => d.state === "running");
+    const streamed = [...running, ...unfinished.filter(d => d.state !== "running")].slice(0, MAX_STREAMS);
+    streamed.forEach(d => follow(d, updates.get(d.id)));
+    if (unfinished.length <= streamed.length) return;
+    poll = setInterval(async () => {
+      try {
+        const { data } = await api(listPath);
+        data.items.filter(d => updates.has(d.id) && !streams.has(d.id)).forEach(d => updates.get(d.id)(d));
+      } catch { /* the banner tells when the registry cannot be reached; the next poll tries again */ }
+    }, POLL_MS);
+  };
+
   async function load() {
     stop();
     let page;
     try {
-      const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-      if (state) query.set("state", state);
-      if (cursor) query.set("cursor", cursor);
-      ({ data: page } = await api(`/api/v1/downloads?${query}`));
+      ({ data: page } = await api(listPath));
     } catch (error) {
       list.replaceChildren();
       showProblem(problem, error);
@@ -154,15 +177,14 @@ export async function render(main, params, context) {
     if (!page.items.length) {
       list.replaceChildren(h("p", { class: "muted" }, state ? `No download is ${state}.` : "No downloads yet."));
     } else {
-      const body = h("tbody");
-      for (const download of page.items) {
+      const updates = new Map();
+      const rows = page.items.map(download => {
         const { row, update } = jobRow(download, context, { onCancel: cancelDownload });
-        body.append(row);
-        if (!FINISHED.has(download.state)) follow(download, update);
-      }
-      list.replaceChildren(h("div", { class: "table-wrap" }, h("table", { "aria-label": "Downloads" },
-        h("thead", {}, h("tr", {}, ["Model", "Version", "State", "Progress", "Speed", "Attempts", "Last error", ""].map(c => h("th", { scope: "col" }, c)))),
-        body)));
+        updates.set(download.id, update);
+        return row;
+      });
+      list.replaceChildren(table("Downloads", ["Model", "Version", "State", "Progress", "Speed", "Attempts", "Last error", ""], rows));
+      watch(page.items.filter(d => !FINISHED.has(d.state)), updates);
     }
     list.append(h("div", { class: "toolbar" },
       cursor ? h("button", { type: "button", onclick: () => go(state, null) }, "First page") : null,

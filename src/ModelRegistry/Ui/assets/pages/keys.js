@@ -2,6 +2,7 @@
 // it is created, and never again.
 import { api } from "/ui/api.js";
 import { h, when, badge, showProblem, confirmWithReason } from "/ui/ui.js";
+import { table } from "/ui/table.js";
 
 const ROLES = ["reader", "publisher", "admin"];
 
@@ -70,14 +71,12 @@ export async function render(main, params, context) {
       return;
     }
     if (!data.items.length) { list.replaceChildren(h("p", { class: "muted" }, "No keys yet.")); return; }
-    list.replaceChildren(h("div", { class: "table-wrap" }, h("table", { "aria-label": "Keys" },
-      h("thead", {}, h("tr", {}, ["Name", "Role", "Created", "Revoked", ""].map(c => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, data.items.map(key => h("tr", {},
-        h("td", {}, key.name),
-        h("td", {}, badge("role", key.role)),
-        h("td", {}, when(key.created_at), key.created_by ? h("div", { class: "muted" }, `by ${key.created_by}`) : null),
-        h("td", {}, key.revoked_at ? when(key.revoked_at) : "–"),
-        h("td", {}, key.revoked_at ? null : h("button", { type: "button", "aria-label": `Revoke ${key.name}`, onclick: () => revoke(key) }, "Revoke"))))))));
+    list.replaceChildren(table("Keys", ["Name", "Role", "Created", "Revoked", ""], data.items.map(key => h("tr", {},
+      h("td", {}, key.name),
+      h("td", {}, badge("role", key.role)),
+      h("td", {}, when(key.created_at), key.created_by ? h("div", { class: "muted" }, `by ${key.created_by}`) : null),
+      h("td", {}, key.revoked_at ? when(key.revoked_at) : "–"),
+      h("td", {}, key.revoked_at ? null : h("button", { type: "button", "aria-label": `Revoke ${key.name}`, onclick: () => revoke(key) }, "Revoke"))))));
   }
 
   await load();

@@ -2,12 +2,7 @@
 // hash every file again and clean up orphans here, and see what each run found.
 import { api } from "/ui/api.js";
 import { h, bytes, showProblem } from "/ui/ui.js";
-
-function table(caption, columns, rows) {
-  return h("div", { class: "table-wrap" }, h("table", { "aria-label": caption },
-    h("thead", {}, h("tr", {}, columns.map(c => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, rows)));
-}
+import { table } from "/ui/table.js";
 
 function list(items, line) {
   return items.length ? h("ul", {}, items.map(item => h("li", {}, line(item)))) : null;
@@ -41,7 +36,9 @@ export async function render(main, params, context) {
       overview.replaceChildren(
         h("div", { class: "cards" },
           h("div", { class: "card" }, h("div", { class: "muted" }, "Total"), h("strong", { "aria-label": "Total bytes" }, bytes(data.total_bytes)),
-            h("div", { class: "muted" }, `${data.total_bytes} bytes in ${data.files} file${data.files === 1 ? "" : "s"}`))),
+            h("div", { class: "muted" }, `${data.total_bytes.toLocaleString("en")} bytes`)),
+          h("div", { class: "card" }, h("div", { class: "muted" }, "Files"), h("strong", {}, data.files)),
+          h("div", { class: "card" }, h("div", { class: "muted" }, "Models with files"), h("strong", {}, data.models.length))),
         h("h2", {}, "Per model"),
         data.models.length
           ? table("Storage per model", ["Model", "Size", "Files"], data.models.map(m =>
