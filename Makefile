@@ -27,6 +27,7 @@ run: db-start
 	exec $(DOTNET) run --project src/ModelRegistry -c $(CONFIG)
 
 # Build and test are separate steps so that a build error is reported as such.
+# The browser tests drive Debian's Chromium, installed here when missing (as root).
 # Without --results-directory each test project writes its own
 # <project>/TestResults/results.trx (a shared directory makes the projects
 # overwrite one another's results.trx); they are gathered under TestResults/.
@@ -34,6 +35,7 @@ test: db-start
 	@rm -rf TestResults; \
 	find src tests benchmarks -type d -name TestResults -prune -exec rm -rf {} +; \
 	[ -d tools/openapi-lint/node_modules ] || npm ci --prefix tools/openapi-lint --no-audit --no-fund; \
+	[ -x /usr/bin/chromium ] || [ "$$(id -u)" -ne 0 ] || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; }; \
 	$(DB_ENV); \
 	rc=0; \
 	if $(DOTNET) build $(SLN) -c $(CONFIG); then \

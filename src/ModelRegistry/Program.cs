@@ -3,6 +3,7 @@ using ModelRegistry.Admin;
 using ModelRegistry.Catalog;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads;
+using ModelRegistry.Ui;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRegistryPlatform();
@@ -13,11 +14,13 @@ builder.Services.AddDownloads(builder.Configuration);
 builder.Services.AddAdmin();
 
 var app = builder.Build();
+app.UseUi();
 app.UseRegistryPlatform();
 app.MapAccess();
 app.MapCatalog();
 app.MapDownloads();
 app.MapAdmin();
+app.MapUi();
 
 if (await AdminCommands.TryRunAsync(app, args))
 {

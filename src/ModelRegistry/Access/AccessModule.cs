@@ -13,5 +13,5 @@ internal static class AccessModule
         return services;
     }
 
-    public static IEndpointRouteBuilder MapAccess(this IEndpointRouteBuilder app) => app.MapKeys();
+    public static IEndpointRouteBuilder MapAccess(this IEndpointRouteBuilder app) => app.MapKeys().MapWhoAmI();
 }

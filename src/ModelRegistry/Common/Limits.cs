@@ -56,7 +56,12 @@ internal static class Limits
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "no-referrer";
                 headers["Cross-Origin-Resource-Policy"] = "same-origin";
-                if (!http.Request.Path.StartsWithSegments("/swagger"))
+                if (IsUi(http.Request.Path))
+                {
+                    // The web UI runs its own modules and styles and calls this API; nothing from elsewhere.
+                    headers.ContentSecurityPolicy = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+                }
+                else if (!http.Request.Path.StartsWithSegments("/swagger"))
                 {
                     headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
                 }
@@ -67,6 +72,8 @@ internal static class Limits
         });
         return app;
     }
+
+    private static bool IsUi(PathString path) => path == "/" || path.StartsWithSegments("/ui");
 
     private sealed class LimitOptions
     {

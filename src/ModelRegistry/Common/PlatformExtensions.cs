@@ -55,8 +55,6 @@ internal static class PlatformExtensions
             // The key given to Authorize survives a reload of the page.
             o.EnablePersistAuthorization();
         });
-        // Until there is a UI, a browser pointed at the server lands on the API's docs.
-        app.MapGet("/", () => Results.Redirect("/swagger")).AllowAnonymous().ExcludeFromDescription();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

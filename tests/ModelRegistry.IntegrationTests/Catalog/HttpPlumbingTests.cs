@@ -235,16 +235,6 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     }
 
     [Fact]
-    public async Task The_root_redirects_to_the_interactive_api_docs_even_when_reads_need_a_key()
-    {
-        await using var closed = fixture.Start(new Dictionary<string, string?> { ["Registry:Auth:AnonymousReads"] = "false" });
-
-        var response = await closed.Scenario(s => s.Get.ToUrl("/").Anonymous(), expect: 302);
-
-        Assert.Equal("/swagger", response.Location);
-    }
-
-    [Fact]
     public async Task The_openapi_document_describes_the_write_routes_in_both_name_forms()
     {
         var document = await App.Scenario(s => s.Get.ToUrl("/openapi/v1.json").Anonymous(), expect: 200);
