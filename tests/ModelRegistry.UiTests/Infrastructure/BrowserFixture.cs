@@ -110,6 +110,15 @@ public class BrowserFixture : IAsyncLifetime
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    public async Task<JsonElement> GetJsonAsync(string path)
+    {
+        using var response = await Api.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode
+            ? JsonDocument.Parse(text).RootElement.Clone()
+            : throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {text}");
+    }
+
     /// <summary>Configuration of the application under test, added to <see cref="ServerProcess"/>'s defaults.</summary>
     protected virtual Dictionary<string, string> Settings() => new() { ["Registry:Jobs:RunWorker"] = "false" };
 }

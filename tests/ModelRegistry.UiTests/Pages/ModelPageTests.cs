@@ -51,6 +51,40 @@ public sealed class ModelPageTests(BrowserFixture fixture) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task A_promotion_made_elsewhere_shows_on_an_open_model_page_without_a_reload()
+    {
+        await fixture.CreateModelAsync("watched", "first bytes", "second bytes");
+        await using var session = await fixture.OpenAsync();
+        var page = session.Page;
+        await session.GoAsync("#/models/watched");
+        await Expect(page.Section("Production")).ToContainTextAsync("none");
+
+        await fixture.PostAsync("/api/v1/models/watched/versions/2/promote", new { stage = "production", reason = "promoted by someone else" });
+
+        await Expect(page.Section("Production")).ToContainTextAsync("v2");
+        await Expect(page.VersionRow(2)).ToContainTextAsync("production");
+    }
+
+    [Fact]
+    public async Task A_change_from_a_page_that_is_out_of_date_is_refused_as_changed_meanwhile()
+    {
+        await fixture.CreateModelAsync("stale", "first bytes", "second bytes");
+        await using var session = await fixture.OpenAsync();
+        var page = session.Page;
+        await session.GoAsync("#/models/stale");
+        await Expect(page.VersionRow(2)).ToContainTextAsync("staging");
+
+        // A change the page does not follow live (only production changes are watched) moves the stream on.
+        await fixture.PostAsync("/api/v1/models/stale/versions/1/archive", new { reason = "archived elsewhere" });
+        await page.Button("Archive v2").ClickAsync();
+        await page.ConfirmAsync("Archive v2", "tidy up");
+
+        await Expect(page.Locator("main").GetByRole(AriaRole.Alert).First).ToContainTextAsync("Changed meanwhile");
+        var version = await fixture.GetJsonAsync("/api/v1/models/stale/versions/2");
+        Assert.Equal("staging", version.GetProperty("stage").GetString());
+    }
+
+    [Fact]
     public async Task As_of_a_moment_between_two_promotions_shows_the_earlier_production_version()
     {
         await fixture.CreateModelAsync("travelled", "old bytes", "new bytes");
