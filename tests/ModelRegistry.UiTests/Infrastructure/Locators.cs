@@ -19,6 +19,9 @@ internal static class Locators
 
     public static ILocator Timeline(this IPage page) => page.GetByRole(AriaRole.List, new() { Name = "Production timeline" });
 
+    /// <summary>The shell's banner that says the registry cannot be reached.</summary>
+    public static ILocator Banner(this IPage page) => page.Locator("#banner");
+
     public static ILocator Button(this IPage page, string name) => page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
 
     /// <summary>Every per-version or per-model action a publisher or admin may be offered.</summary>
