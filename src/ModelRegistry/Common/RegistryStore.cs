@@ -33,7 +33,10 @@ internal static class RegistryStore
         events.UseExclusiveLockOnConcurrentAppends = true;
         // An event id is stored once: a repeated append of the same events fails instead of writing them twice.
         events.EnableUniqueIndexOnEventId = true;
-        events.MetadataConfig.EnableAll();
+        events.MetadataConfig.CorrelationIdEnabled = true;
+        events.MetadataConfig.CausationIdEnabled = true;
+        events.MetadataConfig.UserNameEnabled = true;
+        events.MetadataConfig.HeadersEnabled = true;
         mapEvents(events);
     }
 }
