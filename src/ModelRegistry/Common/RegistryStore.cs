@@ -34,6 +34,8 @@ internal static class RegistryStore
         // An event id is stored once: a repeated append of the same events fails instead of writing them twice.
         events.EnableUniqueIndexOnEventId = true;
         events.MetadataConfig.EnableAll();
+        // EnableAll leaves the user name off (9.62): without it mt_events has no user_name column and the actor is lost.
+        events.MetadataConfig.UserNameEnabled = true;
         mapEvents(events);
     }
 }
