@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using JasperFx.Events;
 using Marten;
 using Marten.Events;
@@ -22,8 +24,14 @@ internal static class RegistryStore
         options.Connection(connectionString);
         options.DatabaseSchemaName = Schema;
         options.Events.DatabaseSchemaName = Schema;
-        // Payloads as the HTTP API writes them: snake_case members, dictionary keys as given, enums by name.
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase, json => json.DictionaryKeyPolicy = null);
+        // Payloads as the event store has always written them: snake_case members, dictionary keys as given, enums in
+        // snake_case ("huggingface", "production"). A converter in the options outranks the enums' own attribute, so the
+        // one Marten adds for AsString is preceded by one that writes what the attribute would.
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase, json =>
+        {
+            json.DictionaryKeyPolicy = null;
+            json.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        });
 
         var events = options.Events;
         events.StreamIdentity = StreamIdentity.AsString;
