@@ -34,6 +34,8 @@ internal static class RegistryStore
         // An event id is stored once: a repeated append of the same events fails instead of writing them twice.
         events.EnableUniqueIndexOnEventId = true;
         events.MetadataConfig.EnableAll();
+        // EnableAll leaves out the user name; the actor goes to mt_events.user_name.
+        events.MetadataConfig.UserNameEnabled = true;
         mapEvents(events);
     }
 }
