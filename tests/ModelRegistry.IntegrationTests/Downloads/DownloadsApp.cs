@@ -1,7 +1,6 @@
+using Alba;
 using ModelRegistry.Access;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,34 +13,33 @@ using ModelRegistry.IntegrationTests.Infrastructure;
 namespace ModelRegistry.IntegrationTests.Downloads;
 
 /// <summary>
-/// The app composed as Program.cs composes it (catalog and downloads), on a test
+/// The app composed as Program.cs composes it (catalog and downloads) in an Alba host, on a test
 /// class's database and storage root, allowed to download from the loopback server only, whose <c>/hub</c> is the hub.
 /// </summary>
 internal sealed class DownloadsApp : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private DownloadsApp(WebApplication app, string storageRoot)
+    private DownloadsApp(IAlbaHost host, string storageRoot)
     {
-        _app = app;
+        Host = host;
         StorageRoot = storageRoot;
-        Client = app.GetTestClient();
+        Client = host.Server.CreateClient();
     }
+
+    public IAlbaHost Host { get; }
 
     public string StorageRoot { get; }
 
     public HttpClient Client { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => Host.Services;
 
-    public IEventStore Store => _app.Services.GetRequiredService<IEventStore>();
+    public IEventStore Store => Services.GetRequiredService<IEventStore>();
 
-    public HttpMessageHandler CreateHandler() => _app.GetTestServer().CreateHandler();
+    public HttpMessageHandler CreateHandler() => Host.Server.CreateHandler();
 
     public static async Task<DownloadsApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         if (logs is not null)
         {
@@ -70,18 +68,24 @@ internal sealed class DownloadsApp : IAsyncDisposable
         builder.Services.AddAccess();
         builder.Services.AddCatalog();
         builder.Services.AddDownloads(builder.Configuration);
-        var app = builder.Build();
-        app.UseRegistryPlatform();
-        app.MapCatalog();
-        app.MapDownloads();
-        await app.StartAsync();
-        return new DownloadsApp(app, storageRoot);
+        var host = await AlbaHost.For(builder, app =>
+        {
+            app.UseRegistryPlatform();
+            app.MapCatalog();
+            app.MapDownloads();
+        });
+        return new DownloadsApp(host.UseTestDefaults(), storageRoot);
     }
 
-    public Task<ScenarioResult> Scenario(Action<Scenario> configure, int? expect = null) =>
-        Infrastructure.Scenario.SendAsync(Client, configure, expect);
+    public Task<IScenarioResult> Scenario(Action<Scenario> configure) => Host.Scenario(configure, () => []);
 
-    public async Task<ScenarioResult> GetAsync(string url) => await Scenario(s => s.Get.ToUrl(url));
+    /// <summary>A GET whatever it answers, for tests that wait for a state.</summary>
+    public Task<IScenarioResult> GetAsync(string url) =>
+        Scenario(s =>
+        {
+            s.Get.Url(url);
+            s.IgnoreStatusCode();
+        });
 
     public async Task<IReadOnlyList<object>> EventsAsync(string model) =>
         (await Store.ReadStreamAsync(CatalogStream.StreamId(model))).Select(e => e.Data).ToList();
@@ -89,7 +93,6 @@ internal sealed class DownloadsApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await Host.DisposeAsync();
     }
 }
