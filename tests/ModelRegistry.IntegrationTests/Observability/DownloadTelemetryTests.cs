@@ -11,14 +11,13 @@ namespace ModelRegistry.IntegrationTests.Observability;
 public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("mr-download-telemetry-").FullName;
-    private readonly TestLog _log = new();
     private LoopbackServer _server = null!;
-    private DownloadsApp _app = null!;
+    private RegistryApp _app = null!;
 
     public async Task InitializeAsync()
     {
         _server = await LoopbackServer.StartAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server, _log);
+        _app = await DownloadsApp.StartAsync(db, _root, _server);
     }
 
     public async Task DisposeAsync()
@@ -78,12 +77,12 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
         var job = DownloadJob.IdFor(name, 1).ToString();
         await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
 
-        var retry = Assert.Single(_log.Lines, l => l.Category.EndsWith(".JobWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
+        var retry = Assert.Single(_app.Logs, l => l.Category.EndsWith(".JobWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
         Assert.Equal((job, correlation), (retry["JobId"], retry["CorrelationId"]));
     }
 
     private List<LogLine> WorkerLines() =>
-        _log.Lines.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
+        _app.Logs.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
 
     [Fact]
     public async Task Ready_reports_the_download_worker_running()
