@@ -120,7 +120,7 @@ internal sealed class AppendScenario : IScenario
     /// <summary>The raw baseline's table: <c>bench_raw_events</c>, a copy of mt_events, which must exist.</summary>
     internal static Task CreateRawTableAsync(NpgsqlDataSource raw, CancellationToken ct) => ExecuteAsync(raw, """
         CREATE SEQUENCE bench_raw_events_sequence AS bigint;
-        CREATE TABLE bench_raw_events (LIKE mt_events INCLUDING ALL);
+        CREATE TABLE bench_raw_events (LIKE registry.mt_events INCLUDING ALL);
         ALTER TABLE bench_raw_events ALTER seq_id SET DEFAULT nextval('bench_raw_events_sequence');
         """, ct);
 
@@ -134,8 +134,8 @@ internal sealed class AppendScenario : IScenario
             var stream = $"{run}-w{writer}-m{n % StreamsPerWriter}";
             var version = n / StreamsPerWriter + 1;
             await using var cmd = raw.CreateCommand("""
-                INSERT INTO bench_raw_events (id, stream_id, version, data, type, schema_version, user_name, correlation_id)
-                VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+                INSERT INTO bench_raw_events (id, stream_id, version, data, type, user_name, correlation_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 """);
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });

@@ -16,8 +16,11 @@ internal static class RegistryStore
     /// <summary>Marten's tables live in their own schema, away from anything else in the database.</summary>
     public const string Schema = "registry";
 
+    /// <summary>Indexes of ours on Marten's events table (migration 113), which Marten's schema management leaves alone.</summary>
+    public static readonly string[] AuditIndexes = ["ix_mt_events_user_seq", "ix_mt_events_type_seq", "ix_mt_events_stream_seq", "ix_mt_events_timestamp"];
+
     /// <summary>The header that carries a command's human reason on each of its events.</summary>
-    public const string ReasonHeader = "reason";
+    public const string ReasonHeader = ModelRegistry.EventStore.Storage.EventRows.ReasonHeader;
 
     public static void Configure(StoreOptions options, string connectionString, Action<IEventStoreOptions> mapEvents)
     {
@@ -45,6 +48,11 @@ internal static class RegistryStore
         events.MetadataConfig.CausationIdEnabled = true;
         events.MetadataConfig.UserNameEnabled = true;
         events.MetadataConfig.HeadersEnabled = true;
+        foreach (var index in AuditIndexes)
+        {
+            events.IgnoreIndex(index);
+        }
+
         mapEvents(events);
     }
 }

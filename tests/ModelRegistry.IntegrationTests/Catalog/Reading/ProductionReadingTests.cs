@@ -90,7 +90,7 @@ public sealed class ProductionReadingTests(ReadingApp app) : IClassFixture<Readi
         await app.PromoteAsync("hour", 2);
         // Back-date the first four events by two hours, as if they had happened then.
         await using (var data = app.Database.CreateDataSource())
-        await using (var cmd = data.CreateCommand("UPDATE mt_events SET timestamp = timestamp - interval '2 hours' WHERE stream_id = 'hour' AND version <= 4"))
+        await using (var cmd = data.CreateCommand("UPDATE registry.mt_events SET timestamp = timestamp - interval '2 hours' WHERE stream_id = 'hour' AND version <= 4"))
         {
             await cmd.ExecuteNonQueryAsync();
         }
