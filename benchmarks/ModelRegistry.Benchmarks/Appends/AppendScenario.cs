@@ -104,7 +104,7 @@ internal sealed class AppendScenario : IScenario
     /// <summary>Marten's bare append: one event to the writer's next stream, in a session of its own, with the metadata a command sets.</summary>
     internal static Func<int, Task> MartenAppend(IDocumentStore store, string run)
     {
-        var counters = new long[Concurrency.Max()];
+        var counters = new long[Math.Max(Concurrency.Max(), 16)];
         return async writer =>
         {
             var n = counters[writer]++;
