@@ -16,7 +16,7 @@ namespace ModelRegistry.Benchmarks;
 internal static class BenchProgram
 {
     private static readonly IScenario[] Scenarios =
-        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
+        [new AppendScenario(), new RebuildScenario(), new MartenRebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
             new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario(), new CrashScenario()];
 
     public static async Task<int> Main(string[] args)

@@ -18,18 +18,11 @@ public sealed class EventStoreOptions
     /// <summary>Consecutive failures of a projection before it is marked faulted.</summary>
     public int ProjectionMaxAttempts { get; set; } = 3;
 
-    /// <summary>
-    /// Group commit: how many transactions of appends may be in flight at once; appends that arrive while they are wait and are
-    /// then written together. 0 writes every append in a transaction of its own. One, the default, makes the biggest groups:
-    /// the fewest transactions, and the least CPU per append (ADR 12).
-    /// </summary>
-    public int AppendGroups { get; set; } = 1;
-
-    /// <summary>Group commit: at most this many appends share one transaction.</summary>
-    public int AppendGroupSize { get; set; } = 32;
-
     /// <summary>Whether this instance runs the projection daemon at all.</summary>
     public bool RunDaemon { get; set; } = true;
+
+    /// <summary>The schema of Marten's event tables.</summary>
+    internal string Schema { get; set; } = "public";
 
     /// <summary>The connection string as configured (data sources hide the password).</summary>
     internal string ConnectionString { get; set; } = "";

@@ -1,3 +1,4 @@
+using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -12,17 +13,27 @@ namespace ModelRegistry.EventStore;
 public static class EventStoreServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the event store on <paramref name="connectionString"/>. Migrations and projection tables are
+    /// Adds the event store on <paramref name="connectionString"/>, its events in Marten configured by <paramref name="marten"/>
+    /// (every registered event type is mapped to its stored name). Marten's schema, migrations and projection tables are
     /// applied when the host starts, before it serves anything.
     /// </summary>
     public static IServiceCollection AddEventStore(this IServiceCollection services, string connectionString,
-        Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
+        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
     {
         var options = new EventStoreOptions();
         configure?.Invoke(options);
         options.ConnectionString = connectionString;
         var registry = new EventTypeRegistry();
         types?.Invoke(registry);
+        var storeOptions = new StoreOptions();
+        marten(storeOptions);
+        foreach (var (type, name, schemaVersion) in registry.All)
+        {
+            storeOptions.Events.MapEventType(type, EventRows.StoredTypeName(name, schemaVersion));
+        }
+
+        options.Schema = storeOptions.Events.DatabaseSchemaName;
+        services.AddMarten(storeOptions).UseLightweightSessions();
 
         services.AddMetrics();
         services.TryAddSingleton<EventStoreMetrics>();
@@ -33,8 +44,8 @@ public static class EventStoreServiceCollectionExtensions
         services.AddSingleton<StreamStateCache>();
         services.AddSingleton<DaemonSignal>();
         services.AddSingleton<InlineProjections>();
-        services.AddSingleton<PostgresEventStore>();
-        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+        services.AddSingleton<MartenEventStore>();
+        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<MartenEventStore>());
         services.AddSingleton<ProjectionStore>();
         services.AddSingleton<ProjectionRunner>();
         services.AddSingleton<IProjectionAdmin, ProjectionAdmin>();
@@ -60,9 +71,10 @@ public static class EventStoreServiceCollectionExtensions
         return builder.ConnectionString;
     }
 
-    /// <summary>Applies pending migrations and prepares projection tables (what start-up does).</summary>
+    /// <summary>Applies Marten's schema and pending migrations, and prepares projection tables (what start-up does).</summary>
     public static async Task MigrateEventStoreAsync(this IServiceProvider services, CancellationToken ct = default)
     {
+        await services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         await services.GetRequiredService<SchemaMigrator>().MigrateAsync(ct);
         await services.GetRequiredService<ProjectionStore>().EnsureAsync(ct);
     }

@@ -22,6 +22,9 @@ public sealed class EventTypeRegistry
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
     };
 
+    /// <summary>Every registered type with its stored name and schema version.</summary>
+    public IEnumerable<(Type Type, string Name, int SchemaVersion)> All => _byType.Select(t => (t.Key, t.Value.Name, t.Value.Version));
+
     /// <summary>Registers <typeparamref name="T"/> under <paramref name="name"/> at <paramref name="schemaVersion"/>.</summary>
     public EventTypeRegistry Register<T>(string name, int schemaVersion = 1) => Register(typeof(T), name, schemaVersion);
 

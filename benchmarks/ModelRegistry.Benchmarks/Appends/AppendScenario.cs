@@ -1,4 +1,7 @@
+using EventAppendMode = JasperFx.Events.EventAppendMode;
+using Marten;
 using ModelRegistry.Benchmarks.Harness;
+using ModelRegistry.Common;
 using ModelRegistry.EventStore;
 using Npgsql;
 using NpgsqlTypes;
@@ -9,6 +12,8 @@ namespace ModelRegistry.Benchmarks.Appends;
 /// One-event appends with <see cref="ExpectedVersion.Any"/> against raw single-row INSERTs into a copy of mt_events
 /// (same columns and indexes), at the same concurrency, interleaved so noise hits both. Each writer appends round-robin
 /// to its own 100 streams, as commands spread over many models do: the first append creates a stream, the rest extend it.
+/// Marten's own bare append (<c>Append</c> + <c>SaveChangesAsync</c>, one event, the application's store configuration) runs
+/// in the same windows, in the application's append mode and in Rich, each in its own schema.
 /// </summary>
 internal sealed class AppendScenario : IScenario
 {
@@ -27,11 +32,15 @@ internal sealed class AppendScenario : IScenario
         await quiet.StartAsync(ct);
         await using var raw = NpgsqlDataSource.Create(context.ConnectionString);
         await CreateRawTableAsync(raw, ct);
+        using var quick = await MartenAsync(context.ConnectionString, EventAppendMode.QuickWithServerTimestamps, ct);
+        using var rich = await MartenAsync(context.ConnectionString, EventAppendMode.Rich, ct);
         var kinds = new (string Name, Func<string, Func<int, Task>> Writer)[]
         {
             ("raw", run => RawInsert(raw, host.Store.Types, run)),
             ("store", run => StoreAppend(host.Store, run)),
             ("store, daemon off", run => StoreAppend(quiet.Store, run)),
+            ("marten quick", run => MartenAppend(quick, run)),
+            ("marten rich", run => MartenAppend(rich, run)),
         };
 
         var rows = new List<ResultRow>();
@@ -56,6 +65,8 @@ internal sealed class AppendScenario : IScenario
             rows.Add(new ResultRow($"appends, {writers} writer{(writers == 1 ? "" : "s")}", Load.Median(rates["store"]), "ops/s", baseline,
                 writers == 16 ? Goal.RatioAtLeast(GoalAt16) : null));
             rows.Add(new ResultRow("  same, daemon off", Load.Median(rates["store, daemon off"]), "ops/s", baseline));
+            rows.Add(new ResultRow("  Marten's bare append, quick", Load.Median(rates["marten quick"]), "ops/s", baseline));
+            rows.Add(new ResultRow("  Marten's bare append, rich", Load.Median(rates["marten rich"]), "ops/s", baseline));
         }
 
         return rows;
@@ -75,10 +86,41 @@ internal sealed class AppendScenario : IScenario
         };
     }
 
+    /// <summary>A Marten store configured as the application's, in <paramref name="mode"/>, in a schema of its own.</summary>
+    internal static async Task<DocumentStore> MartenAsync(string connectionString, EventAppendMode mode, CancellationToken ct)
+    {
+        var schema = mode == EventAppendMode.Rich ? "bench_rich" : "bench_quick";
+        var store = DocumentStore.For(o =>
+        {
+            RegistryStore.Configure(o, connectionString, e => e.MapEventType<VersionRegistered>(BenchEvents.VersionRegisteredName));
+            o.DatabaseSchemaName = schema;
+            o.Events.DatabaseSchemaName = schema;
+            o.Events.AppendMode = mode;
+        });
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        return store;
+    }
+
+    /// <summary>Marten's bare append: one event to the writer's next stream, in a session of its own, with the metadata a command sets.</summary>
+    internal static Func<int, Task> MartenAppend(IDocumentStore store, string run)
+    {
+        var counters = new long[Math.Max(Concurrency.Max(), 16)];
+        return async writer =>
+        {
+            var n = counters[writer]++;
+            var stream = $"{run}-w{writer}-m{n % StreamsPerWriter}";
+            await using var session = store.LightweightSession();
+            session.CorrelationId = Guid.NewGuid().ToString();
+            session.LastModifiedBy = "bench";
+            session.Events.Append(stream, BenchEvents.VersionRegistered(stream, n / StreamsPerWriter + 1));
+            await session.SaveChangesAsync();
+        };
+    }
+
     /// <summary>The raw baseline's table: <c>bench_raw_events</c>, a copy of mt_events, which must exist.</summary>
     internal static Task CreateRawTableAsync(NpgsqlDataSource raw, CancellationToken ct) => ExecuteAsync(raw, """
         CREATE SEQUENCE bench_raw_events_sequence AS bigint;
-        CREATE TABLE bench_raw_events (LIKE mt_events INCLUDING ALL);
+        CREATE TABLE bench_raw_events (LIKE registry.mt_events INCLUDING ALL);
         ALTER TABLE bench_raw_events ALTER seq_id SET DEFAULT nextval('bench_raw_events_sequence');
         """, ct);
 
@@ -92,8 +134,8 @@ internal sealed class AppendScenario : IScenario
             var stream = $"{run}-w{writer}-m{n % StreamsPerWriter}";
             var version = n / StreamsPerWriter + 1;
             await using var cmd = raw.CreateCommand("""
-                INSERT INTO bench_raw_events (id, stream_id, version, data, type, schema_version, user_name, correlation_id)
-                VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+                INSERT INTO bench_raw_events (id, stream_id, version, data, type, user_name, correlation_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 """);
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });

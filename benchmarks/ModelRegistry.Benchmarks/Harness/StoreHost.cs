@@ -1,3 +1,4 @@
+using ModelRegistry.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,7 @@ internal sealed class StoreHost(IHost host) : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddEventStore(connectionString, BenchEvents.Register, options);
+        builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), BenchEvents.Register, options);
         services?.Invoke(builder.Services);
         return new StoreHost(builder.Build());
     }

@@ -117,7 +117,7 @@ internal sealed class HttpVersionsScenario : IScenario
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddEventStore(connectionString, EventTypes.Register, o => o.RunDaemon = false);
+        builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), EventTypes.Register, o => o.RunDaemon = false);
         builder.Services.AddCatalogReads();
         using var host = builder.Build();
         await host.StartAsync(ct);

@@ -21,11 +21,12 @@ internal sealed class RegistryServer : IAsyncDisposable
 
     public string StorageRoot { get; }
 
-    public static async Task<RegistryServer> StartAsync(string connectionString, CancellationToken ct)
+    /// <summary>The application as <c>make run</c> configures it; the download worker runs only where <paramref name="downloads"/> says so.</summary>
+    public static async Task<RegistryServer> StartAsync(string connectionString, CancellationToken ct, bool downloads = false)
     {
         var storageRoot = Directory.CreateTempSubdirectory("mr-bench-storage-").FullName;
-        var server = new RegistryServer(
-            ServerProcess.Create(connectionString, storageRoot, new Dictionary<string, string> { ["Registry:Jobs:RunWorker"] = "false" }), storageRoot);
+        var settings = downloads ? new Dictionary<string, string>() : new Dictionary<string, string> { ["Registry:Jobs:RunWorker"] = "false" };
+        var server = new RegistryServer(ServerProcess.Create(connectionString, storageRoot, settings), storageRoot);
         try
         {
             await server.Process.StartAsync(ct);

@@ -44,7 +44,7 @@ internal sealed class RebuildScenario : IScenario
         }
 
         var (elapsed, applied) = runs.OrderBy(r => r.Elapsed).ElementAt(runs.Count / 2);
-        var store = host.Services.GetRequiredService<PostgresEventStore>();
+        var store = host.Services.GetRequiredService<MartenEventStore>();
         var storeRead = await ReadAllAsync(events, after => store.ReadRangeAsync(source, null, after, events, BatchSize, ct));
         var rawRead = await ReadAllAsync(events, after => RawReadAsync(source, after, ct));
         var reading = TimeSpan.FromSeconds(events / storeRead.PerSecond);
@@ -65,15 +65,15 @@ internal sealed class RebuildScenario : IScenario
         const string model = "'model-' || ((n - 1) % @streams)";
         const string version = "(n - 1) / @streams + 1";
         await using var cmd = source.CreateCommand($"""
-            INSERT INTO mt_streams (id, type, version) SELECT 'model-' || s, 'model', @per FROM generate_series(0, @streams - 1) s;
-            INSERT INTO mt_events (seq_id, id, stream_id, version, data, type, user_name, correlation_id)
+            INSERT INTO registry.mt_streams (id, type, version) SELECT 'model-' || s, 'model', @per FROM generate_series(0, @streams - 1) s;
+            INSERT INTO registry.mt_events (seq_id, id, stream_id, version, data, type, user_name, correlation_id)
             SELECT n, ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, {model}, {version},
                    {BenchEvents.VersionRegisteredSql(model, version)}, '{BenchEvents.VersionRegisteredName}', 'bench', md5(n::text)
             FROM generate_series(1, @streams * @per) n;
-            SELECT setval('mt_events_sequence', @streams * @per);
+            SELECT setval('registry.mt_events_sequence', @streams * @per);
             INSERT INTO {StreamStatsProjection.TableName} (stream_id, events, last_version, last_position, last_type, last_event_at)
-            SELECT stream_id, count(*), max(version), max(seq_id), max(type), max(timestamp) FROM mt_events GROUP BY stream_id;
-            UPDATE mt_event_progression SET last_seq_id = @streams * @per WHERE name = '{StreamStatsProjection.TableName}';
+            SELECT stream_id, count(*), max(version), max(seq_id), max(type), max(timestamp) FROM registry.mt_events GROUP BY stream_id;
+            UPDATE mr_projection_progress SET last_seq_id = @streams * @per WHERE name = '{StreamStatsProjection.TableName}';
             """);
         cmd.CommandTimeout = 0;
         cmd.Parameters.AddWithValue("streams", streams);
@@ -81,7 +81,7 @@ internal sealed class RebuildScenario : IScenario
         await cmd.ExecuteNonQueryAsync(ct);
 
         // A live table has been vacuumed; the first reader of fresh rows would otherwise pay for setting hint bits.
-        foreach (var sql in new[] { "VACUUM ANALYZE mt_events", "VACUUM ANALYZE mt_streams", "CHECKPOINT" })
+        foreach (var sql in new[] { "VACUUM ANALYZE registry.mt_events", "VACUUM ANALYZE registry.mt_streams", "CHECKPOINT" })
         {
             await using var maintenance = source.CreateCommand(sql);
             maintenance.CommandTimeout = 0;
@@ -159,8 +159,8 @@ internal sealed class RebuildScenario : IScenario
     private static async Task RawReadAsync(NpgsqlDataSource source, long after, CancellationToken ct)
     {
         await using var cmd = source.CreateCommand("""
-            SELECT seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason
-            FROM mt_events WHERE seq_id > $1 ORDER BY seq_id LIMIT $2
+            SELECT seq_id, id, stream_id, version, type, data::text, timestamp, user_name, correlation_id, causation_id, headers->>'reason'
+            FROM registry.mt_events WHERE seq_id > $1 ORDER BY seq_id LIMIT $2
             """);
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });

@@ -16,7 +16,7 @@ public interface IProjectionAdmin
     Task WaitForNonStaleAsync(TimeSpan timeout, CancellationToken ct = default);
 }
 
-internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionStore projections, HighWaterMark highWaterMark, DaemonSignal signal)
+internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionStore projections, HighWaterMark highWaterMark, DaemonSignal signal, EventStoreOptions options)
     : IProjectionAdmin
 {
     public async Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken ct = default)
@@ -51,7 +51,7 @@ internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionSto
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
         // The last event committed before the call; the high-water mark may still lag behind it.
-        await using var last = dataSource.CreateCommand("SELECT coalesce(max(seq_id), 0) FROM mt_events");
+        await using var last = dataSource.CreateCommand($"SELECT coalesce(max(seq_id), 0) FROM {options.Schema}.mt_events");
         var target = (long)(await last.ExecuteScalarAsync(cts.Token))!;
         while (true)
         {

@@ -11,7 +11,7 @@ namespace ModelRegistry.EventStore.Projections;
 /// </summary>
 internal sealed class ProjectionRunner(
     NpgsqlDataSource dataSource,
-    PostgresEventStore store,
+    MartenEventStore store,
     ProjectionStore projections,
     EventStoreOptions options,
     ILogger<ProjectionRunner> logger)
@@ -85,7 +85,7 @@ internal sealed class ProjectionRunner(
         }
 
         await using var cmd = new NpgsqlCommand(
-            "UPDATE mt_event_progression SET last_seq_id = @next, last_updated = now() WHERE name = @n AND last_seq_id = @prev AND state = 'running'",
+            "UPDATE mr_projection_progress SET last_seq_id = @next, last_updated = now() WHERE name = @n AND last_seq_id = @prev AND state = 'running'",
             conn, tx);
         cmd.Parameters.AddWithValue("n", projection.Name);
         cmd.Parameters.AddWithValue("next", next);
@@ -112,7 +112,7 @@ internal sealed class ProjectionRunner(
 
         await using (var cmd = new NpgsqlCommand(
             """
-            UPDATE mt_event_progression
+            UPDATE mr_projection_progress
             SET state = 'rebuilding', rebuild_position = 0, rebuild_target = @target, rebuild_pass = 1, last_error = NULL, last_updated = now()
             WHERE name = @n AND state = 'rebuild_pending'
             """,
@@ -150,7 +150,7 @@ internal sealed class ProjectionRunner(
         if (position >= row.RebuildTarget)
         {
             await using var nextPass = dataSource.CreateCommand(
-                "UPDATE mt_event_progression SET rebuild_target = @t, rebuild_pass = rebuild_pass + 1 WHERE name = @n AND state = 'rebuilding'");
+                "UPDATE mr_projection_progress SET rebuild_target = @t, rebuild_pass = rebuild_pass + 1 WHERE name = @n AND state = 'rebuilding'");
             nextPass.Parameters.AddWithValue("n", projection.Name);
             nextPass.Parameters.AddWithValue("t", safeHead);
             await nextPass.ExecuteNonQueryAsync(ct);
@@ -176,7 +176,7 @@ internal sealed class ProjectionRunner(
         }
 
         await using var cmd = new NpgsqlCommand(
-            "UPDATE mt_event_progression SET rebuild_position = @next, last_updated = now() WHERE name = @n AND state = 'rebuilding' AND rebuild_position = @prev",
+            "UPDATE mr_projection_progress SET rebuild_position = @next, last_updated = now() WHERE name = @n AND state = 'rebuilding' AND rebuild_position = @prev",
             conn, tx);
         cmd.Parameters.AddWithValue("n", projection.Name);
         cmd.Parameters.AddWithValue("next", next);
@@ -237,7 +237,7 @@ internal sealed class ProjectionRunner(
         }
 
         await using (var cmd = new NpgsqlCommand("""
-            UPDATE mt_event_progression
+            UPDATE mr_projection_progress
             SET state = 'running', last_seq_id = @cp, projection_version = @v, rebuild_position = NULL, last_error = NULL, last_updated = now()
             WHERE name = @n AND state = 'rebuilding'
             """, conn, tx))

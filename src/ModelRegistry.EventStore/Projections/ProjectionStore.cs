@@ -3,7 +3,7 @@ using Npgsql;
 namespace ModelRegistry.EventStore.Projections;
 
 /// <summary>Reads and writes the progression rows (one per projection) and the projections' tables.</summary>
-internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<IProjection> projections)
+internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<IProjection> projections, EventStoreOptions options)
 {
     public const string ShadowSuffix = "__rebuild";
 
@@ -35,15 +35,15 @@ internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<I
             }
 
             var lifecycle = p.Lifecycle == ProjectionLifecycle.Inline ? "inline" : "async";
-            await using (var upsert = new NpgsqlCommand("""
-                INSERT INTO mt_event_progression (name, last_seq_id, projection_version, lifecycle, state)
-                VALUES (@n, 0, @v, @l, CASE WHEN @l = 'inline' AND EXISTS (SELECT 1 FROM mt_events) THEN 'rebuild_pending' ELSE 'running' END)
+            await using (var upsert = new NpgsqlCommand($"""
+                INSERT INTO mr_projection_progress (name, last_seq_id, projection_version, lifecycle, state)
+                VALUES (@n, 0, @v, @l, CASE WHEN @l = 'inline' AND EXISTS (SELECT 1 FROM {options.Schema}.mt_events) THEN 'rebuild_pending' ELSE 'running' END)
                 ON CONFLICT (name) DO UPDATE SET
                     lifecycle = excluded.lifecycle,
-                    state = CASE WHEN mt_event_progression.projection_version <> @v AND mt_event_progression.state <> 'rebuilding'
-                                 THEN 'rebuild_pending' ELSE mt_event_progression.state END,
-                    rebuild_requested_at = CASE WHEN mt_event_progression.projection_version <> @v THEN now()
-                                                ELSE mt_event_progression.rebuild_requested_at END
+                    state = CASE WHEN mr_projection_progress.projection_version <> @v AND mr_projection_progress.state <> 'rebuilding'
+                                 THEN 'rebuild_pending' ELSE mr_projection_progress.state END,
+                    rebuild_requested_at = CASE WHEN mr_projection_progress.projection_version <> @v THEN now()
+                                                ELSE mr_projection_progress.rebuild_requested_at END
                 """, conn, tx))
             {
                 upsert.Parameters.AddWithValue("n", p.Name);
@@ -64,7 +64,7 @@ internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<I
     public async Task<IReadOnlyList<Row>> LoadAllAsync(CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            "SELECT name, last_seq_id, projection_version, lifecycle, state, last_error, rebuild_position, last_updated, coalesce(rebuild_target, 0), rebuild_pass FROM mt_event_progression ORDER BY name");
+            "SELECT name, last_seq_id, projection_version, lifecycle, state, last_error, rebuild_position, last_updated, coalesce(rebuild_target, 0), rebuild_pass FROM mr_projection_progress ORDER BY name");
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var rows = new List<Row>();
         while (await reader.ReadAsync(ct))
@@ -80,7 +80,7 @@ internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<I
     public async Task<bool> RequestRebuildAsync(string name, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            "UPDATE mt_event_progression SET state = 'rebuild_pending', rebuild_requested_at = now(), last_error = NULL WHERE name = @n");
+            "UPDATE mr_projection_progress SET state = 'rebuild_pending', rebuild_requested_at = now(), last_error = NULL WHERE name = @n");
         cmd.Parameters.AddWithValue("n", name);
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
@@ -88,7 +88,7 @@ internal sealed class ProjectionStore(NpgsqlDataSource dataSource, IEnumerable<I
     public async Task SetStateAsync(string name, string state, string? error, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            "UPDATE mt_event_progression SET state = @s, last_error = @e, last_updated = now() WHERE name = @n");
+            "UPDATE mr_projection_progress SET state = @s, last_error = @e, last_updated = now() WHERE name = @n");
         cmd.Parameters.AddWithValue("n", name);
         cmd.Parameters.AddWithValue("s", state);
         cmd.Parameters.AddWithValue("e", (object?)error ?? DBNull.Value);

@@ -9,13 +9,13 @@ namespace ModelRegistry.EventStore.Storage;
 /// stood at L has ended, every position up to L is final: committed, or a rolled-back hole.
 /// No timeouts: a slow transaction holds the mark back instead of being skipped (docs/adr/0004).
 /// </summary>
-internal sealed class HighWaterMark(NpgsqlDataSource dataSource)
+internal sealed class HighWaterMark(NpgsqlDataSource dataSource, EventStoreOptions options)
 {
     // A snapshot's xip lists only ids below its xmax (latest completed + 1); younger transactions are
     // running but unlisted. Taking an id of our own bounds them: everything in [xmax, ours) may run.
     // The id is spent in a transaction that writes nothing, so its commit need not wait for a flush.
-    private const string ObserveSql = """
-        SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM mt_events_sequence;
+    private string ObserveSql => $$"""
+        SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {{options.Schema}}.mt_events_sequence;
         SELECT set_config('synchronous_commit', 'off', true), pg_current_snapshot()::text, pg_current_xact_id()::text;
         SELECT CASE WHEN pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')
                       OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)

@@ -1,12 +1,19 @@
 using ModelRegistry.Access;
 using ModelRegistry.Common;
+using Marten;
 using ModelRegistry.EventStore.Projections;
+using Npgsql;
 
 namespace ModelRegistry.Admin;
 
 internal static class AdminModule
 {
-    public static IServiceCollection AddAdmin(this IServiceCollection services) => services;
+    public static IServiceCollection AddAdmin(this IServiceCollection services)
+    {
+        services.AddSingleton<LegacyImport>();
+        services.AddHostedService<LegacyImportOnStart>();
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
@@ -28,4 +35,23 @@ internal sealed record ProjectionStatusResponse(
 {
     public static ProjectionStatusResponse From(ProjectionStatus s) =>
         new(s.Name, s.Version, s.StoredVersion, s.Lifecycle, s.Checkpoint, s.Head, s.Lag, s.State, s.LastError, s.RebuildPosition);
+}
+
+/// <summary>A database written by the previous version is imported into Marten's store before the app serves it.</summary>
+internal sealed partial class LegacyImportOnStart(LegacyImport import, NpgsqlDataSource dataSource, IDocumentStore store, ILogger<LegacyImportOnStart> logger)
+    : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var result = await import.ImportAsync(dataSource, store, cancellationToken);
+        if (result.Outcome == LegacyImportOutcome.Imported)
+        {
+            Imported(logger, result.Streams, result.Events, result.LastPosition);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(LogLevel.Information, "Imported the previous version's event store: {Streams} streams, {Events} events, up to position {Position}.")]
+    private static partial void Imported(ILogger logger, int streams, long events, long position);
 }

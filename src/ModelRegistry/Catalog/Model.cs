@@ -206,23 +206,39 @@ internal static class CatalogStream
 
     public static string StreamId(string name) => name.ToLowerInvariant();
 
+    /// <summary>The stream's events under their stored names (SPEC §3); every one is at schema version 1.</summary>
+    public static IReadOnlyList<(Type Type, string Name)> EventTypes { get; } =
+    [
+        (typeof(ModelRegistered), "ModelRegistered"),
+        (typeof(ModelUpdated), "ModelUpdated"),
+        (typeof(VersionRegistered), "VersionRegistered"),
+        (typeof(VersionDownloadStarted), "VersionDownloadStarted"),
+        (typeof(VersionDownloaded), "VersionDownloaded"),
+        (typeof(VersionDownloadFailed), "VersionDownloadFailed"),
+        (typeof(VersionPromoted), "VersionPromoted"),
+        (typeof(VersionDemoted), "VersionDemoted"),
+        (typeof(VersionArchived), "VersionArchived"),
+        (typeof(VersionRestored), "VersionRestored"),
+        (typeof(ModelLocked), "ModelLocked"),
+        (typeof(ModelUnlocked), "ModelUnlocked"),
+        (typeof(ArtifactVerified), "ArtifactVerified"),
+        (typeof(ArtifactMissing), "ArtifactMissing"),
+        (typeof(ArtifactCorrupted), "ArtifactCorrupted"),
+    ];
+
     public static void Register(EventTypeRegistry registry)
     {
-        registry
-            .Register<ModelRegistered>("ModelRegistered", 1)
-            .Register<ModelUpdated>("ModelUpdated", 1)
-            .Register<VersionRegistered>("VersionRegistered", 1)
-            .Register<VersionDownloadStarted>("VersionDownloadStarted", 1)
-            .Register<VersionDownloaded>("VersionDownloaded", 1)
-            .Register<VersionDownloadFailed>("VersionDownloadFailed", 1)
-            .Register<VersionPromoted>("VersionPromoted", 1)
-            .Register<VersionDemoted>("VersionDemoted", 1)
-            .Register<VersionArchived>("VersionArchived", 1)
-            .Register<VersionRestored>("VersionRestored", 1)
-            .Register<ModelLocked>("ModelLocked", 1)
-            .Register<ModelUnlocked>("ModelUnlocked", 1)
-            .Register<ArtifactVerified>("ArtifactVerified", 1)
-            .Register<ArtifactMissing>("ArtifactMissing", 1)
-            .Register<ArtifactCorrupted>("ArtifactCorrupted", 1);
+        foreach (var (type, name) in EventTypes)
+        {
+            registry.Register(type, name, 1);
+        }
+    }
+
+    public static void Map(Marten.Events.IEventStoreOptions events)
+    {
+        foreach (var (type, name) in EventTypes)
+        {
+            events.MapEventType(type, name);
+        }
     }
 }

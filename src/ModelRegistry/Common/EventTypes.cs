@@ -10,4 +10,9 @@ internal static class EventTypes
     {
         CatalogStream.Register(registry);
     }
+
+    public static void Map(Marten.Events.IEventStoreOptions events)
+    {
+        CatalogStream.Map(events);
+    }
 }

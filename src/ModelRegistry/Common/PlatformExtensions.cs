@@ -16,7 +16,7 @@ internal static class PlatformExtensions
         // leniently (U+FFFD for a bad byte), the request reaches the application, which parses every header it uses strictly.
         builder.WebHost.ConfigureKestrel(o => o.RequestHeaderEncodingSelector = _ => Encoding.UTF8);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddEventStore(connectionString, EventTypes.Register,
+        builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), EventTypes.Register,
             o => builder.Configuration.GetSection("Registry:EventStore").Bind(o));
         builder.Services.AddMigration(IdempotencyStore.Migration);
         builder.Services.AddSingleton<IdempotencyStore>();

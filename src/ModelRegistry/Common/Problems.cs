@@ -123,12 +123,26 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
             Problems.Create(400, "body-required", "This route takes a JSON object as its body."),
         BadHttpRequestException e => Problems.Create(e.StatusCode is >= 400 and < 500 ? e.StatusCode : 400, "bad-request", "The request could not be read."),
-        NpgsqlException e when IsDatabaseUnavailable(e) => Problems.Create(503, "database-unavailable",
+        _ when IsDatabaseUnavailable(exception) => Problems.Create(503, "database-unavailable",
             "The database cannot be reached just now (restarting or failing over); send the request again shortly."),
         _ => Problems.Create(500, "internal", "Something went wrong on our side; the correlation id identifies it in the logs."),
     };
 
-    // The connection broke or the server is shutting down or starting: nothing about the request itself.
+    // The connection broke or the server is shutting down or starting: nothing about the request itself. Marten reports such
+    // failures wrapped in its own exceptions, so the whole chain is looked at.
+    private static bool IsDatabaseUnavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException npgsql && IsDatabaseUnavailable(npgsql))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsDatabaseUnavailable(NpgsqlException e) => e is PostgresException pg
         ? pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
             || pg.SqlState.StartsWith("08", StringComparison.Ordinal)

@@ -10,7 +10,11 @@ internal static class AccessScenarios
     /// <summary>Creates a key with the bootstrap admin key and returns its secret.</summary>
     public static async Task<string> CreateKeyAsync(this RegistryApp app, string role, string? name = null)
     {
-        var created = await app.Scenario(s => s.Post.Json(new { name = name ?? NewName(role), role }).ToUrl(Keys), expect: 201);
+        var created = await app.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = name ?? NewName(role), role }).ToUrl(Keys);
+            s.StatusCodeShouldBe(201);
+        });
         return created.Json.Str("key")!;
     }
 }

@@ -14,8 +14,8 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
     {
         var name = NewName("ci");
 
-        var created = await App.Scenario(s => s.Post.Json(new { name, role = "publisher" }).ToUrl(Keys), expect: 201);
-        var listed = await App.Scenario(s => s.Get.ToUrl(Keys), expect: 200);
+        var created = await App.Scenario(s => { s.Post.SnakeJson(new { name, role = "publisher" }).ToUrl(Keys); s.StatusCodeShouldBe(201); });
+        var listed = await App.Scenario(s => { s.Get.Url(Keys); s.StatusCodeShouldBe(200); });
 
         var key = created.Json.Str("key")!;
         Assert.Equal($"{Keys}/{name}", created.Location);
@@ -36,8 +36,12 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
         var key = await App.CreateKeyAsync("publisher", name);
         var model = NewName();
 
-        await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/m.onnx" } })
-            .ToUrl($"{Models}/{model}/versions").Bearer(key), expect: 202);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = "https://models.example/m.onnx" } }).ToUrl($"{Models}/{model}/versions");
+            s.WithBearerToken(key);
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.All(await App.StreamAsync(model), e => Assert.Equal(name, e.Metadata.Actor));
     }
@@ -47,15 +51,20 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
     {
         var name = NewName("temp");
         var key = await App.CreateKeyAsync("publisher", name);
-        await App.Scenario(s => s.Get.ToUrl(Models).Bearer(key), expect: 200);
+        await App.Scenario(s => { s.Get.Url(Models); s.WithBearerToken(key); s.StatusCodeShouldBe(200); });
 
-        await App.Scenario(s => s.Delete.ToUrl($"{Keys}/{name}"), expect: 204);
-        await App.Scenario(s => s.Delete.ToUrl($"{Keys}/{name}"), expect: 204);
+        await App.Scenario(s => { s.Delete.Url($"{Keys}/{name}"); s.StatusCodeShouldBe(204); });
+        await App.Scenario(s => { s.Delete.Url($"{Keys}/{name}"); s.StatusCodeShouldBe(204); });
 
-        var refused = await App.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).Bearer(key), expect: 401);
+        var refused = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models);
+            s.WithBearerToken(key);
+            s.StatusCodeShouldBe(401);
+        });
         Assert.Equal("application/problem+json", refused.ContentType);
-        await App.Scenario(s => s.Get.ToUrl(Models).Bearer(key), expect: 401);
-        var listed = await App.Scenario(s => s.Get.ToUrl(Keys), expect: 200);
+        await App.Scenario(s => { s.Get.Url(Models); s.WithBearerToken(key); s.StatusCodeShouldBe(401); });
+        var listed = await App.Scenario(s => { s.Get.Url(Keys); s.StatusCodeShouldBe(200); });
         Assert.NotNull(listed.Json.GetProperty("items").EnumerateArray().Single(k => k.Str("name") == name).Str("revoked_at"));
     }
 
@@ -64,9 +73,9 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
     {
         var name = NewName("bot");
         await App.CreateKeyAsync("reader", name);
-        await App.Scenario(s => s.Delete.ToUrl($"{Keys}/{name}"), expect: 204);
+        await App.Scenario(s => { s.Delete.Url($"{Keys}/{name}"); s.StatusCodeShouldBe(204); });
 
-        var again = await App.Scenario(s => s.Post.Json(new { name, role = "admin" }).ToUrl(Keys), expect: 409);
+        var again = await App.Scenario(s => { s.Post.SnakeJson(new { name, role = "admin" }).ToUrl(Keys); s.StatusCodeShouldBe(409); });
 
         Assert.EndsWith("/key-name-taken", again.Json.Str("type"), StringComparison.Ordinal);
     }
@@ -78,7 +87,7 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
     [InlineData("""{"role": "reader"}""", "name")]
     public async Task A_key_request_that_breaks_the_rules_is_a_400_on_its_field(string body, string field)
     {
-        var refused = await App.Scenario(s => s.Post.Text(body).ToUrl(Keys), expect: 400);
+        var refused = await App.Scenario(s => { s.Post.RawJson(body).ToUrl(Keys); s.StatusCodeShouldBe(400); });
 
         Assert.True(refused.Json.GetProperty("errors").TryGetProperty(field, out _), refused.Text);
     }
@@ -91,46 +100,46 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
     [InlineData("anonymous")]
     public async Task A_name_the_registry_records_as_its_own_actor_is_given_to_no_key(string name)
     {
-        var refused = await App.Scenario(s => s.Post.Json(new { name, role = "admin" }).ToUrl(Keys), expect: 400);
+        var refused = await App.Scenario(s => { s.Post.SnakeJson(new { name, role = "admin" }).ToUrl(Keys); s.StatusCodeShouldBe(400); });
 
         refused.Problem("validation");
         Assert.NotEmpty(refused.FieldErrors("name"));
-        var listed = await App.Scenario(s => s.Get.ToUrl(Keys), expect: 200);
+        var listed = await App.Scenario(s => { s.Get.Url(Keys); s.StatusCodeShouldBe(200); });
         Assert.DoesNotContain(listed.Json.GetProperty("items").EnumerateArray(), k => k.Str("name") == name);
     }
 
     [Fact]
     public async Task Revoking_an_unknown_key_is_a_404() =>
-        await App.Scenario(s => s.Delete.ToUrl($"{Keys}/{NewName("nobody")}"), expect: 404);
+        await App.Scenario(s => { s.Delete.Url($"{Keys}/{NewName("nobody")}"); s.StatusCodeShouldBe(404); });
 
     [Fact]
     public async Task A_wrong_key_is_a_401_even_on_a_read_anonymous_readers_may_make()
     {
-        await App.Scenario(s => s.Get.ToUrl(Models).Anonymous(), expect: 200);
+        await App.Scenario(s => { s.Get.Url(Models); s.Anonymous(); s.StatusCodeShouldBe(200); });
 
-        await App.Scenario(s => s.Get.ToUrl(Models).Bearer("mr_0123456789abcdef_" + new string('x', 43)), expect: 401);
-        await App.Scenario(s => s.Get.ToUrl(Models).Bearer("not-a-key"), expect: 401);
+        await App.Scenario(s => { s.Get.Url(Models); s.WithBearerToken("mr_0123456789abcdef_" + new string('x', 43)); s.StatusCodeShouldBe(401); });
+        await App.Scenario(s => { s.Get.Url(Models); s.WithBearerToken("not-a-key"); s.StatusCodeShouldBe(401); });
     }
 
     [Fact]
     public async Task Without_anonymous_reads_a_read_needs_a_key_but_health_and_the_api_description_do_not()
     {
-        await using var closed = fixture.Start(new Dictionary<string, string?> { ["Registry:Auth:AnonymousReads"] = "false" });
+        await using var closed = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Auth:AnonymousReads"] = "false" });
         var reader = await closed.CreateKeyAsync("reader");
 
-        await closed.Scenario(s => s.Get.ToUrl(Models).Anonymous(), expect: 401);
-        await closed.Scenario(s => s.Get.ToUrl(Models).Bearer(reader), expect: 200);
-        await closed.Scenario(s => s.Get.ToUrl("/health/live").Anonymous(), expect: 200);
-        await closed.Scenario(s => s.Get.ToUrl("/openapi/v1.json").Anonymous(), expect: 200);
+        await closed.Scenario(s => { s.Get.Url(Models); s.Anonymous(); s.StatusCodeShouldBe(401); });
+        await closed.Scenario(s => { s.Get.Url(Models); s.WithBearerToken(reader); s.StatusCodeShouldBe(200); });
+        await closed.Scenario(s => { s.Get.Url("/health/live"); s.Anonymous(); s.StatusCodeShouldBe(200); });
+        await closed.Scenario(s => { s.Get.Url("/openapi/v1.json"); s.Anonymous(); s.StatusCodeShouldBe(200); });
     }
 
     [Fact]
     public async Task A_key_is_a_principal_on_every_instance()
     {
-        await using var other = fixture.Start();
+        await using var other = await fixture.StartAsync();
         var key = await App.CreateKeyAsync("publisher");
 
-        await other.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).Bearer(key), expect: 201);
+        await other.Scenario(s => { s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models); s.WithBearerToken(key); s.StatusCodeShouldBe(201); });
     }
 
     private async Task<bool> TableMentionsAsync(string secret)

@@ -1,3 +1,4 @@
+using Alba;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
@@ -8,7 +9,7 @@ public sealed class LimitsTests(RegistryFixture fixture) : IClassFixture<Registr
     [Fact]
     public async Task Changes_beyond_a_keys_rate_are_a_429_with_retry_after_and_other_keys_and_reads_go_on()
     {
-        await using var app = fixture.Start(new Dictionary<string, string?>
+        await using var app = await fixture.StartAsync(new Dictionary<string, string?>
         {
             ["Registry:Limits:MutationsPerSecond"] = "1",
             ["Registry:Limits:MutationBurst"] = "3",
@@ -17,10 +18,15 @@ public sealed class LimitsTests(RegistryFixture fixture) : IClassFixture<Registr
         var calm = await app.CreateKeyAsync("publisher");
 
         var statuses = new List<int>();
-        ScenarioResult? limited = null;
+        IScenarioResult? limited = null;
         for (var i = 0; i < 6; i++)
         {
-            var response = await app.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).Bearer(busy));
+            var response = await app.Scenario(s =>
+            {
+                s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models);
+                s.WithBearerToken(busy);
+                s.IgnoreStatusCode();
+            });
             statuses.Add(response.Status);
             limited ??= response.Status == 429 ? response : null;
         }
@@ -29,10 +35,10 @@ public sealed class LimitsTests(RegistryFixture fixture) : IClassFixture<Registr
         Assert.NotNull(limited);
         Assert.Equal("application/problem+json", limited.ContentType);
         Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), limited.Headers.RetryAfter?.ToString());
-        await app.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).Bearer(calm), expect: 201);
+        await app.Scenario(s => { s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models); s.WithBearerToken(calm); s.StatusCodeShouldBe(201); });
         for (var i = 0; i < 10; i++)
         {
-            await app.Scenario(s => s.Get.ToUrl(Models).Bearer(busy), expect: 200);
+            await app.Scenario(s => { s.Get.Url(Models); s.WithBearerToken(busy); s.StatusCodeShouldBe(200); });
         }
     }
 
@@ -41,8 +47,13 @@ public sealed class LimitsTests(RegistryFixture fixture) : IClassFixture<Registr
     {
         var name = NewName();
 
-        var refused = await fixture.App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/m.onnx" }, stage = "production" })
-            .ToUrl($"{Models}/{name}/versions"), expect: 400);
+        var refused = await fixture.App.Scenario(s =>
+        {
+            s.Post
+                .SnakeJson(new { source = new { type = "url", uri = "https://models.example/m.onnx" }, stage = "production" })
+                .ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.True(refused.Json.GetProperty("errors").TryGetProperty("stage", out _), refused.Text);
         Assert.Empty(await fixture.App.StreamAsync(name));
@@ -54,7 +65,7 @@ public sealed class LimitsTests(RegistryFixture fixture) : IClassFixture<Registr
     [InlineData("/api/v1/nothing")]
     public async Task Every_answer_carries_headers_that_stop_sniffing_framing_and_referrers(string url)
     {
-        var response = await fixture.App.Scenario(s => s.Get.ToUrl(url));
+        var response = await fixture.App.Scenario(s => { s.Get.Url(url); s.IgnoreStatusCode(); });
 
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +18,7 @@ public sealed partial class RouteTableTests(RegistryFixture fixture) : IClassFix
 
     public async Task InitializeAsync()
     {
-        _closed = fixture.Start(new Dictionary<string, string?> { ["Registry:Auth:AnonymousReads"] = "false" });
+        _closed = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Auth:AnonymousReads"] = "false" });
         _reader = await _closed.CreateKeyAsync("reader");
         _publisher = await _closed.CreateKeyAsync("publisher");
     }
@@ -75,7 +76,7 @@ public sealed partial class RouteTableTests(RegistryFixture fixture) : IClassFix
     [Fact]
     public async Task The_api_description_lists_exactly_the_mapped_routes()
     {
-        var document = await fixture.App.Scenario(s => s.Get.ToUrl("/openapi/v1.json"), expect: 200);
+        var document = await fixture.App.Scenario(s => { s.Get.Url("/openapi/v1.json"); s.StatusCodeShouldBe(200); });
 
         var described = document.Json.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}"))
@@ -90,16 +91,23 @@ public sealed partial class RouteTableTests(RegistryFixture fixture) : IClassFix
             .Where(r => !Anonymous.Contains(r.Pattern))
             .OrderBy(r => r.Pattern).ThenBy(r => r.Method);
 
+    /// <summary>
+    /// The status a route answers, read as soon as its headers arrive: over the app's client, not an Alba scenario, which
+    /// waits for the whole response, and a watch route's never ends.
+    /// </summary>
     private async Task<int> SendAsync(Route route, string? key)
     {
-        var scenario = new Scenario().Method(new HttpMethod(route.Method)).ToUrl(route.Url);
-        scenario = key is null ? scenario.Anonymous() : scenario.Bearer(key);
-        if (route.Method is "POST" or "PUT" or "PATCH")
+        using var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Url);
+        if (key is not null)
         {
-            scenario = scenario.Text("{}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        using var request = scenario.Build();
+        if (route.Method is "POST" or "PUT" or "PATCH")
+        {
+            request.Content = new ByteArrayContent("{}"u8.ToArray()) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+        }
+
         using var response = await _closed.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         return (int)response.StatusCode;
     }

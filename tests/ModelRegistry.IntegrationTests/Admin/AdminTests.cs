@@ -12,9 +12,9 @@ public sealed class AdminTests(RegistryFixture fixture) : IClassFixture<Registry
     [Fact]
     public async Task The_projection_status_lists_each_projection_with_its_progress()
     {
-        await App.Scenario(s => s.Post.Json(new { name = "status-model" }).ToUrl("/api/v1/models"), expect: 201);
+        await App.Scenario(s => { s.Post.SnakeJson(new { name = "status-model" }).ToUrl("/api/v1/models"); s.StatusCodeShouldBe(201); });
 
-        var response = await App.Scenario(s => s.Get.ToUrl("/api/v1/admin/projections").Anonymous(), expect: 200);
+        var response = await App.Scenario(s => { s.Get.Url("/api/v1/admin/projections"); s.Anonymous(); s.StatusCodeShouldBe(200); });
 
         var catalog = Assert.Single(response.Json.EnumerateArray(), p => p.GetProperty("name").GetString() == "catalog");
         Assert.Equal("inline", catalog.GetProperty("lifecycle").GetString());
@@ -26,22 +26,22 @@ public sealed class AdminTests(RegistryFixture fixture) : IClassFixture<Registry
     [Fact]
     public async Task A_rebuild_request_is_accepted_and_the_catalog_keeps_answering_until_it_is_swapped_in()
     {
-        await App.Scenario(s => s.Post.Json(new { name = "rebuilt-model" }).ToUrl("/api/v1/models"), expect: 201);
+        await App.Scenario(s => { s.Post.SnakeJson(new { name = "rebuilt-model" }).ToUrl("/api/v1/models"); s.StatusCodeShouldBe(201); });
 
-        await App.Scenario(s => s.Post.ToUrl("/api/v1/admin/projections/catalog/rebuild"), expect: 202);
-        await App.Scenario(s => s.Get.ToUrl("/api/v1/models/rebuilt-model").Anonymous(), expect: 200);
+        await App.Scenario(s => { s.Post.Url("/api/v1/admin/projections/catalog/rebuild"); s.StatusCodeShouldBe(202); });
+        await App.Scenario(s => { s.Get.Url("/api/v1/models/rebuilt-model"); s.Anonymous(); s.StatusCodeShouldBe(200); });
         await App.Services.GetRequiredService<IProjectionAdmin>().WaitForNonStaleAsync(TimeSpan.FromSeconds(30));
 
         var status = Assert.Single(await App.Services.GetRequiredService<IProjectionAdmin>().GetStatusAsync(), s => s.Name == "catalog");
         Assert.Equal("running", status.State);
-        await App.Scenario(s => s.Get.ToUrl("/api/v1/models/rebuilt-model").Anonymous(), expect: 200);
+        await App.Scenario(s => { s.Get.Url("/api/v1/models/rebuilt-model"); s.Anonymous(); s.StatusCodeShouldBe(200); });
     }
 
     [Fact]
     public async Task A_rebuild_needs_credentials_and_a_known_projection()
     {
-        await App.Scenario(s => s.Post.ToUrl("/api/v1/admin/projections/catalog/rebuild").Anonymous(), expect: 401);
-        var missing = await App.Scenario(s => s.Post.ToUrl("/api/v1/admin/projections/nothing/rebuild"), expect: 404);
+        await App.Scenario(s => { s.Post.Url("/api/v1/admin/projections/catalog/rebuild"); s.Anonymous(); s.StatusCodeShouldBe(401); });
+        var missing = await App.Scenario(s => { s.Post.Url("/api/v1/admin/projections/nothing/rebuild"); s.StatusCodeShouldBe(404); });
 
         missing.Problem("projection-not-found");
     }
@@ -65,7 +65,12 @@ public sealed class AdminTests(RegistryFixture fixture) : IClassFixture<Registry
 
         var created = await RunAsync("keys", "create", name, "--role", "publisher");
         var key = created.Split(':', 2)[1].Split('\n')[0].Trim();
-        await App.Scenario(s => s.Post.Json(new { name = $"m-{Guid.NewGuid():N}"[..10] }).ToUrl("/api/v1/models").Bearer(key), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = $"m-{Guid.NewGuid():N}"[..10] }).ToUrl("/api/v1/models");
+            s.WithBearerToken(key);
+            s.StatusCodeShouldBe(201);
+        });
         var listed = await RunAsync("keys", "list");
         var revoked = await RunAsync("keys", "revoke", name);
 
@@ -74,8 +79,8 @@ public sealed class AdminTests(RegistryFixture fixture) : IClassFixture<Registry
         Assert.Contains("publisher", listed);
         Assert.DoesNotContain(key, listed);
         Assert.Contains($"{name}: revoked.", revoked);
-        await using var fresh = fixture.Start();
-        await fresh.Scenario(s => s.Get.ToUrl("/api/v1/models").Bearer(key), expect: 401);
+        await using var fresh = await fixture.StartAsync();
+        await fresh.Scenario(s => { s.Get.Url("/api/v1/models"); s.WithBearerToken(key); s.StatusCodeShouldBe(401); });
     }
 
     private async Task<string> RunAsync(params string[] args)

@@ -13,8 +13,12 @@ public sealed class ConditionalCommandsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         var created = await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "checked" }).ToUrl($"{Models}/{name}").IfMatch(created.ETag!),
-            expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "checked" }).ToUrl($"{Models}/{name}");
+            s.WithRequestHeader("If-Match", created.ETag!);
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("\"2\"", response.ETag);
     }
@@ -24,10 +28,14 @@ public sealed class ConditionalCommandsTests(RegistryFixture fixture) : IClassFi
     {
         var name = NewName();
         var created = await App.RegisterModel(name);
-        await App.Scenario(s => s.Patch.Json(new { description = "someone else" }).ToUrl($"{Models}/{name}"), expect: 200);
+        await App.Scenario(s => { s.Patch.SnakeJson(new { description = "someone else" }).ToUrl($"{Models}/{name}"); s.StatusCodeShouldBe(200); });
 
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "mine" }).ToUrl($"{Models}/{name}").IfMatch(created.ETag!),
-            expect: 412);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "mine" }).ToUrl($"{Models}/{name}");
+            s.WithRequestHeader("If-Match", created.ETag!);
+            s.StatusCodeShouldBe(412);
+        });
 
         response.Problem("precondition-failed");
         Assert.Equal("someone else", (await App.FoldAsync(name)).Description);
@@ -41,7 +49,12 @@ public sealed class ConditionalCommandsTests(RegistryFixture fixture) : IClassFi
         await App.RegisterModel(name);
         await App.Lock(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "again" }).ToUrl($"{Models}/{name}/lock").IfMatch("\"1\""), expect: 412);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "again" }).ToUrl($"{Models}/{name}/lock");
+            s.WithRequestHeader("If-Match", "\"1\"");
+            s.StatusCodeShouldBe(412);
+        });
 
         response.Problem("precondition-failed");
     }
@@ -56,7 +69,12 @@ public sealed class ConditionalCommandsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "x" }).ToUrl($"{Models}/{name}").IfMatch(ifMatch), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "x" }).ToUrl($"{Models}/{name}");
+            s.WithRequestHeader("If-Match", ifMatch);
+            s.StatusCodeShouldBe(400);
+        });
 
         response.Problem("invalid-if-match");
         Assert.Single(await App.StreamAsync(name));
@@ -68,7 +86,12 @@ public sealed class ConditionalCommandsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         await App.RegisterModel(name);
 
-        await App.Scenario(s => s.Patch.Json(new { description = "any" }).ToUrl($"{Models}/{name}").IfMatch("*"), expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "any" }).ToUrl($"{Models}/{name}");
+            s.WithRequestHeader("If-Match", "*");
+            s.StatusCodeShouldBe(200);
+        });
     }
 
     [Fact]

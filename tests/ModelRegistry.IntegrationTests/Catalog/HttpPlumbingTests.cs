@@ -18,7 +18,11 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task An_unknown_field_is_a_400_with_a_field_error()
     {
-        var response = await App.Scenario(s => s.Post.Text("""{"name": "colourful", "colour": "red"}""").ToUrl(Models), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.RawJson("""{"name": "colourful", "colour": "red"}""").ToUrl(Models);
+            s.StatusCodeShouldBe(400);
+        });
 
         response.Problem("unknown-field");
         Assert.NotEmpty(response.FieldErrors("colour"));
@@ -28,7 +32,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task A_field_in_PascalCase_is_unknown_because_bodies_are_snake_case()
     {
-        var response = await App.Scenario(s => s.Post.Text("""{"Name": "pascal"}""").ToUrl(Models), expect: 400);
+        var response = await App.Scenario(s => { s.Post.RawJson("""{"Name": "pascal"}""").ToUrl(Models); s.StatusCodeShouldBe(400); });
 
         response.Problem("unknown-field");
         Assert.NotEmpty(response.FieldErrors("Name"));
@@ -37,9 +41,12 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task A_value_of_the_wrong_type_is_a_400_with_an_error_on_its_path()
     {
-        var top = await App.Scenario(s => s.Post.Text("""{"name": 5}""").ToUrl(Models), expect: 400);
-        var nested = await App.Scenario(s => s.Post.Text("""{"source": {"type": "local", "uri": ["x"]}}""").ToUrl($"{Models}/{NewName()}/versions"),
-            expect: 400);
+        var top = await App.Scenario(s => { s.Post.RawJson("""{"name": 5}""").ToUrl(Models); s.StatusCodeShouldBe(400); });
+        var nested = await App.Scenario(s =>
+        {
+            s.Post.RawJson("""{"source": {"type": "local", "uri": ["x"]}}""").ToUrl($"{Models}/{NewName()}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         top.Problem("invalid-json");
         Assert.NotEmpty(top.FieldErrors("name"));
@@ -50,8 +57,13 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task A_number_sent_as_a_string_is_refused()
     {
-        var response = await App.Scenario(s => s.Post.Text("""{"version": "3", "source": {"type": "url", "uri": "https://x.example/m.onnx"}}""")
-            .ToUrl($"{Models}/{NewName()}/versions"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post
+                .RawJson("""{"version": "3", "source": {"type": "url", "uri": "https://x.example/m.onnx"}}""")
+                .ToUrl($"{Models}/{NewName()}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("version"));
     }
@@ -59,7 +71,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task Malformed_json_is_a_400_problem_not_a_500()
     {
-        var response = await App.Scenario(s => s.Post.Text("""{"name": "x",""").ToUrl(Models), expect: 400);
+        var response = await App.Scenario(s => { s.Post.RawJson("""{"name": "x",""").ToUrl(Models); s.StatusCodeShouldBe(400); });
 
         response.Problem("invalid-json");
     }
@@ -67,7 +79,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task A_missing_body_is_a_400_problem()
     {
-        var response = await App.Scenario(s => s.Post.ToUrl(Models), expect: 400);
+        var response = await App.Scenario(s => { s.Post.Url(Models); s.StatusCodeShouldBe(400); });
 
         response.Problem("body-required");
     }
@@ -75,7 +87,11 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task A_body_that_is_not_json_is_415()
     {
-        var response = await App.Scenario(s => s.Post.Text("name=x", "application/x-www-form-urlencoded").ToUrl(Models), expect: 415);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.Text("name=x").ContentType("application/x-www-form-urlencoded").ToUrl(Models);
+            s.StatusCodeShouldBe(415);
+        });
 
         response.Problem("unsupported-media-type");
     }
@@ -85,7 +101,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     {
         var huge = $$"""{"name": "big", "description": "{{new string('x', 2 * 1024 * 1024)}}"}""";
 
-        var response = await App.Scenario(s => s.Post.Text(huge).ToUrl(Models), expect: 413);
+        var response = await App.Scenario(s => { s.Post.RawJson(huge).ToUrl(Models); s.StatusCodeShouldBe(413); });
 
         response.Problem("body-too-large");
     }
@@ -104,7 +120,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
         using var fits = Chunked(Models, $$"""{"name": "{{name}}", "description": "{{description}}"}""");
         using var created = await App.Client.SendAsync(fits);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        Assert.Equal(description, (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}"), expect: 200)).Json.Str("description"));
+        Assert.Equal(description, (await App.Scenario(s => { s.Get.Url($"{Models}/{name}"); s.StatusCodeShouldBe(200); })).Json.Str("description"));
     }
 
     private static HttpRequestMessage Chunked(string url, string json) => new(HttpMethod.Post, url)
@@ -135,11 +151,15 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task Validation_errors_are_keyed_by_snake_case_field_paths()
     {
-        var response = await App.Scenario(s => s.Post.Json(new
+        var response = await App.Scenario(s =>
         {
-            source = new { type = "ftp", uri = "x" },
-            metadata = new { context_length = -1 },
-        }).ToUrl($"{Models}/{NewName()}/versions"), expect: 400);
+            s.Post.SnakeJson(new
+            {
+                source = new { type = "ftp", uri = "x" },
+                metadata = new { context_length = -1 },
+            }).ToUrl($"{Models}/{NewName()}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         response.Problem("validation");
         Assert.NotEmpty(response.FieldErrors("source.type"));
@@ -151,7 +171,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).Anonymous(), expect: 401);
+        var response = await App.Scenario(s => { s.Post.SnakeJson(new { name }).ToUrl(Models); s.Anonymous(); s.StatusCodeShouldBe(401); });
 
         response.Problem("unauthorized");
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
@@ -164,7 +184,12 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
         var name = NewName();
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "x" }).ToUrl($"{Models}/{name}/lock").Bearer("not-the-key"), expect: 401);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "x" }).ToUrl($"{Models}/{name}/lock");
+            s.WithBearerToken("not-the-key");
+            s.StatusCodeShouldBe(401);
+        });
 
         response.Problem("unauthorized");
         Assert.Single(await App.StreamAsync(name));
@@ -176,7 +201,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
         var name = NewName();
         await App.RegisterModel(name);
 
-        await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}").Anonymous(), expect: 200);
+        await App.Scenario(s => { s.Get.Url($"{Models}/{name}"); s.Anonymous(); s.StatusCodeShouldBe(200); });
     }
 
     [Fact]
@@ -184,7 +209,12 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).Header("X-Correlation-Id", "order-4711"), expect: 201);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name }).ToUrl(Models);
+            s.WithRequestHeader("X-Correlation-Id", "order-4711");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal("order-4711", response.Header("X-Correlation-Id"));
         var registered = Assert.Single(await App.StreamAsync(name));
@@ -198,8 +228,12 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models)
-            .Header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), expect: 201);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name }).ToUrl(Models);
+            s.WithRequestHeader("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", response.Header("X-Correlation-Id"));
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", Assert.Single(await App.StreamAsync(name)).Metadata.CorrelationId);
@@ -210,7 +244,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models), expect: 201);
+        var response = await App.Scenario(s => { s.Post.SnakeJson(new { name }).ToUrl(Models); s.StatusCodeShouldBe(201); });
 
         var correlation = Guid.Parse(response.Header("X-Correlation-Id")!);
         Assert.Equal(7, correlation.Version);
@@ -220,7 +254,12 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task Problems_carry_the_correlation_id_too()
     {
-        var response = await App.Scenario(s => s.Post.Text("{").ToUrl(Models).Header("X-Correlation-Id", "bad-body-1"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.RawJson("{").ToUrl(Models);
+            s.WithRequestHeader("X-Correlation-Id", "bad-body-1");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.Equal("bad-body-1", response.Header("X-Correlation-Id"));
         Assert.Equal("bad-body-1", response.Json.Str("correlation_id"));
@@ -229,7 +268,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task An_unknown_url_is_a_404_problem()
     {
-        var response = await App.Scenario(s => s.Get.ToUrl("/api/v1/nothing-here"), expect: 404);
+        var response = await App.Scenario(s => { s.Get.Url("/api/v1/nothing-here"); s.StatusCodeShouldBe(404); });
 
         response.Problem("not-found");
     }
@@ -237,7 +276,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task The_openapi_document_describes_the_write_routes_in_both_name_forms()
     {
-        var document = await App.Scenario(s => s.Get.ToUrl("/openapi/v1.json").Anonymous(), expect: 200);
+        var document = await App.Scenario(s => { s.Get.Url("/openapi/v1.json"); s.Anonymous(); s.StatusCodeShouldBe(200); });
 
         var paths = document.Json.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/api/v1/models/{name}/versions/{version}/promote", paths);
@@ -248,12 +287,15 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
     [Fact]
     public async Task An_unexpected_failure_is_a_500_problem_without_details_and_rolls_the_append_back()
     {
-        await using var app = RegistryApp.Start(fixture.Database.ConnectionString, fixture.StorageRoot,
+        await using var app = await RegistryApp.StartAsync(fixture.Database.ConnectionString, fixture.StorageRoot,
             services: s => s.AddSingleton<IVersionDownloadQueue, BrokenQueue>());
         var name = NewName();
 
-        var response = await app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://x.example/m.onnx" } })
-            .ToUrl($"{Models}/{name}/versions"), expect: 500);
+        var response = await app.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = "https://x.example/m.onnx" } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(500);
+        });
 
         var problem = response.Problem("internal");
         Assert.DoesNotContain("queue exploded", response.Text, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Alba;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
@@ -14,10 +15,20 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         var name = NewName();
         var file = App.WriteFile($"{name}/model.onnx");
         var body = new { source = new { type = "local", uri = file } };
-        var first = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/versions").IdempotencyKey("retry-1"), expect: 201);
+        var first = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(body).ToUrl($"{Models}/{name}/versions");
+            s.WithRequestHeader("Idempotency-Key", "retry-1");
+            s.StatusCodeShouldBe(201);
+        });
         var eventsAfterFirst = await App.StreamAsync(name);
 
-        var second = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/versions").IdempotencyKey("retry-1"), expect: 201);
+        var second = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(body).ToUrl($"{Models}/{name}/versions");
+            s.WithRequestHeader("Idempotency-Key", "retry-1");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal(first.Bytes, second.Bytes);
         Assert.Equal(first.Location, second.Location);
@@ -31,7 +42,12 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
     {
         var name = NewName();
 
-        await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).IdempotencyKey("cause-7"), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name }).ToUrl(Models);
+            s.WithRequestHeader("Idempotency-Key", "cause-7");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal("cause-7", Assert.Single(await App.StreamAsync(name)).Metadata.CausationId);
     }
@@ -41,19 +57,31 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
     {
         var name = NewName();
         await App.RegisterLocalVersion(name);
-        var first = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("lost-1"),
-            expect: 200);
-        await App.Scenario(s => s.Patch.Json(new { description = "later change" }).ToUrl($"{Models}/{name}"), expect: 200);
+        var first = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.WithRequestHeader("Idempotency-Key", "lost-1");
+            s.StatusCodeShouldBe(200);
+        });
+        await App.Scenario(s => { s.Patch.SnakeJson(new { description = "later change" }).ToUrl($"{Models}/{name}"); s.StatusCodeShouldBe(200); });
         await using (var db = NpgsqlDataSource.Create(fixture.Database.ConnectionString))
         await using (var forget = db.CreateCommand("UPDATE mr_idempotency_keys SET body = NULL WHERE key = 'lost-1'"))
         {
             Assert.Equal(1, await forget.ExecuteNonQueryAsync());
         }
 
-        var rendered = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("lost-1"),
-            expect: 200);
-        var again = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("lost-1"),
-            expect: 200);
+        var rendered = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.WithRequestHeader("Idempotency-Key", "lost-1");
+            s.StatusCodeShouldBe(200);
+        });
+        var again = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.WithRequestHeader("Idempotency-Key", "lost-1");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal(first.Bytes, rendered.Bytes);
         Assert.Equal(first.ETag, rendered.ETag);
@@ -64,9 +92,19 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
     public async Task The_same_key_with_a_different_body_is_422()
     {
         var name = NewName();
-        await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).IdempotencyKey("reused"), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name }).ToUrl(Models);
+            s.WithRequestHeader("Idempotency-Key", "reused");
+            s.StatusCodeShouldBe(201);
+        });
 
-        var response = await App.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).IdempotencyKey("reused"), expect: 422);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models);
+            s.WithRequestHeader("Idempotency-Key", "reused");
+            s.StatusCodeShouldBe(422);
+        });
 
         response.Problem("idempotency-key-reused");
     }
@@ -75,16 +113,24 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
     public async Task A_replay_survives_a_restart_of_the_app()
     {
         var name = NewName();
-        var app = fixture.Start();
-        ScenarioResult first;
+        var app = await fixture.StartAsync();
+        IScenarioResult first;
         try
         {
-            first = await app.Scenario(s => s.Post.Json(new { name, description = "before restart" }).ToUrl(Models).IdempotencyKey("restart-1"),
-                expect: 201);
+            first = await app.Scenario(s =>
+            {
+                s.Post.SnakeJson(new { name, description = "before restart" }).ToUrl(Models);
+                s.WithRequestHeader("Idempotency-Key", "restart-1");
+                s.StatusCodeShouldBe(201);
+            });
             app = await app.RestartAsync();
 
-            var again = await app.Scenario(s => s.Post.Json(new { name, description = "before restart" }).ToUrl(Models).IdempotencyKey("restart-1"),
-                expect: 201);
+            var again = await app.Scenario(s =>
+            {
+                s.Post.SnakeJson(new { name, description = "before restart" }).ToUrl(Models);
+                s.WithRequestHeader("Idempotency-Key", "restart-1");
+                s.StatusCodeShouldBe(201);
+            });
 
             Assert.Equal(first.Bytes, again.Bytes);
             Assert.Equal(first.ETag, again.ETag);
@@ -104,7 +150,12 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         var body = new { source = new { type = "url", uri = "https://models.example/racing.onnx" } };
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ =>
-            App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/versions").IdempotencyKey("race-1"), expect: 202)));
+            App.Scenario(s =>
+            {
+                s.Post.SnakeJson(body).ToUrl($"{Models}/{name}/versions");
+                s.WithRequestHeader("Idempotency-Key", "race-1");
+                s.StatusCodeShouldBe(202);
+            })));
 
         Assert.All(responses, r => Assert.Equal(responses[0].Bytes, r.Bytes));
         Assert.Single(await App.StreamAsync(name), e => e.Type == "VersionRegistered");
@@ -116,16 +167,25 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         var name = NewName();
         await App.RegisterModel(name);
         await App.RegisterLocalVersion(name);
-        var noOp = await App.Scenario(s => s.Post.Json(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("noop-1"),
-            expect: 200);
+        var noOp = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.WithRequestHeader("Idempotency-Key", "noop-1");
+            s.StatusCodeShouldBe(200);
+        });
         await App.Promote(name, 1);
 
-        var replay = await App.Scenario(s => s.Post.Json(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote").IdempotencyKey("noop-1"),
-            expect: 200);
+        var replay = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.WithRequestHeader("Idempotency-Key", "noop-1");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal(noOp.Bytes, replay.Bytes);
         Assert.Equal("\"2\"", replay.ETag);
-        Assert.Equal("production", (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200)).Json.Str("stage"));
+        var version = await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); });
+        Assert.Equal("production", version.Json.Str("stage"));
     }
 
     [Fact]
@@ -134,11 +194,20 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         var name = NewName();
         await App.RegisterModel(name);
         await App.Lock(name);
-        await App.Scenario(s => s.Patch.Json(new { description = "new" }).ToUrl($"{Models}/{name}").IdempotencyKey("after-unlock"), expect: 423);
-        await App.Scenario(s => s.Post.Json(new { reason = "thaw" }).ToUrl($"{Models}/{name}/unlock"), expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "new" }).ToUrl($"{Models}/{name}");
+            s.WithRequestHeader("Idempotency-Key", "after-unlock");
+            s.StatusCodeShouldBe(423);
+        });
+        await App.Scenario(s => { s.Post.SnakeJson(new { reason = "thaw" }).ToUrl($"{Models}/{name}/unlock"); s.StatusCodeShouldBe(200); });
 
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "new" }).ToUrl($"{Models}/{name}").IdempotencyKey("after-unlock"),
-            expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "new" }).ToUrl($"{Models}/{name}");
+            s.WithRequestHeader("Idempotency-Key", "after-unlock");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("new", response.Json.Str("description"));
     }
@@ -151,8 +220,18 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         await App.RegisterModel(first);
         await App.RegisterModel(second);
 
-        await App.Scenario(s => s.Post.Json(new { reason = "same key" }).ToUrl($"{Models}/{first}/lock").IdempotencyKey("shared"), expect: 200);
-        await App.Scenario(s => s.Post.Json(new { reason = "same key" }).ToUrl($"{Models}/{second}/lock").IdempotencyKey("shared"), expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "same key" }).ToUrl($"{Models}/{first}/lock");
+            s.WithRequestHeader("Idempotency-Key", "shared");
+            s.StatusCodeShouldBe(200);
+        });
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "same key" }).ToUrl($"{Models}/{second}/lock");
+            s.WithRequestHeader("Idempotency-Key", "shared");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.True((await App.FoldAsync(first)).Locked);
         Assert.True((await App.FoldAsync(second)).Locked);
@@ -164,10 +243,19 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
         var name = $"{NewName("org")}/{NewName()}";
         await App.RegisterModel(name);
         var body = new { reason = "spelling" };
-        var first = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name}/lock").IdempotencyKey("spelled"), expect: 200);
+        var first = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(body).ToUrl($"{Models}/{name}/lock");
+            s.WithRequestHeader("Idempotency-Key", "spelled");
+            s.StatusCodeShouldBe(200);
+        });
 
-        var encoded = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal).ToUpperInvariant()}/lock")
-            .IdempotencyKey("spelled"), expect: 200);
+        var encoded = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(body).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal).ToUpperInvariant()}/lock");
+            s.WithRequestHeader("Idempotency-Key", "spelled");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal(first.Bytes, encoded.Bytes);
         Assert.Equal("true", encoded.Header("Idempotent-Replayed"));
@@ -176,7 +264,12 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
     [Fact]
     public async Task A_key_longer_than_255_characters_is_400()
     {
-        var response = await App.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).IdempotencyKey(new string('k', 256)), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models);
+            s.WithRequestHeader("Idempotency-Key", new string('k', 256));
+            s.StatusCodeShouldBe(400);
+        });
 
         response.Problem("invalid-idempotency-key");
     }

@@ -13,7 +13,8 @@ public sealed class AdminCommandsTests(RegistryFixture fixture) : IClassFixture<
 
     private CliRunner Cli(string? key = RegistryApp.AdminKey) => new(App.CreateHandler(), key);
 
-    private async Task<JsonElement> ModelAsync(string name) => (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}"), expect: 200)).Json;
+    private async Task<JsonElement> ModelAsync(string name) =>
+        (await App.Scenario(s => { s.Get.Url($"{Models}/{name}"); s.StatusCodeShouldBe(200); })).Json;
 
     private static void Succeeded(CliResult result) => Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\n{result.Out}\n{result.Error}");
 

@@ -28,7 +28,8 @@ public sealed class CatalogCommandsTests(RegistryFixture fixture) : IClassFixtur
         return name;
     }
 
-    private async Task<JsonElement> ModelAsync(string name) => (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}"), expect: 200)).Json;
+    private async Task<JsonElement> ModelAsync(string name) =>
+        (await App.Scenario(s => { s.Get.Url($"{Models}/{name}"); s.StatusCodeShouldBe(200); })).Json;
 
     private static void Succeeded(CliResult result) => Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\n{result.Out}\n{result.Error}");
 
@@ -74,7 +75,11 @@ public sealed class CatalogCommandsTests(RegistryFixture fixture) : IClassFixtur
     public async Task Models_history_lists_the_models_events_oldest_first_with_their_reasons()
     {
         var name = await ModelWithVersionsAsync(NewName("history"), versions: 1);
-        await App.Scenario(s => s.Post.Json(new { stage = "production", reason = "first release" }).ToUrl($"{Models}/{name}/versions/1/promote"), expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production", reason = "first release" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.StatusCodeShouldBe(200);
+        });
 
         var result = await Cli().RunAsync("models", "history", name);
 
@@ -108,7 +113,7 @@ public sealed class CatalogCommandsTests(RegistryFixture fixture) : IClassFixtur
 
         Succeeded(result);
         Assert.Contains($"Registered {name} v1: stage staging, status ready", result.Out, StringComparison.Ordinal);
-        var version = (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200)).Json;
+        var version = (await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); })).Json;
         Assert.Equal(("ready", "onnx", file), (version.Str("status"), version.Str("format"), version.Str("local_path")));
     }
 

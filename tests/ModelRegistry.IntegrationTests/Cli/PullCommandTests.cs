@@ -69,7 +69,11 @@ public sealed class PullCommandTests(TestDatabase db) : DownloadsTestClass(db), 
     {
         var name = $"listed-{Guid.NewGuid():N}"[..19];
         Server.MapFile($"/files/{name}.gguf", RandomNumberGenerator.GetBytes(3_000_000), breakAfter: 1_000_000, stall: true);
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{name}.gguf") }).ToUrl("/api/v1/downloads"), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{name}.gguf") }).ToUrl("/api/v1/downloads");
+            s.StatusCodeShouldBe(202);
+        });
         var id = accepted.String("id");
         await Eventually.HoldsAsync(async () => (await App.GetAsync(accepted.Location!)).String("state") == "running");
         var cli = new CliRunner(App.CreateHandler(), RegistryApp.AdminKey);

@@ -12,7 +12,7 @@ public sealed class OpenApiDocumentTests(RegistryFixture fixture) : IClassFixtur
     [Fact]
     public async Task The_document_passes_redocly_recommended_rules_without_errors()
     {
-        var document = await fixture.App.Scenario(s => s.Get.ToUrl("/openapi/v1.json").Anonymous(), expect: 200);
+        var document = await fixture.App.Scenario(s => { s.Get.Url("/openapi/v1.json"); s.Anonymous(); s.StatusCodeShouldBe(200); });
         var file = Path.Combine(Directory.CreateTempSubdirectory("mr-openapi-").FullName, "openapi.json");
         await File.WriteAllBytesAsync(file, document.Bytes);
 
@@ -71,7 +71,7 @@ public sealed class OpenApiDocumentTests(RegistryFixture fixture) : IClassFixtur
     }
 
     private async Task<JsonElement> DocumentAsync() =>
-        (await fixture.App.Scenario(s => s.Get.ToUrl("/openapi/v1.json").Anonymous(), expect: 200)).Json;
+        (await fixture.App.Scenario(s => { s.Get.Url("/openapi/v1.json"); s.Anonymous(); s.StatusCodeShouldBe(200); })).Json;
 
     private static JsonElement Operation(JsonElement document, string method, string path) =>
         document.GetProperty("paths").GetProperty(path).GetProperty(method);

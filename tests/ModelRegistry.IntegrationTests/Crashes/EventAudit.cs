@@ -24,11 +24,11 @@ internal sealed record EventAudit(int Acknowledged, int Events, int Lost, int Du
             """
             SELECT seq_id, id::text, stream_id, version, type, coalesce(correlation_id, ''), coalesce(data->'source'->>'type', ''),
                    coalesce((data->>'version')::bigint, 0)
-            FROM mt_events ORDER BY seq_id
+            FROM registry.mt_events WHERE stream_id <> 'mt_tombstone' ORDER BY seq_id
             """,
             r => new StoredRow(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt64(7)),
             ct);
-        var streams = (await ReadAsync(connectionString, "SELECT id, version FROM mt_streams", r => (Id: r.GetString(0), Version: r.GetInt64(1)), ct))
+        var streams = (await ReadAsync(connectionString, "SELECT id, version FROM registry.mt_streams WHERE id <> 'mt_tombstone'", r => (Id: r.GetString(0), Version: r.GetInt64(1)), ct))
             .ToDictionary(s => s.Id, s => s.Version);
         var jobs = await ReadAsync(connectionString,
             "SELECT payload->>'modelName', (payload->>'version')::bigint FROM mr_jobs", r => (Model: r.GetString(0).ToLowerInvariant(), Version: r.GetInt64(1)), ct);

@@ -9,7 +9,7 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
 
     private protected LoopbackServer Server { get; private set; } = null!;
 
-    private protected DownloadsApp App { get; private set; } = null!;
+    private protected RegistryApp App { get; private set; } = null!;
 
     private protected TestDatabase Database => db;
 
@@ -27,7 +27,7 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
     }
 
     /// <summary>A second app on the same database, storage root and file server, with a download worker of its own.</summary>
-    private protected Task<DownloadsApp> StartAnotherAsync() => DownloadsApp.StartAsync(db, Root, Server);
+    private protected Task<RegistryApp> StartAnotherAsync() => DownloadsApp.StartAsync(db, Root, Server);
 
     /// <summary>Stops the app and starts a new one on the same database, storage root and file server.</summary>
     protected async Task RestartAsync()

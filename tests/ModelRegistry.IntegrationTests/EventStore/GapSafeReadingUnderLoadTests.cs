@@ -58,7 +58,7 @@ public sealed class GapSafeReadingUnderLoadTests(TestDatabase db) : IClassFixtur
     {
         await using var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("TRUNCATE mt_events, mt_streams CASCADE", conn);
+        await using var cmd = new NpgsqlCommand("TRUNCATE registry.mt_events, registry.mt_streams CASCADE", conn);
         await cmd.ExecuteNonQueryAsync();
     }
 
@@ -73,6 +73,10 @@ public sealed class GapSafeReadingUnderLoadTests(TestDatabase db) : IClassFixtur
             GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};
             GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};
             GRANT ALL ON SCHEMA public TO {role};
+            GRANT ALL ON SCHEMA registry TO {role};
+            GRANT ALL ON ALL TABLES IN SCHEMA registry TO {role};
+            GRANT ALL ON ALL SEQUENCES IN SCHEMA registry TO {role};
+            GRANT ALL ON ALL FUNCTIONS IN SCHEMA registry TO {role};
             """, conn);
         await cmd.ExecuteNonQueryAsync();
         return new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role }.ConnectionString;
@@ -92,7 +96,7 @@ await RawAppend.ExecuteAsync(conn, tx, stream, "Incremented", 1, """{"amount": 1
     {
         await using var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT seq_id FROM mt_events ORDER BY seq_id", conn);
+        await using var cmd = new NpgsqlCommand("SELECT seq_id FROM registry.mt_events WHERE stream_id <> 'mt_tombstone' ORDER BY seq_id", conn);
         await using var reader = await cmd.ExecuteReaderAsync();
         var list = new List<long>();
         while (await reader.ReadAsync())

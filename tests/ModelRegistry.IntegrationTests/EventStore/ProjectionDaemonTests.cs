@@ -135,7 +135,7 @@ public sealed class ProjectionDaemonTests(TestDatabase db) : IClassFixture<TestD
     {
         await using var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT last_seq_id, state FROM mt_event_progression WHERE name = @n", conn);
+        await using var cmd = new NpgsqlCommand("SELECT last_seq_id, state FROM mr_projection_progress WHERE name = @n", conn);
         cmd.Parameters.AddWithValue("n", name);
         await using var reader = await cmd.ExecuteReaderAsync();
         await reader.ReadAsync();

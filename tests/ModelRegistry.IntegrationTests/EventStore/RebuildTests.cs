@@ -88,7 +88,7 @@ public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>
 
         Assert.True(appendedDuringRebuild > 0 && reads > 0);
         var truth = await RowsAsync("""
-            SELECT stream_id, count(*), sum((data->>'amount')::bigint), max(version) FROM mt_events WHERE stream_id LIKE 'rb-%' GROUP BY stream_id ORDER BY stream_id
+            SELECT stream_id, count(*), sum((data->>'amount')::bigint), max(version) FROM registry.mt_events WHERE stream_id LIKE 'rb-%' GROUP BY stream_id ORDER BY stream_id
             """);
         Assert.Equal(2000 + written, truth.Sum(r => r.Events));
         foreach (var name in projections.Select(p => p.Name))

@@ -2,6 +2,7 @@ using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ModelRegistry.Common;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 
@@ -27,7 +28,7 @@ public sealed class EventStoreHost : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddEventStore(connectionString, types, o =>
+        builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), types, o =>
         {
             o.PollInterval = TimeSpan.FromMilliseconds(20);
             o.LeaderRetryInterval = TimeSpan.FromMilliseconds(100);

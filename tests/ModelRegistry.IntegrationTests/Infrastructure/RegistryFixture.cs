@@ -12,12 +12,12 @@ public sealed class RegistryFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();
-        App = Start();
+        App = await StartAsync();
     }
 
     /// <summary>Another app on the same database and storage root, e.g. with other settings.</summary>
-    public RegistryApp Start(IReadOnlyDictionary<string, string?>? settings = null) =>
-        RegistryApp.Start(Database.ConnectionString, StorageRoot, settings);
+    public Task<RegistryApp> StartAsync(IReadOnlyDictionary<string, string?>? settings = null) =>
+        RegistryApp.StartAsync(Database.ConnectionString, StorageRoot, settings);
 
     public async Task DisposeAsync()
     {

@@ -11,14 +11,13 @@ namespace ModelRegistry.IntegrationTests.Observability;
 public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("mr-download-telemetry-").FullName;
-    private readonly TestLog _log = new();
     private LoopbackServer _server = null!;
-    private DownloadsApp _app = null!;
+    private RegistryApp _app = null!;
 
     public async Task InitializeAsync()
     {
         _server = await LoopbackServer.StartAsync();
-        _app = await DownloadsApp.StartAsync(db, _root, _server, _log);
+        _app = await DownloadsApp.StartAsync(db, _root, _server);
     }
 
     public async Task DisposeAsync()
@@ -37,10 +36,14 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
         var correlation = $"corr-{Guid.NewGuid():N}";
         using var metrics = new MetricsRecorder(_app.Services);
 
-        await _app.Scenario(s => s.Post
-            .Json(new { source = new { type = "url", uri = _server.Url("/files/telemetry.onnx") }, sha256 = Convert.ToHexStringLower(SHA256.HashData(content)) })
-            .ToUrl($"{Models}/{name}/versions")
-            .Header("X-Correlation-Id", correlation), expect: 202);
+        await _app.Scenario(s =>
+        {
+            s.Post
+                .SnakeJson(new { source = new { type = "url", uri = _server.Url("/files/telemetry.onnx") }, sha256 = Convert.ToHexStringLower(SHA256.HashData(content)) })
+                .ToUrl($"{Models}/{name}/versions");
+            s.WithRequestHeader("X-Correlation-Id", correlation);
+            s.StatusCodeShouldBe(202);
+        });
         var job = DownloadJob.IdFor(name, 1).ToString();
         await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
         // The worker logs and counts once the job's transaction has committed, which a reader may see first.
@@ -65,24 +68,26 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
         var name = NewName();
         var correlation = $"corr-{Guid.NewGuid():N}";
 
-        await _app.Scenario(s => s.Post
-            .Json(new { source = new { type = "url", uri = _server.Url("/files/flaky.onnx") } })
-            .ToUrl($"{Models}/{name}/versions")
-            .Header("X-Correlation-Id", correlation), expect: 202);
+        await _app.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = _server.Url("/files/flaky.onnx") } }).ToUrl($"{Models}/{name}/versions");
+            s.WithRequestHeader("X-Correlation-Id", correlation);
+            s.StatusCodeShouldBe(202);
+        });
         var job = DownloadJob.IdFor(name, 1).ToString();
         await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
 
-        var retry = Assert.Single(_log.Lines, l => l.Category.EndsWith(".JobWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
+        var retry = Assert.Single(_app.Logs, l => l.Category.EndsWith(".JobWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
         Assert.Equal((job, correlation), (retry["JobId"], retry["CorrelationId"]));
     }
 
     private List<LogLine> WorkerLines() =>
-        _log.Lines.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
+        _app.Logs.Where(l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal)).ToList();
 
     [Fact]
     public async Task Ready_reports_the_download_worker_running()
     {
-        var ready = await _app.Scenario(s => s.Get.ToUrl("/health/ready").Anonymous(), expect: 200);
+        var ready = await _app.Scenario(s => { s.Get.Url("/health/ready"); s.Anonymous(); s.StatusCodeShouldBe(200); });
 
         var workers = ready.Json.GetProperty("checks").GetProperty("download-workers");
         Assert.Equal(("healthy", "running"), (workers.Str("status"), workers.GetProperty("data").Str("state")));

@@ -1,3 +1,4 @@
+using Alba;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
@@ -12,11 +13,8 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
     private readonly string _root = Directory.CreateTempSubdirectory("mr-faulted-").FullName;
     private RegistryApp _app = null!;
 
-    public Task InitializeAsync()
-    {
-        _app = RegistryApp.Start(db.ConnectionString, _root, services: s => s.AddProjection<FailingProjection>());
-        return Task.CompletedTask;
-    }
+    public async Task InitializeAsync() =>
+        _app = await RegistryApp.StartAsync(db.ConnectionString, _root, services: s => s.AddProjection<FailingProjection>());
 
     public async Task DisposeAsync()
     {
@@ -29,10 +27,10 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
     {
         await _app.RegisterModel(NewName());
 
-        ScenarioResult ready = null!;
+        IScenarioResult ready = null!;
         await Eventually.HoldsAsync(async () =>
         {
-            ready = await _app.Scenario(s => s.Get.ToUrl("/health/ready").Anonymous());
+            ready = await _app.Scenario(s => { s.Get.Url("/health/ready"); s.Anonymous(); s.IgnoreStatusCode(); });
             return ready.Status == 503;
         }, () => ready.Text);
 

@@ -20,9 +20,14 @@ public sealed class RequestTelemetryTests(RegistryFixture fixture) : IClassFixtu
         var name = NewName();
         var correlation = $"corr-{Guid.NewGuid():N}";
         // ASP.NET Core's own lines (routing, the endpoint) are Warning and up by default; here they count too.
-        await using var app = fixture.Start(new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Information" });
+        await using var app = await fixture.StartAsync(new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Information" });
 
-        await app.Scenario(s => s.Post.Json(new { name }).ToUrl(Models).Header("X-Correlation-Id", correlation), expect: 201);
+        await app.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name }).ToUrl(Models);
+            s.WithRequestHeader("X-Correlation-Id", correlation);
+            s.StatusCodeShouldBe(201);
+        });
 
         // The host's own "Request starting/finished" lines are written around the pipeline, before any middleware runs.
         var lines = app.Logs.Where(l => l["RequestPath"] == Models && l.Category != "Microsoft.AspNetCore.Hosting.Diagnostics").ToList();
@@ -36,7 +41,12 @@ public sealed class RequestTelemetryTests(RegistryFixture fixture) : IClassFixtu
     {
         var correlation = $"corr-{Guid.NewGuid():N}";
 
-        await App.Scenario(s => s.Post.Json(new { name = NewName() }).ToUrl(Models).Header("X-Correlation-Id", correlation), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = NewName() }).ToUrl(Models);
+            s.WithRequestHeader("X-Correlation-Id", correlation);
+            s.StatusCodeShouldBe(201);
+        });
 
         // appsettings.json: two lines per request (host start and finish) and more from routing would cost every request.
         Assert.DoesNotContain(App.Logs, l => l.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) && l.Level < LogLevel.Warning);
@@ -93,7 +103,7 @@ public sealed class RequestTelemetryTests(RegistryFixture fixture) : IClassFixtu
     [Fact]
     public async Task Ready_answers_json_with_the_status_and_description_of_postgresql_storage_projections_and_download_workers()
     {
-        var ready = await App.Scenario(s => s.Get.ToUrl("/health/ready").Anonymous(), expect: 200);
+        var ready = await App.Scenario(s => { s.Get.Url("/health/ready"); s.Anonymous(); s.StatusCodeShouldBe(200); });
 
         Assert.StartsWith("application/json", ready.ContentType, StringComparison.Ordinal);
         Assert.Equal("healthy", ready.Json.Str("status"));
@@ -103,7 +113,7 @@ public sealed class RequestTelemetryTests(RegistryFixture fixture) : IClassFixtu
         Assert.Contains("RunWorker", checks.GetProperty("download-workers").Str("description"), StringComparison.Ordinal);
         Assert.Contains("largest lag", checks.GetProperty("projections").Str("description"), StringComparison.Ordinal);
         Assert.Equal("off", checks.GetProperty("download-workers").GetProperty("data").Str("state"));
-        await App.Scenario(s => s.Get.ToUrl("/health/live").Anonymous(), expect: 200);
+        await App.Scenario(s => { s.Get.Url("/health/live"); s.Anonymous(); s.StatusCodeShouldBe(200); });
     }
 
     [Fact]
@@ -112,10 +122,11 @@ public sealed class RequestTelemetryTests(RegistryFixture fixture) : IClassFixtu
         Assert.Null(App.Services.GetService<MeterProvider>());
         Assert.Null(App.Services.GetService<TracerProvider>());
 
-        await using var exporting = fixture.Start(new Dictionary<string, string?> { ["Registry:Telemetry:OtlpEndpoint"] = "http://127.0.0.1:9" });
+        await using var exporting =
+            await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Telemetry:OtlpEndpoint"] = "http://127.0.0.1:9" });
 
         Assert.NotNull(exporting.Services.GetService<MeterProvider>());
         Assert.NotNull(exporting.Services.GetService<TracerProvider>());
-        await exporting.Scenario(s => s.Get.ToUrl("/health/ready").Anonymous(), expect: 200);
+        await exporting.Scenario(s => { s.Get.Url("/health/ready"); s.Anonymous(); s.StatusCodeShouldBe(200); });
     }
 }

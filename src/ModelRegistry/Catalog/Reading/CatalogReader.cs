@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using ModelRegistry.Common;
 using ModelRegistry.EventStore;
+using ModelRegistry.EventStore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -50,8 +52,6 @@ internal sealed class CatalogReader(
     private const string VersionColumns =
         "v.model_key, v.version, v.stage, v.status, v.source_type, v.source_uri, v.source_revision, v.source_file, v.local_path, "
         + "v.size_bytes, v.sha256, v.format, v.metadata::text, v.created_at, v.created_by, v.downloaded_at, v.duplicate_of";
-    private const string EventColumns =
-        "seq_id, id, stream_id, version, type, schema_version, data::text, timestamp, user_name, correlation_id, causation_id, reason";
 
     public Task<ModelResource?> GetModelAsync(string name, DateTimeOffset? asOf, CancellationToken ct) => GetModelAsync(name, asOf, null, null, ct);
 
@@ -359,7 +359,8 @@ internal sealed class CatalogReader(
             return "$" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
         }
 
-        var sql = new StringBuilder($"SELECT {EventColumns} FROM mt_events WHERE seq_id > {Param(query.After)} AND seq_id <= {Param(safeHead)}");
+        var sql = new StringBuilder($"SELECT {EventRows.Columns} FROM {RegistryStore.Schema}.mt_events " +
+            $"WHERE seq_id > {Param(query.After)} AND seq_id <= {Param(safeHead)} AND stream_id <> '{EventRows.TombstoneStream}'");
         if (query.Actor is { } actor)
         {
             sql.Append($" AND user_name = {Param(actor)}");
@@ -391,15 +392,7 @@ internal sealed class CatalogReader(
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var type = reader.GetString(4);
-            var (json, _, schemaVersion) = store.Types.Read(type, reader.GetInt32(5), reader.GetString(6));
-            items.Add(new HistoryItem(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt64(3), type, schemaVersion,
-                reader.GetFieldValue<DateTimeOffset>(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.IsDBNull(9) ? null : reader.GetString(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10),
-                reader.IsDBNull(11) ? null : reader.GetString(11),
-                json));
+            items.Add(Item(EventRows.Read(store.Types, reader)));
         }
 
         return new Page<HistoryItem>(items.Take(query.Limit).ToList(),

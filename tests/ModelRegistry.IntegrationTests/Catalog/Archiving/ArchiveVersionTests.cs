@@ -14,7 +14,11 @@ public sealed class ArchiveVersionTests(RegistryFixture fixture) : IClassFixture
         var name = NewName();
         await App.RegisterLocalVersion(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "superseded" }).ToUrl($"{Models}/{name}/versions/1/archive"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "superseded" }).ToUrl($"{Models}/{name}/versions/1/archive");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("archived", response.Json.Str("stage"));
         var archived = (await App.StreamAsync(name))[^1];
@@ -29,7 +33,7 @@ public sealed class ArchiveVersionTests(RegistryFixture fixture) : IClassFixture
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 1);
 
-        var response = await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/1/archive"), expect: 409);
+        var response = await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/1/archive"); s.StatusCodeShouldBe(409); });
 
         response.Problem("archive-production");
         Assert.Equal(1, (await App.FoldAsync(name)).ProductionVersion);
@@ -40,9 +44,13 @@ public sealed class ArchiveVersionTests(RegistryFixture fixture) : IClassFixture
     {
         var name = $"{NewName("org")}/{NewName()}";
         await App.RegisterLocalVersion(name);
-        await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/1/archive"), expect: 200);
+        await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/1/archive"); s.StatusCodeShouldBe(200); });
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "needed again" }).ToUrl($"{Models}/{name}/versions/1/restore"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "needed again" }).ToUrl($"{Models}/{name}/versions/1/restore");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("staging", response.Json.Str("stage"));
         Assert.Equal(new VersionRestored(1), (await App.StreamAsync(name))[^1].Data);
@@ -54,7 +62,7 @@ public sealed class ArchiveVersionTests(RegistryFixture fixture) : IClassFixture
         var name = NewName();
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/4/archive"), expect: 404);
+        var response = await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/4/archive"); s.StatusCodeShouldBe(404); });
 
         response.Problem("version-not-found");
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Alba;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Downloading;
 using ModelRegistry.EventStore;
@@ -22,14 +23,18 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         var name = NewName("yolov8n-coco");
         var path = App.WriteFile($"models/{name}/v3/model.onnx", "onnx");
 
-        var response = await App.Scenario(s => s.Post.Text($$"""
-            {
-              "model_name": "{{name}}",
-              "version": 3,
-              "path": "{{path}}",
-              "metadata": {"description": "Fine-tuned on custom dataset.", "metrics": {"accuracy": 0.82, "latency_ms": 32} }
-            }
-            """).ToUrl(Registry), expect: 201);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.RawJson($$"""
+                {
+                  "model_name": "{{name}}",
+                  "version": 3,
+                  "path": "{{path}}",
+                  "metadata": {"description": "Fine-tuned on custom dataset.", "metrics": {"accuracy": 0.82, "latency_ms": 32} }
+                }
+                """).ToUrl(Registry);
+            s.StatusCodeShouldBe(201);
+        });
 
         var entry = response.Json;
         Assert.Equal(["model_name", "version", "path", "status", "creation_timestamp", "metadata"], entry.EnumerateObject().Select(p => p.Name));
@@ -53,8 +58,8 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         await Register(first, 2);
         await Register(second, 1);
 
-        var all = await App.Scenario(s => s.Get.ToUrl(Registry).Anonymous(), expect: 200);
-        var filtered = await App.Scenario(s => s.Get.ToUrl($"{Registry}?model_name={first}").Anonymous(), expect: 200);
+        var all = await App.Scenario(s => { s.Get.Url(Registry); s.Anonymous(); s.StatusCodeShouldBe(200); });
+        var filtered = await App.Scenario(s => { s.Get.Url($"{Registry}?model_name={first}"); s.Anonymous(); s.StatusCodeShouldBe(200); });
 
         Assert.Equal(["models"], all.Json.EnumerateObject().Select(p => p.Name));
         var everything = Entries(all.Json);
@@ -67,7 +72,7 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
     [Fact]
     public async Task Listing_an_unknown_model_name_is_an_empty_list()
     {
-        var response = await App.Scenario(s => s.Get.ToUrl($"{Registry}?model_name={NewName()}"), expect: 200);
+        var response = await App.Scenario(s => { s.Get.Url($"{Registry}?model_name={NewName()}"); s.StatusCodeShouldBe(200); });
 
         Assert.Empty(response.Json.GetProperty("models").EnumerateArray());
     }
@@ -78,13 +83,14 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         await Register(name, 1);
         await Register(name, 2);
-        await App.Scenario(s => s.Put.ToUrl($"{Registry}/{name}/1/activate"), expect: 200);
+        await App.Scenario(s => { s.Put.Url($"{Registry}/{name}/1/activate"); s.StatusCodeShouldBe(200); });
 
-        var response = await App.Scenario(s => s.Put.ToUrl($"{Registry}/{name}/2/activate"), expect: 200);
+        var response = await App.Scenario(s => { s.Put.Url($"{Registry}/{name}/2/activate"); s.StatusCodeShouldBe(200); });
 
         Assert.Equal("production", response.Json.Str("status"));
         Assert.Equal(2, response.Json.Int("version"));
-        var listed = (await App.Scenario(s => s.Get.ToUrl($"{Registry}?model_name={name}"), expect: 200)).Json.GetProperty("models").EnumerateArray()
+        var listing = await App.Scenario(s => { s.Get.Url($"{Registry}?model_name={name}"); s.StatusCodeShouldBe(200); });
+        var listed = listing.Json.GetProperty("models").EnumerateArray()
             .ToDictionary(e => e.Int("version"), e => e.Str("status"));
         Assert.Equal("staging", listed[1]);
         Assert.Equal("production", listed[2]);
@@ -97,8 +103,8 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         await Register(name, 1);
 
-        (await App.Scenario(s => s.Put.ToUrl($"{Registry}/{name}/7/activate"), expect: 404)).Problem("version-not-found");
-        (await App.Scenario(s => s.Put.ToUrl($"{Registry}/{NewName()}/1/activate"), expect: 404)).Problem("model-not-found");
+        (await App.Scenario(s => { s.Put.Url($"{Registry}/{name}/7/activate"); s.StatusCodeShouldBe(404); })).Problem("version-not-found");
+        (await App.Scenario(s => { s.Put.Url($"{Registry}/{NewName()}/1/activate"); s.StatusCodeShouldBe(404); })).Problem("model-not-found");
     }
 
     [Fact]
@@ -107,8 +113,12 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         var name = $"{NewName("org")}/{NewName()}";
         await Register(name, 1);
 
-        await App.Scenario(s => s.Put.ToUrl($"{Registry}/{name.Replace("/", "%2F", StringComparison.Ordinal)}/1/activate"), expect: 200);
-        await App.Scenario(s => s.Put.ToUrl($"{Registry}/{name}/1/activate"), expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Put.Url($"{Registry}/{name.Replace("/", "%2F", StringComparison.Ordinal)}/1/activate");
+            s.StatusCodeShouldBe(200);
+        });
+        await App.Scenario(s => { s.Put.Url($"{Registry}/{name}/1/activate"); s.StatusCodeShouldBe(200); });
 
         Assert.Equal(1, (await App.FoldAsync(name)).ProductionVersion);
     }
@@ -119,7 +129,7 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         await Register(name, 1);
 
-        var version = await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200);
+        var version = await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); });
 
         Assert.Equal("local", version.Json.GetProperty("source").Str("type"));
         Assert.Equal("ready", version.Json.Str("status"));
@@ -136,7 +146,8 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
             (state, _) => FailDownload.Decide(state, new FailDownload(name, 3, Guid.CreateVersion7(), "404 Not Found"), DateTimeOffset.UtcNow),
             null, new EventMetadata("downloader", null, null, null));
 
-        var listed = (await App.Scenario(s => s.Get.ToUrl($"{Registry}?model_name={name}"), expect: 200)).Json.GetProperty("models").EnumerateArray()
+        var listing = await App.Scenario(s => { s.Get.Url($"{Registry}?model_name={name}"); s.StatusCodeShouldBe(200); });
+        var listed = listing.Json.GetProperty("models").EnumerateArray()
             .ToDictionary(e => e.Int("version"), e => (e.Str("status"), e.GetProperty("path").ValueKind));
 
         Assert.Equal(("staging", JsonValueKind.String), listed[1]);
@@ -150,8 +161,11 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         var name = NewName();
         await Register(name, 1);
 
-        var response = await App.Scenario(s => s.Post.Json(new { model_name = name, version = 1, path = App.WriteFile($"{name}/dup.onnx") }).ToUrl(Registry),
-            expect: 409);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_name = name, version = 1, path = App.WriteFile($"{name}/dup.onnx") }).ToUrl(Registry);
+            s.StatusCodeShouldBe(409);
+        });
 
         response.Problem("duplicate-version");
     }
@@ -164,7 +178,11 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { model_name = name, version = 1, path }).ToUrl(Registry), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_name = name, version = 1, path }).ToUrl(Registry);
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("path"));
         Assert.Empty(await App.StreamAsync(name));
@@ -175,18 +193,26 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
     {
         var name = NewName();
 
-        await App.Scenario(s => s.Post.Json(new { model_name = name, version = 1, path = App.WriteFile($"{name}/m.onnx") }).ToUrl(Registry).Anonymous(),
-            expect: 401);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_name = name, version = 1, path = App.WriteFile($"{name}/m.onnx") }).ToUrl(Registry);
+            s.Anonymous();
+            s.StatusCodeShouldBe(401);
+        });
     }
 
-    private Task<ScenarioResult> Register(string name, int version) =>
-        App.Scenario(s => s.Post.Json(new
+    private Task<IScenarioResult> Register(string name, int version) =>
+        App.Scenario(s =>
         {
-            model_name = name,
-            version,
-            path = App.WriteFile($"{name.Replace('/', '_')}/v{version}/model.onnx", $"{name} {version}"),
-            metadata = new { description = $"v{version}", metrics = new Dictionary<string, double> { ["accuracy"] = 0.5 + (version / 100.0) } },
-        }).ToUrl(Registry), expect: 201);
+            s.Post.SnakeJson(new
+            {
+                model_name = name,
+                version,
+                path = App.WriteFile($"{name.Replace('/', '_')}/v{version}/model.onnx", $"{name} {version}"),
+                metadata = new { description = $"v{version}", metrics = new Dictionary<string, double> { ["accuracy"] = 0.5 + (version / 100.0) } },
+            }).ToUrl(Registry);
+            s.StatusCodeShouldBe(201);
+        });
 
     private static List<(string, int)> Entries(JsonElement list) =>
         list.GetProperty("models").EnumerateArray().Select(e => (e.Str("model_name")!, e.Int("version"))).ToList();

@@ -24,7 +24,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
     {
         var (name, _) = await RegisterAsync("intact");
 
-        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var version = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("ready", version.Str("status"));
         Assert.Equal(["ModelRegistered", "VersionRegistered"], (await App.StreamAsync(name)).Types());
@@ -37,16 +37,17 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var content = await File.ReadAllBytesAsync(path);
         File.Delete(path);
 
-        var missing = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var missing = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("missing", missing.Str("status"));
-        Assert.Equal("missing", (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200)).Json.Str("status"));
+        var version = await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); });
+        Assert.Equal("missing", version.Json.Str("status"));
         Assert.Equal(new ArtifactMissing(1), (await App.StreamAsync(name))[^1].Data);
-        await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200);
+        await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); });
         Assert.Equal(3, (await App.StreamAsync(name)).Count);
 
         await File.WriteAllBytesAsync(path, content);
-        var restored = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var restored = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("ready", restored.Str("status"));
         Assert.Equal(["ModelRegistered", "VersionRegistered", "ArtifactMissing", "ArtifactVerified"], (await App.StreamAsync(name)).Types());
@@ -56,15 +57,15 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
     public async Task A_changed_file_makes_its_version_corrupted_and_the_model_list_shows_it()
     {
         var (name, path) = await RegisterAsync("changed");
-        var expected = (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200)).Json.Str("sha256")!;
+        var expected = (await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); })).Json.Str("sha256")!;
         await File.WriteAllTextAsync(path, "tampered");
 
-        var corrupted = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var corrupted = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("corrupted", corrupted.Str("status"));
         var recorded = Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data);
         Assert.Equal(new ArtifactCorrupted(1, expected, Convert.ToHexStringLower(SHA256.HashData("tampered"u8))), recorded);
-        var listed = (await App.Scenario(s => s.Get.ToUrl($"{Models}?status=corrupted&q={name}"), expect: 200)).Json;
+        var listed = (await App.Scenario(s => { s.Get.Url($"{Models}?status=corrupted&q={name}"); s.StatusCodeShouldBe(200); })).Json;
         Assert.Equal([name], listed.GetProperty("items").EnumerateArray().Select(m => m.Str("name")));
     }
 
@@ -76,7 +77,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         File.Delete(path);
         File.CreateSymbolicLink(path, foreign);
 
-        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var version = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("corrupted", version.Str("status"));
         Assert.Null(Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data).ActualSha256);
@@ -93,7 +94,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         Directory.Delete(directory, recursive: true);
         Directory.CreateSymbolicLink(directory, copy);
 
-        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var version = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("corrupted", version.Str("status"));
         Assert.Null(Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data).ActualSha256);
@@ -106,7 +107,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         File.Delete(path);
         File.CreateSymbolicLink(path, "/dev/zero");
 
-        var version = (await Unhung(App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200))).Json;
+        var version = (await Unhung(App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); }))).Json;
 
         Assert.Equal("corrupted", version.Str("status"));
     }
@@ -122,7 +123,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
             Assert.Equal(0, mkfifo.ExitCode);
         }
 
-        var version = (await Unhung(App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200))).Json;
+        var version = (await Unhung(App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); }))).Json;
 
         Assert.Equal("corrupted", version.Str("status"));
     }
@@ -133,7 +134,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var (name, path) = await RegisterAsync("longer");
         await File.AppendAllTextAsync(path, "appended");
 
-        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var version = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("corrupted", version.Str("status"));
         Assert.Null(Assert.IsType<ArtifactCorrupted>((await App.StreamAsync(name))[^1].Data).ActualSha256);
@@ -145,10 +146,13 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var name = NewName("integrity-alias");
         var target = App.WriteFile($"{name}/real.gguf", "real weights");
         File.CreateSymbolicLink(Path.Combine(App.StorageRoot, name, "alias.gguf"), Path.Combine(App.StorageRoot, target));
-        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = $"{name}/alias.gguf" } }).ToUrl($"{Models}/{name}/versions"),
-            expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = $"{name}/alias.gguf" } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
 
-        var version = (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var version = (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal("ready", version.Str("status"));
     }
@@ -163,7 +167,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         File.Delete(linkedPath);
         File.CreateSymbolicLink(linkedPath, WriteOutside("all-shadow", Foreign));
 
-        var report = (await Unhung(App.Scenario(s => s.Post.ToUrl("/api/v1/integrity"), expect: 200))).Json;
+        var report = (await Unhung(App.Scenario(s => { s.Post.Url("/api/v1/integrity"); s.StatusCodeShouldBe(200); }))).Json;
 
         Assert.Contains(Changes(report), c => c == (device, 1, "ready", "corrupted"));
         Assert.Contains(Changes(report), c => c == (linked, 1, "ready", "corrupted"));
@@ -174,17 +178,20 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
     [Fact]
     public async Task A_file_url_outside_the_root_is_verified_in_place_but_a_link_swapped_in_there_is_not_followed()
     {
-        await using var allowing = fixture.Start(new Dictionary<string, string?> { ["Registry:Downloads:AllowFileUrls"] = "true" });
+        await using var allowing = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Downloads:AllowFileUrls"] = "true" });
         var name = NewName("integrity-file-url");
         var outside = WriteOutside("model.onnx", "onnx weights");
-        await allowing.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = new Uri(outside).AbsoluteUri } }).ToUrl($"{Models}/{name}/versions"),
-            expect: 201);
-        var intact = (await allowing.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        await allowing.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = new Uri(outside).AbsoluteUri } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
+        var intact = (await allowing.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
         var same = WriteOutside("same.onnx", "onnx weights");
         File.Delete(outside);
         File.CreateSymbolicLink(outside, same);
 
-        var swapped = (await allowing.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 200)).Json;
+        var swapped = (await allowing.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal(("ready", "corrupted"), (intact.Str("status"), swapped.Str("status")));
     }
@@ -196,8 +203,8 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var (gone, path) = await RegisterAsync("all-gone");
         File.Delete(path);
 
-        var first = (await App.Scenario(s => s.Post.ToUrl("/api/v1/integrity"), expect: 200)).Json;
-        var second = (await App.Scenario(s => s.Post.ToUrl("/api/v1/integrity"), expect: 200)).Json;
+        var first = (await App.Scenario(s => { s.Post.Url("/api/v1/integrity"); s.StatusCodeShouldBe(200); })).Json;
+        var second = (await App.Scenario(s => { s.Post.Url("/api/v1/integrity"); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Contains(Changes(first), c => c == (gone, 1, "ready", "missing"));
         Assert.DoesNotContain(Changes(first), c => c.Name == intact);
@@ -214,10 +221,10 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var (name, path) = await RegisterAsync("periodic");
         File.Delete(path);
 
-        await using var checking = fixture.Start(new Dictionary<string, string?> { ["Registry:Integrity:Interval"] = "00:00:00.200" });
+        await using var checking = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Integrity:Interval"] = "00:00:00.200" });
 
         await Eventually.HoldsAsync(async () =>
-            (await checking.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200)).Json.Str("status") == "missing");
+            (await checking.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); })).Json.Str("status") == "missing");
         var recorded = (await App.StreamAsync(name))[^1];
         Assert.Equal(("ArtifactMissing", "integrity"), (recorded.Type, recorded.Metadata.Actor));
     }
@@ -228,9 +235,10 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var name = NewName("integrity-pending");
         await App.RegisterUrlVersion(name);
 
-        (await App.Scenario(s => s.Post.ToUrl(Verify(name)), expect: 409)).Problem("no-artifact");
-        (await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/9/verify"), expect: 404)).Problem("version-not-found");
-        (await App.Scenario(s => s.Post.ToUrl($"{Models}/{NewName("integrity-unknown")}/versions/1/verify"), expect: 404)).Problem("model-not-found");
+        (await App.Scenario(s => { s.Post.Url(Verify(name)); s.StatusCodeShouldBe(409); })).Problem("no-artifact");
+        (await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/9/verify"); s.StatusCodeShouldBe(404); })).Problem("version-not-found");
+        var unknown = NewName("integrity-unknown");
+        (await App.Scenario(s => { s.Post.Url($"{Models}/{unknown}/versions/1/verify"); s.StatusCodeShouldBe(404); })).Problem("model-not-found");
     }
 
     [Fact]
@@ -239,8 +247,8 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var (name, path) = await RegisterAsync("anonymous");
         File.Delete(path);
 
-        (await App.Scenario(s => s.Post.ToUrl(Verify(name)).Anonymous(), expect: 401)).Problem("unauthorized");
-        (await App.Scenario(s => s.Post.ToUrl("/api/v1/integrity").Anonymous(), expect: 401)).Problem("unauthorized");
+        (await App.Scenario(s => { s.Post.Url(Verify(name)); s.Anonymous(); s.StatusCodeShouldBe(401); })).Problem("unauthorized");
+        (await App.Scenario(s => { s.Post.Url("/api/v1/integrity"); s.Anonymous(); s.StatusCodeShouldBe(401); })).Problem("unauthorized");
 
         Assert.Equal(["ModelRegistered", "VersionRegistered"], (await App.StreamAsync(name)).Types());
     }
@@ -259,8 +267,8 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
 
     private async Task AssertNothingOfTheForeignFileIsShownAsync(string name)
     {
-        var history = await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/history"), expect: 200);
-        var version = await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"), expect: 200);
+        var history = await App.Scenario(s => { s.Get.Url($"{Models}/{name}/history"); s.StatusCodeShouldBe(200); });
+        var version = await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); });
         Assert.DoesNotContain(ForeignSha256, history.Text, StringComparison.Ordinal);
         Assert.DoesNotContain(ForeignSha256, version.Text, StringComparison.Ordinal);
         Assert.DoesNotContain($"\"size_bytes\":{Encoding.UTF8.GetByteCount(Foreign)}", version.Text, StringComparison.Ordinal);

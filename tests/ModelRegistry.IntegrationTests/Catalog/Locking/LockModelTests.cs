@@ -26,7 +26,11 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         var name = NewName();
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "audit in progress" }).ToUrl($"{Models}/{name}/lock"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "audit in progress" }).ToUrl($"{Models}/{name}/lock");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.True(response.Json.GetProperty("locked").GetBoolean());
         var locked = (await App.StreamAsync(name))[^1];
@@ -43,7 +47,7 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         var name = NewName();
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Post.Text(body).ToUrl($"{Models}/{name}/lock"), expect: 400);
+        var response = await App.Scenario(s => { s.Post.RawJson(body).ToUrl($"{Models}/{name}/lock"); s.StatusCodeShouldBe(400); });
 
         Assert.NotEmpty(response.FieldErrors("reason"));
     }
@@ -57,18 +61,20 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         await App.RegisterLocalVersion(name);
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 2);
-        await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/3/archive"), expect: 200);
+        await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/3/archive"); s.StatusCodeShouldBe(200); });
         await App.Lock(name);
         var before = (await App.StreamAsync(name)).Count;
 
         var response = await App.Scenario(s =>
         {
-            s.Method(new HttpMethod(method)).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal)}{suffix}");
+            s.Method(method).Url($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal)}{suffix}");
             if (body is not null)
             {
-                s.Text(body);
+                s.RawJson(body);
             }
-        }, expect: 423);
+
+            s.StatusCodeShouldBe(423);
+        });
 
         response.Problem("model-locked");
         Assert.Equal(before, (await App.StreamAsync(name)).Count);
@@ -81,7 +87,11 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         await App.RegisterLocalVersion(name);
         await App.Lock(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "audit done" }).ToUrl($"{Models}/{name}/unlock"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "audit done" }).ToUrl($"{Models}/{name}/unlock");
+            s.StatusCodeShouldBe(200);
+        });
         await App.Promote(name, 1);
 
         Assert.False(response.Json.GetProperty("locked").GetBoolean());
@@ -100,7 +110,11 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         await App.RegisterModel(name);
         await App.Lock(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = (string?)null }).ToUrl($"{Models}/{name}/unlock"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = (string?)null }).ToUrl($"{Models}/{name}/unlock");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("reason"));
         Assert.True((await App.FoldAsync(name)).Locked);
@@ -126,7 +140,7 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         await App.RegisterLocalVersion(name);
         await App.Lock(name);
 
-        var response = await App.Scenario(s => s.Put.ToUrl($"/api/v1/registry/models/{name}/1/activate"), expect: 423);
+        var response = await App.Scenario(s => { s.Put.Url($"/api/v1/registry/models/{name}/1/activate"); s.StatusCodeShouldBe(423); });
 
         response.Problem("model-locked");
     }

@@ -15,8 +15,11 @@ public sealed class DemoteVersionTests(RegistryFixture fixture) : IClassFixture<
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 1);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "regression in eval" }).ToUrl($"{Models}/{name}/versions/1/demote"),
-            expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "regression in eval" }).ToUrl($"{Models}/{name}/versions/1/demote");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("staging", response.Json.Str("stage"));
         var demoted = (await App.StreamAsync(name))[^1];
@@ -31,7 +34,7 @@ public sealed class DemoteVersionTests(RegistryFixture fixture) : IClassFixture<
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 1);
 
-        await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/1/demote"), expect: 200);
+        await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/1/demote"); s.StatusCodeShouldBe(200); });
 
         Assert.Null((await App.FoldAsync(name)).ProductionVersion);
     }
@@ -42,7 +45,7 @@ public sealed class DemoteVersionTests(RegistryFixture fixture) : IClassFixture<
         var name = NewName();
         var registered = await App.RegisterLocalVersion(name);
 
-        var response = await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/1/demote"), expect: 200);
+        var response = await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/1/demote"); s.StatusCodeShouldBe(200); });
 
         Assert.Equal(registered.ETag, response.ETag);
     }

@@ -14,8 +14,11 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         var name = NewName();
         await App.RegisterLocalVersion(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { stage = "production", reason = "best accuracy" })
-            .ToUrl($"{Models}/{name}/versions/1/promote"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production", reason = "best accuracy" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("production", response.Json.Str("stage"));
         var promoted = (await App.StreamAsync(name))[^1];
@@ -32,8 +35,11 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 1);
 
-        await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal)}/versions/2/promote"),
-            expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production" }).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal)}/versions/2/promote");
+            s.StatusCodeShouldBe(200);
+        });
 
         var events = await App.StreamAsync(name);
         Assert.Equal(new VersionDemoted(1, Stage.Production, Stage.Staging), events[^2].Data);
@@ -49,7 +55,11 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 1);
 
-        var response = await App.Scenario(s => s.Post.Json(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "staging" }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("staging", response.Json.Str("stage"));
         Assert.Null((await App.FoldAsync(name)).ProductionVersion);
@@ -71,7 +81,7 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
     {
         var name = NewName();
         await App.RegisterLocalVersion(name);
-        await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/versions/1/archive"), expect: 200);
+        await App.Scenario(s => { s.Post.Url($"{Models}/{name}/versions/1/archive"); s.StatusCodeShouldBe(200); });
 
         var response = await App.Promote(name, 1, expect: 422);
 
@@ -97,7 +107,11 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         var name = NewName();
         await App.RegisterLocalVersion(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { stage }).ToUrl($"{Models}/{name}/versions/1/promote"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage }).ToUrl($"{Models}/{name}/versions/1/promote");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("stage"));
     }
@@ -108,7 +122,11 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         var name = NewName();
         await App.RegisterLocalVersion(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/one/promote"), expect: 404);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { stage = "production" }).ToUrl($"{Models}/{name}/versions/one/promote");
+            s.StatusCodeShouldBe(404);
+        });
 
         response.Problem("not-found");
     }
@@ -137,7 +155,7 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
 
         var production = Assert.Single(state.Versions.Values, v => v.Stage == Stage.Production);
         Assert.Equal(production.Version, state.ProductionVersion);
-        var model = await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}"), expect: 200);
+        var model = await App.Scenario(s => { s.Get.Url($"{Models}/{name}"); s.StatusCodeShouldBe(200); });
         Assert.Equal(production.Version, model.Json.Int("production_version"));
     }
 }

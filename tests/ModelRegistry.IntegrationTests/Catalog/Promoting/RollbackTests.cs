@@ -17,7 +17,11 @@ public sealed class RollbackTests(RegistryFixture fixture) : IClassFixture<Regis
         await App.Promote(name, 1);
         await App.Promote(name, 2);
 
-        var response = await App.Scenario(s => s.Post.Json(new { reason = "v2 broke latency" }).ToUrl($"{Models}/{name}/rollback"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { reason = "v2 broke latency" }).ToUrl($"{Models}/{name}/rollback");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal(1, response.Json.Int("production_version"));
         var events = await App.StreamAsync(name);
@@ -32,7 +36,7 @@ public sealed class RollbackTests(RegistryFixture fixture) : IClassFixture<Regis
         await App.RegisterLocalVersion(name);
         await App.Promote(name, 1);
 
-        var response = await App.Scenario(s => s.Post.ToUrl($"{Models}/{name}/rollback"), expect: 409);
+        var response = await App.Scenario(s => { s.Post.Url($"{Models}/{name}/rollback"); s.StatusCodeShouldBe(409); });
 
         response.Problem("no-previous-production");
     }
@@ -40,7 +44,7 @@ public sealed class RollbackTests(RegistryFixture fixture) : IClassFixture<Regis
     [Fact]
     public async Task Rolling_back_an_unknown_model_is_a_404()
     {
-        var response = await App.Scenario(s => s.Post.ToUrl($"{Models}/{NewName()}/rollback"), expect: 404);
+        var response = await App.Scenario(s => { s.Post.Url($"{Models}/{NewName()}/rollback"); s.StatusCodeShouldBe(404); });
 
         response.Problem("model-not-found");
     }

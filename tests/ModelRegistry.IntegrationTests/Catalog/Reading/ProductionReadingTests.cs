@@ -90,7 +90,7 @@ public sealed class ProductionReadingTests(ReadingApp app) : IClassFixture<Readi
         await app.PromoteAsync("hour", 2);
         // Back-date the first four events by two hours, as if they had happened then.
         await using (var data = app.Database.CreateDataSource())
-        await using (var cmd = data.CreateCommand("UPDATE mt_events SET timestamp = timestamp - interval '2 hours' WHERE stream_id = 'hour' AND version <= 4"))
+        await using (var cmd = data.CreateCommand("UPDATE registry.mt_events SET timestamp = timestamp - interval '2 hours' WHERE stream_id = 'hour' AND version <= 4"))
         {
             await cmd.ExecuteNonQueryAsync();
         }
@@ -103,7 +103,7 @@ public sealed class ProductionReadingTests(ReadingApp app) : IClassFixture<Readi
     [Fact]
     public async Task A_change_made_by_another_instance_is_seen_within_the_cache_bound()
     {
-        var other = app.StartInstance();
+        var other = await app.StartInstanceAsync();
         var otherStore = other.Store;
         await app.RegisterAsync("shared");
         await app.AddLocalVersionAsync("shared", "shared/v1.gguf");
@@ -120,7 +120,7 @@ public sealed class ProductionReadingTests(ReadingApp app) : IClassFixture<Readi
     [Fact]
     public async Task Without_notifications_a_cached_pointer_is_still_re_read_within_the_bound()
     {
-        var deaf = app.StartInstance(new Dictionary<string, string?> { ["Registry:Catalog:ListenForChanges"] = "false" });
+        var deaf = await app.StartInstanceAsync(new Dictionary<string, string?> { ["Registry:Catalog:ListenForChanges"] = "false" });
         var deafClient = deaf.Client;
         await app.RegisterAsync("deaf");
         await app.AddLocalVersionAsync("deaf", "deaf/v1.gguf");

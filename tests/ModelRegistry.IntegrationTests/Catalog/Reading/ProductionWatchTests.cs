@@ -78,7 +78,7 @@ public sealed class ProductionWatchTests(ReadingApp app) : IClassFixture<Reading
     public async Task A_change_made_through_another_instance_reaches_the_watcher()
     {
         var name = await ModelWithTwoVersionsAsync("watched-remotely");
-        var other = app.StartInstance();
+        var other = await app.StartInstanceAsync();
         await using var watch = await Watch.OpenAsync(app.Client, name);
         Assert.Null((await watch.NextAsync()).Version);
 
@@ -92,7 +92,7 @@ public sealed class ProductionWatchTests(ReadingApp app) : IClassFixture<Reading
     {
         var name = await ModelWithTwoVersionsAsync("quiet");
 
-        var chatty = app.StartInstance(new Dictionary<string, string?> { ["Registry:Catalog:WatchHeartbeat"] = "00:00:00.200" });
+        var chatty = await app.StartInstanceAsync(new Dictionary<string, string?> { ["Registry:Catalog:WatchHeartbeat"] = "00:00:00.200" });
 
         await using var watch = await Watch.OpenAsync(chatty.Client, name);
         await watch.NextAsync();

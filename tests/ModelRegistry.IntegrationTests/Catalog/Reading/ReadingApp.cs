@@ -45,9 +45,9 @@ public sealed class ReadingApp : IAsyncLifetime
     public Task InitializeAsync() => _fixture.InitializeAsync();
 
     /// <summary>Another instance of the registry on the same database, as a second server would be.</summary>
-    public RegistryApp StartInstance(IReadOnlyDictionary<string, string?>? settings = null)
+    public async Task<RegistryApp> StartInstanceAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var other = _fixture.Start(settings);
+        var other = await _fixture.StartAsync(settings);
         _others.Add(other);
         return other;
     }

@@ -22,13 +22,13 @@ public sealed class SearchIndexTests(RegistryFixture fixture) : IClassFixture<Re
         Assert.Equal(["(key gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
         Assert.Equal(["(key gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync("catalog_models__rebuild"));
 
-        await using var upgraded = fixture.Start();
-        await upgraded.Scenario(s => s.Post.Json(new { name = "Search/Upgraded" }).ToUrl("/api/v1/models"), expect: 201);
+        await using var upgraded = await fixture.StartAsync();
+        await upgraded.Scenario(s => { s.Post.SnakeJson(new { name = "Search/Upgraded" }).ToUrl("/api/v1/models"); s.StatusCodeShouldBe(201); });
 
         Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
         Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync("catalog_models__rebuild"));
         await ExecuteAsync("DROP TABLE catalog_models__rebuild");
-        var found = await upgraded.Scenario(s => s.Get.ToUrl("/api/v1/models?q=UPGRAD"), expect: 200);
+        var found = await upgraded.Scenario(s => { s.Get.Url("/api/v1/models?q=UPGRAD"); s.StatusCodeShouldBe(200); });
         Assert.Equal(["Search/Upgraded"], found.Json.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
     }
 

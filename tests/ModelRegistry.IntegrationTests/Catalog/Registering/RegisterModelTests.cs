@@ -13,8 +13,11 @@ public sealed class RegisterModelTests(RegistryFixture fixture) : IClassFixture<
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { name, description = "a vision model", tags = new Dictionary<string, string> { ["team"] = "cv" } })
-            .ToUrl(Models), expect: 201);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name, description = "a vision model", tags = new Dictionary<string, string> { ["team"] = "cv" } }).ToUrl(Models);
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal($"{Models}/{name}", response.Location);
         Assert.Equal("\"1\"", response.ETag);
@@ -32,7 +35,7 @@ public sealed class RegisterModelTests(RegistryFixture fixture) : IClassFixture<
     {
         var name = $"TheBloke/{NewName("TinyLlama")}";
 
-        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models), expect: 201);
+        var response = await App.Scenario(s => { s.Post.SnakeJson(new { name }).ToUrl(Models); s.StatusCodeShouldBe(201); });
 
         Assert.Equal($"{Models}/{name}", response.Location);
         Assert.Equal(name, response.Json.Str("name"));
@@ -47,7 +50,11 @@ public sealed class RegisterModelTests(RegistryFixture fixture) : IClassFixture<
         var name = NewName("Case");
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Post.Json(new { name = name.ToLowerInvariant() }).ToUrl(Models), expect: 409);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { name = name.ToLowerInvariant() }).ToUrl(Models);
+            s.StatusCodeShouldBe(409);
+        });
 
         response.Problem("duplicate-model");
         Assert.Single(await App.StreamAsync(name));
@@ -63,7 +70,7 @@ public sealed class RegisterModelTests(RegistryFixture fixture) : IClassFixture<
     [InlineData("percent%2Fname")]
     public async Task A_name_that_breaks_the_rules_is_a_400_on_name(string name)
     {
-        var response = await App.Scenario(s => s.Post.Json(new { name }).ToUrl(Models), expect: 400);
+        var response = await App.Scenario(s => { s.Post.SnakeJson(new { name }).ToUrl(Models); s.StatusCodeShouldBe(400); });
 
         response.Problem("validation");
         Assert.NotEmpty(response.FieldErrors("name"));

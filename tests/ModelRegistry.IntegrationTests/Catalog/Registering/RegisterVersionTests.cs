@@ -27,8 +27,13 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         await App.RegisterModel(name);
         var file = App.WriteFile($"{name}/weights/model.gguf", "gguf weights");
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = file }, metadata = new { description = "q4" } })
-            .ToUrl($"{Models}/{name}/versions"), expect: 201);
+        var response = await App.Scenario(s =>
+        {
+            s.Post
+                .SnakeJson(new { source = new { type = "local", uri = file }, metadata = new { description = "q4" } })
+                .ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal($"{Models}/{name}/versions/1", response.Location);
         Assert.Equal("\"2\"", response.ETag);
@@ -56,9 +61,12 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var metadata = new { description = "fp16", metrics = new { top1 = 0.91, f1 = 0.5 }, architecture = "vit", context_length = 4096,
             tags = new { team = "vision", env = "eu" } };
 
-        var registered = await App.Scenario(s => s.Post.Json(new { source = new { type = sourceType, uri }, metadata })
-            .ToUrl($"{Models}/{name.ToUpperInvariant()}/versions"), expect: sourceType == "local" ? 201 : 202);
-        var read = await App.Scenario(s => s.Get.ToUrl(registered.Location!), expect: 200);
+        var registered = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = sourceType, uri }, metadata }).ToUrl($"{Models}/{name.ToUpperInvariant()}/versions");
+            s.StatusCodeShouldBe(sourceType == "local" ? 201 : 202);
+        });
+        var read = await App.Scenario(s => { s.Get.Url(registered.Location!); s.StatusCodeShouldBe(200); });
 
         Assert.Equal(read.Text, registered.Text);
         Assert.Equal(name, registered.Json.Str("name"));
@@ -88,8 +96,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var name = string.Format(System.Globalization.CultureInfo.InvariantCulture, nameForm, org, model);
         var inUrl = string.Format(System.Globalization.CultureInfo.InvariantCulture, urlForm, org, model);
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://x.example/m.onnx" } })
-            .ToUrl($"{Models}/{inUrl}/versions"), expect: 202);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = "https://x.example/m.onnx" } }).ToUrl($"{Models}/{inUrl}/versions");
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.Equal($"{Models}/{name}/versions/1", response.Location);
         Assert.Equal(name, response.Json.Str("name"));
@@ -101,8 +112,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/yolo.onnx" } })
-            .ToUrl($"{Models}/{name}/versions"), expect: 202);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = "https://models.example/yolo.onnx" } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.Equal($"{Models}/{name}/versions/1", response.Location);
         Assert.Equal("pending", response.Json.Str("status"));
@@ -115,10 +129,14 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new
+        var response = await App.Scenario(s =>
         {
-            source = new { type = "huggingface", uri = "TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF", file = "tinyllama.Q4_K_M.gguf" },
-        }).ToUrl($"{Models}/{name}/versions"), expect: 202);
+            s.Post.SnakeJson(new
+            {
+                source = new { type = "huggingface", uri = "TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF", file = "tinyllama.Q4_K_M.gguf" },
+            }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.Equal("main", response.Json.GetProperty("source").Str("revision"));
         Assert.Equal("gguf", response.Json.Str("format"));
@@ -130,8 +148,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var name = NewName();
         await App.RegisterLocalVersion(name, version: 3);
 
-        var response = await App.Scenario(s => s.Post.Json(new { version = 3, source = new { type = "url", uri = "https://x.example/m.onnx" } })
-            .ToUrl($"{Models}/{name}/versions"), expect: 409);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { version = 3, source = new { type = "url", uri = "https://x.example/m.onnx" } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(409);
+        });
 
         response.Problem("duplicate-version");
     }
@@ -142,8 +163,13 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var name = NewName();
         await App.RegisterLocalVersion(name, version: 1_000_000_000);
 
-        var refused = await App.Scenario(s => s.Post.Json(new { version = int.MaxValue, source = new { type = "url", uri = "https://x.example/m.onnx" } })
-            .ToUrl($"{Models}/{name}/versions"), expect: 400);
+        var refused = await App.Scenario(s =>
+        {
+            s.Post
+                .SnakeJson(new { version = int.MaxValue, source = new { type = "url", uri = "https://x.example/m.onnx" } })
+                .ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(400);
+        });
         var next = await App.RegisterLocalVersion(name);
 
         refused.Problem("version-out-of-range");
@@ -158,7 +184,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri } }).ToUrl($"{Models}/{name}/versions"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("source.uri"));
         Assert.Empty(await App.StreamAsync(name));
@@ -170,15 +200,22 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var name = NewName();
         var first = App.WriteFile($"{name}/a/model.gguf", "same weights");
         var copy = App.WriteFile($"{name}/b/model.gguf", "same weights");
-        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = first } }).ToUrl($"{Models}/{name}/versions"), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = first } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
         var other = await App.RegisterLocalVersion(name);
 
-        var duplicate = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = copy } }).ToUrl($"{Models}/{name}/versions"),
-            expect: 201);
+        var duplicate = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = copy } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal(3, duplicate.Json.Int("version"));
         Assert.Equal(1, duplicate.Json.Int("duplicate_of"));
-        Assert.Equal(1, (await App.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/3"), expect: 200)).Json.Int("duplicate_of"));
+        Assert.Equal(1, (await App.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/3"); s.StatusCodeShouldBe(200); })).Json.Int("duplicate_of"));
         Assert.Equal(JsonValueKind.Null, other.Json.GetProperty("duplicate_of").ValueKind);
     }
 
@@ -187,17 +224,28 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     {
         var name = NewName();
         var file = App.WriteFile($"{name}/model.gguf", "weights once");
-        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = file } }).ToUrl($"{Models}/{name}/versions"), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = file } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
         var before = (await App.StreamAsync(name)).Count;
 
-        var local = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = file }, if_new_content = true })
-            .ToUrl($"{Models}/{name}/versions"), expect: 200);
-        var remote = await App.Scenario(s => s.Post.Json(new
+        var local = await App.Scenario(s =>
         {
-            source = new { type = "url", uri = "https://x.example/model.gguf" },
-            sha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("weights once"))),
-            if_new_content = true,
-        }).ToUrl($"{Models}/{name}/versions"), expect: 200);
+            s.Post.SnakeJson(new { source = new { type = "local", uri = file }, if_new_content = true }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(200);
+        });
+        var remote = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new
+            {
+                source = new { type = "url", uri = "https://x.example/model.gguf" },
+                sha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("weights once"))),
+                if_new_content = true,
+            }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal((1, 1), (local.Json.Int("version"), remote.Json.Int("version")));
         Assert.Null(local.Location);
@@ -210,8 +258,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var name = NewName();
         var file = App.WriteFile($"{name}/model.onnx");
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = file }, sha256 = new string('0', 64) })
-            .ToUrl($"{Models}/{name}/versions"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = file }, sha256 = new string('0', 64) }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         response.Problem("sha256-mismatch");
         Assert.NotEmpty(response.FieldErrors("sha256"));
@@ -221,8 +272,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_name_in_the_url_that_breaks_the_rules_is_a_400_on_name()
     {
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://x.example/m.onnx" } })
-            .ToUrl($"{Models}/a%2Fb%2Fc/versions"), expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = "https://x.example/m.onnx" } }).ToUrl($"{Models}/a%2Fb%2Fc/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("name"));
     }
@@ -244,8 +298,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     {
         var name = NewName();
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri } }).ToUrl($"{Models}/{name}/versions"),
-            expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(response.FieldErrors("source.uri"));
         Assert.Empty(await App.StreamAsync(name));
@@ -282,8 +339,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var link = $"{name}/alias.gguf";
         File.CreateSymbolicLink(Path.Combine(App.StorageRoot, link), Path.Combine(App.StorageRoot, target));
 
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = link } }).ToUrl($"{Models}/{name}/versions"),
-            expect: 201);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = link } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal(link, response.Json.Str("local_path"));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("real weights"))), response.Json.Str("sha256"));
@@ -320,10 +380,10 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
         var outside = Path.Combine(_outsideRoot, $"file-url-{Guid.NewGuid():N}.onnx");
         await File.WriteAllTextAsync(outside, "onnx");
         var body = new { source = new { type = "local", uri = new Uri(outside).AbsoluteUri } };
-        var refused = await App.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{NewName()}/versions"), expect: 400);
-        await using var allowing = fixture.Start(new Dictionary<string, string?> { ["Registry:Downloads:AllowFileUrls"] = "true" });
+        var refused = await App.Scenario(s => { s.Post.SnakeJson(body).ToUrl($"{Models}/{NewName()}/versions"); s.StatusCodeShouldBe(400); });
+        await using var allowing = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Downloads:AllowFileUrls"] = "true" });
 
-        var accepted = await allowing.Scenario(s => s.Post.Json(body).ToUrl($"{Models}/{NewName()}/versions"), expect: 201);
+        var accepted = await allowing.Scenario(s => { s.Post.SnakeJson(body).ToUrl($"{Models}/{NewName()}/versions"); s.StatusCodeShouldBe(201); });
 
         refused.Problem("file-urls-not-allowed");
         Assert.Equal(outside, accepted.Json.Str("local_path"));
@@ -334,12 +394,18 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     public async Task A_remote_version_queues_its_download_in_the_append_transaction()
     {
         var queue = new RecordingQueue();
-        await using var app = RegistryApp.Start(fixture.Database.ConnectionString, fixture.StorageRoot,
+        await using var app = await RegistryApp.StartAsync(fixture.Database.ConnectionString, fixture.StorageRoot,
             services: s => s.AddSingleton<IVersionDownloadQueue>(queue));
         var name = NewName();
 
-        await app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://x.example/m.onnx" }, sha256 = new string('a', 64) })
-            .ToUrl($"{Models}/{name}/versions").Header("X-Correlation-Id", "queue-1"), expect: 202);
+        await app.Scenario(s =>
+        {
+            s.Post
+                .SnakeJson(new { source = new { type = "url", uri = "https://x.example/m.onnx" }, sha256 = new string('a', 64) })
+                .ToUrl($"{Models}/{name}/versions");
+            s.WithRequestHeader("X-Correlation-Id", "queue-1");
+            s.StatusCodeShouldBe(202);
+        });
         await app.RegisterLocalVersion(name);
 
         var request = Assert.Single(queue.Requests);
@@ -354,8 +420,11 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
     private async Task AssertRefused(string uri)
     {
         var name = NewName();
-        var response = await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri } }).ToUrl($"{Models}/{name}/versions"),
-            expect: 400);
+        var response = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri } }).ToUrl($"{Models}/{name}/versions");
+            s.StatusCodeShouldBe(400);
+        });
         Assert.NotEmpty(response.FieldErrors("source.uri"));
         Assert.Empty(await App.StreamAsync(name));
     }

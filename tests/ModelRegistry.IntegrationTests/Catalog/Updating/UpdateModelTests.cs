@@ -14,8 +14,13 @@ public sealed class UpdateModelTests(RegistryFixture fixture) : IClassFixture<Re
         var name = $"{NewName("org")}/{NewName()}";
         await App.RegisterModel(name);
 
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "now with tags", tags = new Dictionary<string, string> { ["env"] = "prod" } })
-            .ToUrl($"{Models}/{name}"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch
+                .SnakeJson(new { description = "now with tags", tags = new Dictionary<string, string> { ["env"] = "prod" } })
+                .ToUrl($"{Models}/{name}");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("\"2\"", response.ETag);
         Assert.Equal("now with tags", response.Json.Str("description"));
@@ -30,8 +35,11 @@ public sealed class UpdateModelTests(RegistryFixture fixture) : IClassFixture<Re
         var name = $"{NewName("org")}/{NewName()}";
         await App.RegisterModel(name);
 
-        await App.Scenario(s => s.Patch.Json(new { description = "encoded" }).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal)}"),
-            expect: 200);
+        await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "encoded" }).ToUrl($"{Models}/{name.Replace("/", "%2F", StringComparison.Ordinal)}");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("encoded", (await App.FoldAsync(name)).Description);
     }
@@ -40,9 +48,13 @@ public sealed class UpdateModelTests(RegistryFixture fixture) : IClassFixture<Re
     public async Task An_update_that_changes_nothing_appends_nothing_and_keeps_the_etag()
     {
         var name = NewName();
-        await App.Scenario(s => s.Post.Json(new { name, description = "same" }).ToUrl(Models), expect: 201);
+        await App.Scenario(s => { s.Post.SnakeJson(new { name, description = "same" }).ToUrl(Models); s.StatusCodeShouldBe(201); });
 
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "same" }).ToUrl($"{Models}/{name}"), expect: 200);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "same" }).ToUrl($"{Models}/{name}");
+            s.StatusCodeShouldBe(200);
+        });
 
         Assert.Equal("\"1\"", response.ETag);
         Assert.Single(await App.StreamAsync(name));
@@ -51,7 +63,11 @@ public sealed class UpdateModelTests(RegistryFixture fixture) : IClassFixture<Re
     [Fact]
     public async Task Updating_an_unknown_model_is_a_404()
     {
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "x" }).ToUrl($"{Models}/{NewName()}"), expect: 404);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "x" }).ToUrl($"{Models}/{NewName()}");
+            s.StatusCodeShouldBe(404);
+        });
 
         response.Problem("model-not-found");
     }
@@ -59,7 +75,11 @@ public sealed class UpdateModelTests(RegistryFixture fixture) : IClassFixture<Re
     [Fact]
     public async Task A_name_no_model_can_have_is_a_404_without_touching_the_store()
     {
-        var response = await App.Scenario(s => s.Patch.Json(new { description = "x" }).ToUrl($"{Models}/-bad/name"), expect: 404);
+        var response = await App.Scenario(s =>
+        {
+            s.Patch.SnakeJson(new { description = "x" }).ToUrl($"{Models}/-bad/name");
+            s.StatusCodeShouldBe(404);
+        });
 
         response.Problem("model-not-found");
     }

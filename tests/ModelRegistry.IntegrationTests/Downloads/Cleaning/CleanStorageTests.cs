@@ -19,11 +19,7 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     private readonly string _outside = Directory.CreateTempSubdirectory("mr-cleanup-outside-").FullName;
     private RegistryApp _app = null!;
 
-    public Task InitializeAsync()
-    {
-        _app = RegistryApp.Start(db.ConnectionString, _root);
-        return Task.CompletedTask;
-    }
+    public async Task InitializeAsync() => _app = await RegistryApp.StartAsync(db.ConnectionString, _root);
 
     public async Task DisposeAsync()
     {
@@ -41,7 +37,7 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         var blob = Sha256("nobody's");
         Write($"blobs/sha256/{blob}", "nobody's", TwoDaysAgo);
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal(
             [($".incomplete/{orphan}.incomplete", "incomplete", 7L), ($".incomplete/{orphan}.resume.json", "incomplete", 2L), ($"blobs/sha256/{blob}", "blob", 8L)],
@@ -57,7 +53,7 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         Write($".incomplete/{Guid.NewGuid()}.incomplete", "partial", DateTime.UtcNow.AddHours(-1));
         Write($"blobs/sha256/{Sha256("young")}", "young", DateTime.UtcNow.AddHours(-1));
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(Removed(report));
         Assert.Equal(2, report.GetProperty("kept").GetInt32());
@@ -71,12 +67,17 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         Write($"blobs/sha256/{registered.Str("sha256")}", "the local version's content", TwoDaysAgo);
         var remote = NewName("cleanup-remote");
         var expected = Sha256("expected");
-        await _app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/m.onnx" }, sha256 = expected })
-            .ToUrl($"{Models}/{remote}/versions"), expect: 202);
+        await _app.Scenario(s =>
+        {
+            s.Post
+                .SnakeJson(new { source = new { type = "url", uri = "https://models.example/m.onnx" }, sha256 = expected })
+                .ToUrl($"{Models}/{remote}/versions");
+            s.StatusCodeShouldBe(202);
+        });
         Write($"blobs/sha256/{expected}", "expected", TwoDaysAgo);
         Write($".incomplete/{DownloadJob.IdFor(remote, 1)}.incomplete", "queued", TwoDaysAgo);
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(Removed(report));
         Assert.Equal(3, report.GetProperty("kept").GetInt32());
@@ -86,14 +87,17 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     public async Task A_publish_copy_a_crash_left_is_removed_unless_it_is_young_or_its_job_is_live()
     {
         var remote = NewName("cleanup-staging");
-        await _app.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = "https://models.example/m.gguf" } })
-            .ToUrl($"{Models}/{remote}/versions"), expect: 202);
+        await _app.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = "https://models.example/m.gguf" } }).ToUrl($"{Models}/{remote}/versions");
+            s.StatusCodeShouldBe(202);
+        });
         var orphan = $".incomplete/{Guid.NewGuid()}.publish";
         Write(orphan, "copy", TwoDaysAgo);
         Write($".incomplete/{Guid.NewGuid()}.publish", "young", DateTime.UtcNow.AddHours(-1));
         Write($".incomplete/{DownloadJob.IdFor(remote, 1)}.publish", "live", TwoDaysAgo);
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Equal([(orphan, "staging", 4L)], Removed(report));
         Assert.Equal(2, report.GetProperty("kept").GetInt32());
@@ -105,14 +109,17 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     {
         var tmp = $"models/a/1/m.gguf.{Guid.NewGuid()}.tmp";
         Write(tmp, "a ready version's weights", TwoDaysAgo);
-        await _app.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = tmp } }).ToUrl($"{Models}/{NewName("cleanup-tmp")}/versions"),
-            expect: 201);
+        await _app.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = tmp } }).ToUrl($"{Models}/{NewName("cleanup-tmp")}/versions");
+            s.StatusCodeShouldBe(201);
+        });
         var partial = $".incomplete/{Guid.NewGuid()}.incomplete";
         var misnamedBlob = $"blobs/sha256/{Sha256("not this content")}";
         await RegisterOnRecordAsync(NewName("cleanup-partial"), partial, "registered before the directory was reserved");
         await RegisterOnRecordAsync(NewName("cleanup-blob"), misnamedBlob, "a blob whose name is not its hash");
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(Removed(report));
         Assert.All(new[] { tmp, partial, misnamedBlob }, path => Assert.True(File.Exists(Path.Combine(_root, path)), path));
@@ -124,7 +131,7 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         var named = $"models/a/1/m.gguf.{Guid.NewGuid()}.tmp";
         Write(named, "a user's file", TwoDaysAgo);
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(Removed(report));
         Assert.True(File.Exists(Path.Combine(_root, named)));
@@ -141,7 +148,7 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         Directory.CreateDirectory(Path.Combine(_root, ".incomplete"));
         File.CreateSymbolicLink(Path.Combine(_root, ".incomplete", $"{Guid.NewGuid()}.incomplete"), outsideBlob);
 
-        var report = (await _app.Scenario(s => s.Post.ToUrl(Cleanup), expect: 200)).Json;
+        var report = (await _app.Scenario(s => { s.Post.Url(Cleanup); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(Removed(report));
         Assert.True(File.Exists(outsideBlob));
@@ -152,7 +159,7 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     {
         Write($"blobs/sha256/{Sha256("kept")}", "kept", TwoDaysAgo);
 
-        (await _app.Scenario(s => s.Post.ToUrl(Cleanup).Anonymous(), expect: 401)).Problem("unauthorized");
+        (await _app.Scenario(s => { s.Post.Url(Cleanup); s.Anonymous(); s.StatusCodeShouldBe(401); })).Problem("unauthorized");
 
         Assert.True(File.Exists(Path.Combine(_root, "blobs", "sha256", Sha256("kept"))));
     }
@@ -170,7 +177,8 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
             new NewEvent(new VersionRegistered(1, new VersionSource(SourceType.Local, path, null, null), Sha256(content), ModelFormat.Other,
                 VersionMetadata.Empty, ArtifactStatus.Ready, path, Encoding.UTF8.GetByteCount(content))),
         ], new EventMetadata("tester"));
-        await Eventually.HoldsAsync(async () => (await _app.Scenario(s => s.Get.ToUrl($"{Models}/{name}/versions/1"))).Status == 200,
+        await Eventually.HoldsAsync(async () =>
+            (await _app.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.IgnoreStatusCode(); })).Status == 200,
             () => $"{name} is not in the catalog yet");
     }
 

@@ -16,8 +16,13 @@ public sealed class SharedWorkTests(TestDatabase db) : DownloadsTestClass(db), I
         {
             Server.MapFile($"/files/{file.Name}.gguf", file.Content);
             var app = i % 2 == 0 ? App : second;
-            await app.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{file.Name}.gguf"), sha256 = Convert.ToHexStringLower(SHA256.HashData(file.Content)) })
-                .ToUrl("/api/v1/downloads"), expect: 202);
+            await app.Scenario(s =>
+            {
+                s.Post
+                    .SnakeJson(new { model_ref = Server.Url($"/files/{file.Name}.gguf"), sha256 = Convert.ToHexStringLower(SHA256.HashData(file.Content)) })
+                    .ToUrl("/api/v1/downloads");
+                s.StatusCodeShouldBe(202);
+            });
         }
 
         foreach (var file in files)

@@ -18,7 +18,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         var org = Org();
         MapHubFile($"{org}/Tiny", "tiny.Q4.gguf", _weights);
 
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl(Downloads), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.StartsWith($"{Downloads}/", accepted.Location, StringComparison.Ordinal);
         Assert.Equal((string?)$"{org}/Tiny", accepted.Json.GetProperty("model").GetString());
@@ -47,7 +51,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
             siblings = new[] { new { rfilename = ".gitattributes" }, new { rfilename = "tinyllama.Q4_K_M.gguf" } },
         }));
 
-        var accepted = await App.Scenario(s => s.Post.Text($$"""{"model_ref": "hf:{{org}}/TinyLlama"}""").ToUrl("/v1/models/download"), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.RawJson($$"""{"model_ref": "hf:{{org}}/TinyLlama"}""").ToUrl("/v1/models/download");
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.Equal("succeeded", (await FinishedAsync(accepted.Location!)).GetProperty("state").GetString());
         var version = await ReadyVersionAsync($"{org}/TinyLlama", 1);
@@ -61,8 +69,8 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         MapHubFile($"{org}/Twice", "w.gguf", _weights);
         var body = new { model_ref = $"hf:{org}/Twice/w.gguf@main" };
 
-        var first = await App.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
-        var second = await App.Scenario(s => s.Post.Json(body).ToUrl(Downloads), expect: 202);
+        var first = await App.Scenario(s => { s.Post.SnakeJson(body).ToUrl(Downloads); s.StatusCodeShouldBe(202); });
+        var second = await App.Scenario(s => { s.Post.SnakeJson(body).ToUrl(Downloads); s.StatusCodeShouldBe(202); });
 
         Assert.NotEqual(first.Location, second.Location);
         Assert.Equal(2, second.Json.GetProperty("version").GetInt32());
@@ -77,10 +85,21 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         var file = $"yolo{Guid.NewGuid():N}"[..12];
         Server.MapFile($"/files/{file}.onnx", _weights);
 
-        var named = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{file}.onnx") }).ToUrl(Downloads), expect: 202);
-        var chosen = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{file}.onnx"), name = $"vision/{file}" })
-            .ToUrl(Downloads), expect: 202);
-        var nameless = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url("/") }).ToUrl(Downloads), expect: 400);
+        var named = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{file}.onnx") }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
+        var chosen = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{file}.onnx"), name = $"vision/{file}" }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
+        var nameless = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url("/") }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.Equal(file, named.Json.GetProperty("model").GetString());
         Assert.Equal($"vision/{file}", chosen.Json.GetProperty("model").GetString());
@@ -96,11 +115,15 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         var name = $"catalog-{Guid.NewGuid():N}"[..20];
         Server.MapFile($"/files/{name}.safetensors", _weights);
 
-        var registered = await App.Scenario(s => s.Post.Json(new
+        var registered = await App.Scenario(s =>
         {
-            source = new { type = "url", uri = Server.Url($"/files/{name}.safetensors") },
-            sha256 = Sha256(_weights),
-        }).ToUrl($"/api/v1/models/{name}/versions"), expect: 202);
+            s.Post.SnakeJson(new
+            {
+                source = new { type = "url", uri = Server.Url($"/files/{name}.safetensors") },
+                sha256 = Sha256(_weights),
+            }).ToUrl($"/api/v1/models/{name}/versions");
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.Equal("pending", registered.Json.GetProperty("status").GetString());
         var version = await ReadyVersionAsync(name, 1);
@@ -116,8 +139,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         Directory.CreateDirectory(Path.Combine(Root, "incoming"));
         await File.WriteAllBytesAsync(Path.Combine(Root, path), _weights);
 
-        var created = await App.Scenario(s => s.Post.Json(new { model_ref = $"local:{path}", name = "local-" + Guid.NewGuid().ToString("N")[..8] })
-            .ToUrl(Downloads), expect: 201);
+        var created = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = $"local:{path}", name = "local-" + Guid.NewGuid().ToString("N")[..8] }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(201);
+        });
 
         Assert.Equal("ready", created.Json.GetProperty("status").GetString());
         Assert.Equal(Sha256(_weights), created.Json.GetProperty("sha256").GetString());
@@ -130,15 +156,18 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         var other = await RegisterLocalAsync($"{victim}/1/model.gguf", "another version's weights"u8.ToArray());
         Server.MapFile($"/files/{victim}/model.gguf", _weights);
 
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{victim}/model.gguf"), name = victim })
-            .ToUrl(Downloads), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{victim}/model.gguf"), name = victim }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
 
         Assert.Equal("succeeded", (await FinishedAsync(accepted.Location!)).GetProperty("state").GetString());
         var downloaded = await ReadyVersionAsync(victim, 1);
         Assert.Equal($"{victim}/1/model-2.gguf", downloaded.GetProperty("local_path").GetString());
         Assert.Equal(_weights, await File.ReadAllBytesAsync(Path.Combine(Root, victim, "1", "model-2.gguf")));
         Assert.Equal("another version's weights"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(Root, victim, "1", "model.gguf")));
-        var verified = await App.Scenario(s => s.Post.ToUrl($"/api/v1/models/{other}/versions/1/verify"), expect: 200);
+        var verified = await App.Scenario(s => { s.Post.Url($"/api/v1/models/{other}/versions/1/verify"); s.StatusCodeShouldBe(200); });
         Assert.Equal("ready", verified.Json.GetProperty("status").GetString());
     }
 
@@ -150,7 +179,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         await File.WriteAllTextAsync(Path.Combine(Root, name, "1", "w.onnx"), "the user's own file");
         Server.MapFile($"/files/{name}/w.onnx", _weights);
 
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{name}/w.onnx"), name }).ToUrl(Downloads), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{name}/w.onnx"), name }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
 
         await FinishedAsync(accepted.Location!);
         Assert.Equal($"{name}/1/w-2.onnx", (await ReadyVersionAsync(name, 1)).GetProperty("local_path").GetString());
@@ -166,8 +199,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         var upper = victim.ToUpperInvariant();
         Server.MapFile($"/files/{victim}/model.gguf", _weights);
 
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{victim}/model.gguf"), name = upper })
-            .ToUrl(Downloads), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{victim}/model.gguf"), name = upper }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
 
         await FinishedAsync(accepted.Location!);
         Assert.Equal($"{upper}/1/model-2.gguf", (await ReadyVersionAsync(upper, 1)).GetProperty("local_path").GetString());
@@ -184,7 +220,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
     [InlineData("")]
     public async Task A_malformed_reference_is_a_400_on_model_ref(string reference)
     {
-        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = reference, name = "never-created" }).ToUrl(Downloads), expect: 400);
+        var refused = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = reference, name = "never-created" }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(refused.FieldErrors("model_ref"));
         Assert.Empty(await App.EventsAsync("never-created"));
@@ -197,9 +237,16 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
     {
         var target = url.Replace("{database}", DatabasePort(), StringComparison.Ordinal);
 
-        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = target, name = "never-downloaded" }).ToUrl(Downloads), expect: 400);
-        var registered = await App.Scenario(s => s.Post.Json(new { source = new { type = "url", uri = target } })
-            .ToUrl("/api/v1/models/never-downloaded/versions"), expect: 400);
+        var refused = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = target, name = "never-downloaded" }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(400);
+        });
+        var registered = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "url", uri = target } }).ToUrl("/api/v1/models/never-downloaded/versions");
+            s.StatusCodeShouldBe(400);
+        });
 
         refused.Problem(code);
         Assert.NotEmpty(refused.FieldErrors("model_ref"));
@@ -211,7 +258,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
     [Fact]
     public async Task A_local_reference_outside_the_storage_root_is_a_400_on_model_ref()
     {
-        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = "local:../outside.gguf", name = "outside" }).ToUrl(Downloads), expect: 400);
+        var refused = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = "local:../outside.gguf", name = "outside" }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(400);
+        });
 
         Assert.NotEmpty(refused.FieldErrors("model_ref"));
     }
@@ -219,7 +270,12 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
     [Fact]
     public async Task Requesting_a_download_needs_credentials()
     {
-        var refused = await App.Scenario(s => s.Post.Json(new { model_ref = "hf:org/repo" }).ToUrl(Downloads).Anonymous(), expect: 401);
+        var refused = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = "hf:org/repo" }).ToUrl(Downloads);
+            s.Anonymous();
+            s.StatusCodeShouldBe(401);
+        });
 
         refused.Problem("unauthorized");
     }
@@ -241,7 +297,11 @@ public sealed class RequestDownloadTests(TestDatabase db) : DownloadsTestClass(d
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Root, path))!);
         await File.WriteAllBytesAsync(Path.Combine(Root, path), content);
         var name = $"other-{Guid.NewGuid():N}"[..14];
-        await App.Scenario(s => s.Post.Json(new { source = new { type = "local", uri = path } }).ToUrl($"/api/v1/models/{name}/versions"), expect: 201);
+        await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { source = new { type = "local", uri = path } }).ToUrl($"/api/v1/models/{name}/versions");
+            s.StatusCodeShouldBe(201);
+        });
         return name;
     }
 

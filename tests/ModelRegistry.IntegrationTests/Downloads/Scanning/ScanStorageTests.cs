@@ -28,7 +28,7 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
         Write($"{model}/weights.Q8.gguf", "q8");
         Write($"{top}.onnx", "onnx");
 
-        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
         var registered = report.GetProperty("registered").EnumerateArray()
             .Select(r => (r.GetProperty("name").GetString()!, r.GetProperty("version").GetInt32(), r.GetProperty("local_path").GetString()!,
@@ -60,7 +60,7 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
         Write($"{model}/README.md", "readme");
         Write($"{model}/config.json", "{}");
 
-        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(report.GetProperty("registered").EnumerateArray());
         Assert.Equal(3, report.GetProperty("ignored").GetInt32());
@@ -73,9 +73,9 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
     {
         var model = Name();
         Write($"{model}/weights.gguf", "weights");
-        await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
+        await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); });
 
-        var again = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var again = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Empty(again.GetProperty("registered").EnumerateArray());
         Assert.True(again.GetProperty("known").GetInt32() >= 1);
@@ -90,13 +90,17 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
         Server.MapRedirect($"/hub/{org}/Tiny/resolve/main/tiny.Q4.gguf", $"/lfs/{org}/tiny.Q4.gguf",
             headers: [("X-Linked-Etag", $"\"{Sha256(content)}\"")]);
         Server.MapFile($"/lfs/{org}/tiny.Q4.gguf", content);
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl("/api/v1/downloads"), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = $"hf:{org}/Tiny/tiny.Q4.gguf" }).ToUrl("/api/v1/downloads");
+            s.StatusCodeShouldBe(202);
+        });
         await Eventually.HoldsAsync(async () => (await App.GetAsync(accepted.Location!)).Json.GetProperty("state").GetString() == "succeeded");
         var copy = Name();
         Directory.CreateDirectory(Path.Combine(Root, copy));
         File.Copy(Path.Combine(Root, org, "Tiny", "1", "tiny.Q4.gguf"), Path.Combine(Root, copy, "tiny.Q4.gguf"));
 
-        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.DoesNotContain(report.GetProperty("registered").EnumerateArray(), r => r.GetProperty("local_path").GetString()!.Contains(org, StringComparison.Ordinal));
         Assert.Contains(Skipped(report), s => s == ($"{copy}/tiny.Q4.gguf", "downloaded"));
@@ -117,7 +121,7 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
         File.CreateSymbolicLink(Path.Combine(Root, model, "escape.gguf"), Path.Combine(_outside, "secret.gguf"));
         Directory.CreateSymbolicLink(Path.Combine(Root, linkedDirectory), _outside);
 
-        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.DoesNotContain(report.GetProperty("registered").EnumerateArray(),
             r => r.GetProperty("name").GetString() is { } name && (name == model || name == linkedDirectory));
@@ -131,11 +135,11 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
     {
         var model = Name();
         Write($"{model}/v1.gguf", "v1");
-        await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200);
-        await App.Scenario(s => s.Post.Json(new { reason = "frozen" }).ToUrl($"/api/v1/models/{model}/lock"), expect: 200);
+        await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); });
+        await App.Scenario(s => { s.Post.SnakeJson(new { reason = "frozen" }).ToUrl($"/api/v1/models/{model}/lock"); s.StatusCodeShouldBe(200); });
         Write($"{model}/v2.gguf", "v2");
 
-        var report = (await App.Scenario(s => s.Post.ToUrl(Scan), expect: 200)).Json;
+        var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
         Assert.Contains(Skipped(report), s => s == ($"{model}/v2.gguf", "model-locked"));
         Assert.Equal(1, (await App.GetAsync($"/api/v1/models/{model}")).Json.GetProperty("latest_version").GetInt32());
@@ -147,7 +151,7 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
         var model = Name();
         Write($"{model}/weights.gguf", "weights");
 
-        (await App.Scenario(s => s.Post.ToUrl(Scan).Anonymous(), expect: 401)).Problem("unauthorized");
+        (await App.Scenario(s => { s.Post.Url(Scan); s.Anonymous(); s.StatusCodeShouldBe(401); })).Problem("unauthorized");
 
         Assert.Equal(404, (await App.GetAsync($"/api/v1/models/{model}")).Status);
     }

@@ -18,7 +18,7 @@ public sealed class TrackDownloadTests(TestDatabase db) : DownloadsTestClass(db)
 
         (await App.GetAsync($"{Downloads}/{id}")).Problem("download-not-found");
         (await App.GetAsync($"{Downloads}/{id}/events")).Problem("download-not-found");
-        (await App.Scenario(s => s.Delete.ToUrl($"{Downloads}/{id}"), expect: 404)).Problem("download-not-found");
+        (await App.Scenario(s => { s.Delete.Url($"{Downloads}/{id}"); s.StatusCodeShouldBe(404); })).Problem("download-not-found");
         Assert.Equal(404, (await App.GetAsync($"{Downloads}/not-a-download")).Status);
     }
 
@@ -30,14 +30,14 @@ public sealed class TrackDownloadTests(TestDatabase db) : DownloadsTestClass(db)
         Assert.Equal(3_000_000, running.GetProperty("bytes_total").GetInt64());
         Assert.True(running.GetProperty("bytes_done").GetInt64() <= 1_000_000);
 
-        var cancelling = await App.Scenario(s => s.Delete.ToUrl(location), expect: 202);
+        var cancelling = await App.Scenario(s => { s.Delete.Url(location); s.StatusCodeShouldBe(202); });
 
         Assert.Equal(location, cancelling.Location);
         Assert.True(cancelling.Json.GetProperty("cancel_requested").GetBoolean());
         var cancelled = await WaitAsync(location, d => d.GetProperty("state").GetString() == "cancelled");
         Assert.NotEqual(JsonValueKind.Null, cancelled.GetProperty("finished_at").ValueKind);
         Assert.Equal(new VersionDownloadFailed(1, "The download was cancelled."), (await App.EventsAsync(name))[^1]);
-        await App.Scenario(s => s.Delete.ToUrl(location), expect: 202);
+        await App.Scenario(s => { s.Delete.Url(location); s.StatusCodeShouldBe(202); });
     }
 
     [Fact]
@@ -46,8 +46,8 @@ public sealed class TrackDownloadTests(TestDatabase db) : DownloadsTestClass(db)
         var (_, location) = await RequestAsync(Bytes(10_000));
         await WaitAsync(location, d => d.GetProperty("state").GetString() == "succeeded");
 
-        (await App.Scenario(s => s.Delete.ToUrl(location), expect: 409)).Problem("download-finished");
-        Assert.Equal(401, (await App.Scenario(s => s.Delete.ToUrl(location).Anonymous())).Status);
+        (await App.Scenario(s => { s.Delete.Url(location); s.StatusCodeShouldBe(409); })).Problem("download-finished");
+        Assert.Equal(401, (await App.Scenario(s => { s.Delete.Url(location); s.Anonymous(); s.IgnoreStatusCode(); })).Status);
     }
 
     [Fact]
@@ -136,8 +136,11 @@ public sealed class TrackDownloadTests(TestDatabase db) : DownloadsTestClass(db)
     {
         var name = $"track-{Guid.NewGuid():N}"[..18];
         Server.MapFile($"/files/{name}.gguf", content, breakAfter: breakAfter, stall: stall, faultyResponses: faultyResponses);
-        var accepted = await App.Scenario(s => s.Post.Json(new { model_ref = Server.Url($"/files/{name}.gguf"), sha256 = sha256 ?? Sha256(content) })
-            .ToUrl(Downloads), expect: 202);
+        var accepted = await App.Scenario(s =>
+        {
+            s.Post.SnakeJson(new { model_ref = Server.Url($"/files/{name}.gguf"), sha256 = sha256 ?? Sha256(content) }).ToUrl(Downloads);
+            s.StatusCodeShouldBe(202);
+        });
         return (name, accepted.Location!);
     }
 

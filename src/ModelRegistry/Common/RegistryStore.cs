@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx.Events;
+using Marten;
+using Marten.Events;
+using Weasel.Core;
+
+namespace ModelRegistry.Common;
+
+/// <summary>
+/// Marten configured once: one stream per model keyed by its lower-cased name, explicit stored type names (SPEC §3),
+/// every metadata column, and appends that never draw a position for a loser of a race (ADR 14).
+/// </summary>
+internal static class RegistryStore
+{
+    /// <summary>Marten's tables live in their own schema, away from anything else in the database.</summary>
+    public const string Schema = "registry";
+
+    /// <summary>Indexes of ours on Marten's events table (migration 113), which Marten's schema management leaves alone.</summary>
+    public static readonly string[] AuditIndexes = ["ix_mt_events_user_seq", "ix_mt_events_type_seq", "ix_mt_events_stream_seq", "ix_mt_events_timestamp"];
+
+    /// <summary>The header that carries a command's human reason on each of its events.</summary>
+    public const string ReasonHeader = ModelRegistry.EventStore.Storage.EventRows.ReasonHeader;
+
+    public static void Configure(StoreOptions options, string connectionString, Action<IEventStoreOptions> mapEvents)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = Schema;
+        options.Events.DatabaseSchemaName = Schema;
+        // Payloads as the event store has always written them: snake_case members, dictionary keys as given, enums in
+        // snake_case ("huggingface", "production"). A converter in the options outranks the enums' own attribute, so the
+        // one Marten adds for AsString is preceded by one that writes what the attribute would.
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase, json =>
+        {
+            json.DictionaryKeyPolicy = null;
+            json.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        });
+
+        var events = options.Events;
+        events.StreamIdentity = StreamIdentity.AsString;
+        // Timestamps come from the application's clock, one per stream and save, and are what inline projections see.
+        events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+        // The stream row is locked before the version check, so a loser waits, fails and draws no sequence number.
+        events.UseExclusiveLockOnConcurrentAppends = true;
+        // An event id is stored once: a repeated append of the same events fails instead of writing them twice.
+        events.EnableUniqueIndexOnEventId = true;
+        events.MetadataConfig.CorrelationIdEnabled = true;
+        events.MetadataConfig.CausationIdEnabled = true;
+        events.MetadataConfig.UserNameEnabled = true;
+        events.MetadataConfig.HeadersEnabled = true;
+        foreach (var index in AuditIndexes)
+        {
+            events.IgnoreIndex(index);
+        }
+
+        mapEvents(events);
+    }
+}

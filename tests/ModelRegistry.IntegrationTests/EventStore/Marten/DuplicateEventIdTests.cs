@@ -1,0 +1,75 @@
+using JasperFx.Events;
+using Marten;
+using Marten.Exceptions;
+using ModelRegistry.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
+
+/// <summary>An event id is stored once (<c>EnableUniqueIndexOnEventId</c>): the idempotent-append guard.</summary>
+public sealed class DuplicateEventIdTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private DocumentStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await ConformanceStore.CreateAsync(db);
+
+    public Task DisposeAsync()
+    {
+        _store.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Appending_an_event_id_stored_before_fails_with_a_unique_violation_on_the_event_id_index()
+    {
+        var taken = await StoredEventIdAsync();
+
+        var refused = await Assert.ThrowsAsync<MartenCommandException>(() => AppendWithIdAsync(CatalogEvents.NewKey("dup"), taken));
+
+        var postgres = Assert.IsType<PostgresException>(refused.InnerException);
+        Assert.Equal((PostgresErrorCodes.UniqueViolation, "idx_mt_events_event_id"), (postgres.SqlState, postgres.ConstraintName));
+    }
+
+    [Fact]
+    public async Task An_append_refused_for_a_duplicate_id_writes_none_of_its_events()
+    {
+        var taken = await StoredEventIdAsync();
+        var key = CatalogEvents.NewKey("dup");
+
+        await Assert.ThrowsAsync<MartenCommandException>(() => AppendWithIdAsync(key, taken));
+
+        Assert.Empty(await _store.QuerySession().Events.FetchStreamAsync(key));
+        Assert.Null(await _store.QuerySession().Events.FetchStreamStateAsync(key));
+    }
+
+    [Fact]
+    public async Task An_append_refused_for_a_duplicate_id_has_drawn_its_sequence_numbers_all_the_same()
+    {
+        var taken = await StoredEventIdAsync();
+        var before = await db.LastDrawnSequenceAsync();
+
+        await Assert.ThrowsAsync<MartenCommandException>(() => AppendWithIdAsync(CatalogEvents.NewKey("dup"), taken));
+
+        Assert.Equal(before + 3, await db.LastDrawnSequenceAsync());
+    }
+
+    private async Task<Guid> StoredEventIdAsync()
+    {
+        var id = Guid.CreateVersion7();
+        var e = Event.For(CatalogEvents.Registered("first"));
+        e.Id = id;
+        await using var session = _store.LightweightSession();
+        session.Events.StartStream(CatalogEvents.NewKey("first"), e);
+        await session.SaveChangesAsync();
+        return id;
+    }
+
+    private async Task AppendWithIdAsync(string key, Guid id)
+    {
+        var repeated = Event.For(CatalogEvents.Version(2));
+        repeated.Id = id;
+        await using var session = _store.LightweightSession();
+        session.Events.StartStream(key, CatalogEvents.Registered(key), CatalogEvents.Version(1), repeated);
+        await session.SaveChangesAsync();
+    }
+}
