@@ -104,14 +104,7 @@ internal sealed class MartenEventStore(
             session.SetHeader(EventRows.ReasonHeader, reason);
         }
 
-        // The transaction takes its id before Marten's append draws a position: the high-water mark relies on it (ADR 4).
-        session.QueueSqlCommand("SELECT pg_current_xact_id()");
-        if (expected == ExpectedVersion.Any)
-        {
-            // Appends without an expected version to one stream take its row in turn, so each reads the version the last one left.
-            session.QueueSqlCommand($"SELECT 1 FROM {Schema}.mt_streams WHERE id = ? FOR UPDATE", streamId);
-        }
-
+        await ClaimAsync(tx, streamId, expected, ct);
         var built = prepared.Select(p =>
         {
             var e = session.Events.BuildEvent(p.Data);
@@ -132,6 +125,25 @@ internal sealed class MartenEventStore(
         var stored = prepared.Zip(built, (p, e) => new StoredEvent(e.Sequence, e.Id, streamId, e.Version, p.Type, p.SchemaVersion,
             p.Json, p.Data, e.Timestamp.AddTicks(-(e.Timestamp.Ticks % 10)), metadata)).ToList();
         return new AppendResult(stored[^1].StreamVersion, stored, WasDuplicate: false);
+    }
+
+    /// <summary>
+    /// Before Marten's append draws a position, the transaction takes its id, which the high-water mark relies on (ADR 4); the order
+    /// of statements Marten sends for one save is its own, so this goes first in a round trip of its own. An append without an
+    /// expected version also takes its stream's row, so appends to one stream go in turn, each after the version the last one left.
+    /// </summary>
+    private async Task ClaimAsync(NpgsqlTransaction tx, string streamId, ExpectedVersion expected, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(tx.Connection, tx) { BatchCommands = { new NpgsqlBatchCommand("SELECT pg_current_xact_id()") } };
+        if (expected == ExpectedVersion.Any)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT 1 FROM {Schema}.mt_streams WHERE id = $1 FOR UPDATE")
+            {
+                Parameters = { new NpgsqlParameter<string> { TypedValue = streamId } },
+            });
+        }
+
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     private Prepared Prepare(NewEvent e)
