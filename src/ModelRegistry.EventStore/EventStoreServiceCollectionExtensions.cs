@@ -15,7 +15,8 @@ public static class EventStoreServiceCollectionExtensions
     /// <summary>
     /// Adds the event store on <paramref name="connectionString"/>, its events in Marten configured by <paramref name="marten"/>
     /// (every registered event type is mapped to its stored name). Marten's schema, migrations and projection tables are
-    /// applied when the host starts, before it serves anything.
+    /// applied when the host starts, before it serves anything; the migrations are part of Marten's schema
+    /// (<see cref="MigrationsFeature"/>), so Marten's schema commands (<c>db-apply</c>, <c>db-assert</c>, <c>db-patch</c>) include them.
     /// </summary>
     public static IServiceCollection AddEventStore(this IServiceCollection services, string connectionString,
         Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
@@ -34,6 +35,8 @@ public static class EventStoreServiceCollectionExtensions
 
         options.Schema = storeOptions.Events.DatabaseSchemaName;
         services.AddMarten(storeOptions).UseLightweightSessions();
+        // The numbered migrations ride along with Marten's schema, so `db-apply` and the other schema commands cover them.
+        services.ConfigureMarten((sp, opts) => opts.Storage.Add(new MigrationsFeature(opts.Advanced.Migrator, sp.GetServices<Migration>())));
 
         services.AddMetrics();
         services.TryAddSingleton<EventStoreMetrics>();
