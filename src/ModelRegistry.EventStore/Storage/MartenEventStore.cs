@@ -12,7 +12,7 @@ namespace ModelRegistry.EventStore.Storage;
 
 /// <summary>
 /// The event store on Marten: events are appended by Marten's own append (its quick append function, the version check and the
-/// stream lock), in a transaction of ours, so the inline projections and the caller's work commit with them. Reads are SQL on
+/// stream lock) with Marten's inline projections, in a transaction of ours, so the caller's work commits with them. Reads are SQL on
 /// Marten's tables. Stored type names carry the schema version as Marten does (<c>Name_v2</c>); the reason is a header.
 /// </summary>
 internal sealed class MartenEventStore(
@@ -20,14 +20,9 @@ internal sealed class MartenEventStore(
     NpgsqlDataSource dataSource,
     EventTypeRegistry types,
     HighWaterMark highWaterMark,
-    InlineProjections inline,
-    DaemonSignal signal,
-    IEnumerable<IProjection> projections,
     EventStoreMetrics metrics) : IEventStore
 {
     private const int MaxAnyAttempts = 20;
-
-    private readonly bool _wakeDaemon = projections.Any(p => p.Lifecycle == ProjectionLifecycle.Async);
 
     public string Schema { get; } = documents.Options.Events.DatabaseSchemaName;
 
@@ -79,17 +74,12 @@ internal sealed class MartenEventStore(
     private async Task CommitAsync(NpgsqlConnection conn, NpgsqlTransaction tx, AppendResult result, InTransaction? inTransaction, CancellationToken ct)
     {
         var deferred = new DeferredWork();
-        await inline.ApplyAsync(conn, tx, result.Events, deferred, ct);
         if (inTransaction is not null)
         {
             await inTransaction(new AppendTransaction(conn, tx, result, deferred), ct);
         }
 
-        await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
-        if (_wakeDaemon)
-        {
-            signal.Poke();
-        }
+        await Deferred.CommitAsync(conn, tx, deferred, ct);
     }
 
     private async Task<AppendResult> SaveAsync(NpgsqlTransaction tx, string streamId, ExpectedVersion expected, List<Prepared> prepared,
@@ -108,8 +98,11 @@ internal sealed class MartenEventStore(
         session.QueueSqlCommand("SELECT pg_current_xact_id()");
         if (expected == ExpectedVersion.Any)
         {
-            // Appends without an expected version to one stream take its row in turn, so each reads the version the last one left.
-            session.QueueSqlCommand($"SELECT 1 FROM {Schema}.mt_streams WHERE id = ? FOR UPDATE", streamId);
+            // Appends without an expected version to one stream take its row in turn and append at the version the last one left:
+            // with a version to append at, Marten gives the inline projections each event's stream version (without, they see 0).
+            await using var current = new NpgsqlCommand($"SELECT version FROM {Schema}.mt_streams WHERE id = @s FOR UPDATE", tx.Connection, tx);
+            current.Parameters.Add(new NpgsqlParameter<string>("s", streamId));
+            expected = await current.ExecuteScalarAsync(ct) is long version ? ExpectedVersion.Exactly(version) : ExpectedVersion.NoStream;
         }
 
         var built = prepared.Select(p =>
