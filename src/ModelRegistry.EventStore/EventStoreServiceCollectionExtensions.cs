@@ -14,11 +14,13 @@ public static class EventStoreServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the event store on <paramref name="connectionString"/>, its events in Marten configured by <paramref name="marten"/>
-    /// (every registered event type is mapped to its stored name). Marten's schema, migrations and projection tables are
+    /// (every registered event type is mapped to its stored name), and <paramref name="martenServices"/> given Marten's registration
+    /// (to integrate it with Wolverine, say). Marten's schema, migrations and projection tables are
     /// applied when the host starts, before it serves anything.
     /// </summary>
     public static IServiceCollection AddEventStore(this IServiceCollection services, string connectionString,
-        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
+        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null,
+        Action<MartenServiceCollectionExtensions.MartenConfigurationExpression>? martenServices = null)
     {
         var options = new EventStoreOptions();
         configure?.Invoke(options);
@@ -33,7 +35,8 @@ public static class EventStoreServiceCollectionExtensions
         }
 
         options.Schema = storeOptions.Events.DatabaseSchemaName;
-        services.AddMarten(storeOptions).UseLightweightSessions();
+        var registered = services.AddMarten(storeOptions).UseLightweightSessions();
+        martenServices?.Invoke(registered);
 
         services.AddMetrics();
         services.TryAddSingleton<EventStoreMetrics>();

@@ -80,12 +80,14 @@ internal sealed class MartenEventStore(
     {
         var deferred = new DeferredWork();
         await inline.ApplyAsync(conn, tx, result.Events, deferred, ct);
+        var transaction = new AppendTransaction(conn, tx, result, deferred);
         if (inTransaction is not null)
         {
-            await inTransaction(new AppendTransaction(conn, tx, result, deferred), ct);
+            await inTransaction(transaction, ct);
         }
 
         await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
+        await transaction.RunAfterCommitAsync(CancellationToken.None);
         if (_wakeDaemon)
         {
             signal.Poke();
