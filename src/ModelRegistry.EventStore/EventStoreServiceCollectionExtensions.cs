@@ -19,10 +19,12 @@ public static class EventStoreServiceCollectionExtensions
     /// Adds the event store on <paramref name="connectionString"/>, its events in Marten configured by <paramref name="marten"/>
     /// (every registered event type is mapped to its stored name). Marten's schema, migrations and projection tables are
     /// applied when the host starts, before it serves anything; the migrations are part of Marten's schema
-    /// (<see cref="MigrationsFeature"/>), so Marten's schema commands (<c>db-apply</c>, <c>db-assert</c>, <c>db-patch</c>) include them.
+    /// (<see cref="MigrationsFeature"/>), so Marten's schema commands (<c>db-apply</c>, <c>db-assert</c>, <c>db-patch</c>) include them;
+    /// <paramref name="martenServices"/> is given Marten's registration (to integrate it with Wolverine, say).
     /// </summary>
     public static IServiceCollection AddEventStore(this IServiceCollection services, string connectionString,
-        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
+        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null,
+        Action<MartenServiceCollectionExtensions.MartenConfigurationExpression>? martenServices = null)
     {
         var options = new EventStoreOptions();
         configure?.Invoke(options);
@@ -42,7 +44,7 @@ public static class EventStoreServiceCollectionExtensions
         storeOptions.Projections.Errors.SkipSerializationErrors = false;
         storeOptions.Projections.Errors.SkipUnknownEvents = false;
         storeOptions.Events.EnableExtendedProgressionTracking = true;
-        services.AddMarten(sp =>
+        var registered = services.AddMarten(sp =>
             {
                 // The rebuildable projections are inline Marten projections: they write in the append's own transaction.
                 foreach (var projection in sp.GetServices<IRebuildableProjection>())
@@ -54,6 +56,7 @@ public static class EventStoreServiceCollectionExtensions
             })
             .UseLightweightSessions()
             .AddAsyncDaemon(options.RunDaemon ? DaemonMode.HotCold : DaemonMode.Disabled);
+        martenServices?.Invoke(registered);
         // The numbered migrations ride along with Marten's schema, so `db-apply` and the other schema commands cover them.
         services.ConfigureMarten((sp, opts) => opts.Storage.Add(new MigrationsFeature(opts.Advanced.Migrator, sp.GetServices<Migration>())));
 

@@ -74,12 +74,14 @@ internal sealed class MartenEventStore(
     private async Task CommitAsync(NpgsqlConnection conn, NpgsqlTransaction tx, AppendResult result, InTransaction? inTransaction, CancellationToken ct)
     {
         var deferred = new DeferredWork();
+        var transaction = new AppendTransaction(conn, tx, result, deferred);
         if (inTransaction is not null)
         {
-            await inTransaction(new AppendTransaction(conn, tx, result, deferred), ct);
+            await inTransaction(transaction, ct);
         }
 
         await Deferred.CommitAsync(conn, tx, deferred, ct);
+        await transaction.RunAfterCommitAsync(CancellationToken.None);
     }
 
     private async Task<AppendResult> SaveAsync(NpgsqlTransaction tx, string streamId, ExpectedVersion expected, List<Prepared> prepared,

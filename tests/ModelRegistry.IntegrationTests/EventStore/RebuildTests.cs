@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.EventStore;

@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Observability;
