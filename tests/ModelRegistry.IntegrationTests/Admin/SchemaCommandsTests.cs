@@ -45,7 +45,7 @@ public sealed class SchemaCommandsTests : IAsyncLifetime
         await ScalarAsync<int>("DROP INDEX registry.ix_mt_events_user_seq; SELECT 1");
         var pending = await RunAsync("db-assert");
         var patch = Path.Combine(_storageRoot, "patch.sql");
-        var patched = await RunAsync("db-patch", patch);
+        var patched = await RunAsync("db-patch", patch, "--database", "marten://store/");
         var reapplied = await RunAsync("db-apply");
 
         Assert.Equal(1, pending.ExitCode);
