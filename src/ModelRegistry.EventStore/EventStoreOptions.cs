@@ -1,24 +1,21 @@
 namespace ModelRegistry.EventStore;
 
-/// <summary>Tuning for the store and its daemon.</summary>
+/// <summary>Tuning for the store and its projection rebuilds.</summary>
 public sealed class EventStoreOptions
 {
-    /// <summary>How long the daemon sleeps when there was nothing to do.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>How often a follower tries to become the leader.</summary>
-    public TimeSpan LeaderRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Events per transaction when catching an async projection up.</summary>
-    public int ProjectionBatchSize { get; set; } = 500;
+    /// <summary>How often an instance running rebuilds looks for one to claim (a request made on it wakes it at once).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Events per transaction when replaying into shadow tables.</summary>
     public int RebuildBatchSize { get; set; } = 5000;
 
-    /// <summary>Consecutive failures of a projection before it is marked faulted.</summary>
+    /// <summary>How long a rebuild may go without progress before another instance may claim it again.</summary>
+    public TimeSpan RebuildLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Attempts of a rebuild before its projection is marked faulted.</summary>
     public int ProjectionMaxAttempts { get; set; } = 3;
 
-    /// <summary>Whether this instance runs the projection daemon at all.</summary>
+    /// <summary>Whether this instance runs projection rebuilds and Marten's async daemon at all.</summary>
     public bool RunDaemon { get; set; } = true;
 
     /// <summary>The schema of Marten's event tables.</summary>
@@ -26,7 +23,4 @@ public sealed class EventStoreOptions
 
     /// <summary>The connection string as configured (data sources hide the password).</summary>
     internal string ConnectionString { get; set; } = "";
-
-    /// <summary>Advisory lock key that elects the daemon's leader.</summary>
-    public long LeaderLockKey { get; set; } = 0x4D525F4C454144; // "MR_LEAD"
 }

@@ -1,4 +1,7 @@
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
 using Marten;
+using Marten.Events.Projections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -9,16 +12,19 @@ using Npgsql;
 
 namespace ModelRegistry.EventStore;
 
-/// <summary>Registers the event store, its schema, projections and daemon.</summary>
+/// <summary>Registers the event store, its schema, projections and their rebuilds.</summary>
 public static class EventStoreServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the event store on <paramref name="connectionString"/>, its events in Marten configured by <paramref name="marten"/>
     /// (every registered event type is mapped to its stored name). Marten's schema, migrations and projection tables are
-    /// applied when the host starts, before it serves anything.
+    /// applied when the host starts, before it serves anything; the migrations are part of Marten's schema
+    /// (<see cref="MigrationsFeature"/>), so Marten's schema commands (<c>db-apply</c>, <c>db-assert</c>, <c>db-patch</c>) include them;
+    /// <paramref name="martenServices"/> is given Marten's registration (to integrate it with Wolverine, say).
     /// </summary>
     public static IServiceCollection AddEventStore(this IServiceCollection services, string connectionString,
-        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null)
+        Action<StoreOptions> marten, Action<EventTypeRegistry>? types = null, Action<EventStoreOptions>? configure = null,
+        Action<MartenServiceCollectionExtensions.MartenConfigurationExpression>? martenServices = null)
     {
         var options = new EventStoreOptions();
         configure?.Invoke(options);
@@ -33,7 +39,26 @@ public static class EventStoreServiceCollectionExtensions
         }
 
         options.Schema = storeOptions.Events.DatabaseSchemaName;
-        services.AddMarten(storeOptions).UseLightweightSessions();
+        // Marten's daemon runs async projections, should any be added; their faults pause them and are reported, never skipped.
+        storeOptions.Projections.Errors.SkipApplyErrors = false;
+        storeOptions.Projections.Errors.SkipSerializationErrors = false;
+        storeOptions.Projections.Errors.SkipUnknownEvents = false;
+        storeOptions.Events.EnableExtendedProgressionTracking = true;
+        var registered = services.AddMarten(sp =>
+            {
+                // The rebuildable projections are inline Marten projections: they write in the append's own transaction.
+                foreach (var projection in sp.GetServices<IRebuildableProjection>())
+                {
+                    storeOptions.Projections.Add((IProjection)projection, ProjectionLifecycle.Inline, projection.Name);
+                }
+
+                return storeOptions;
+            })
+            .UseLightweightSessions()
+            .AddAsyncDaemon(options.RunDaemon ? DaemonMode.HotCold : DaemonMode.Disabled);
+        martenServices?.Invoke(registered);
+        // The numbered migrations ride along with Marten's schema, so `db-apply` and the other schema commands cover them.
+        services.ConfigureMarten((sp, opts) => opts.Storage.Add(new MigrationsFeature(opts.Advanced.Migrator, sp.GetServices<Migration>())));
 
         services.AddMetrics();
         services.TryAddSingleton<EventStoreMetrics>();
@@ -42,17 +67,14 @@ public static class EventStoreServiceCollectionExtensions
         services.AddSingleton(registry);
         services.AddSingleton<HighWaterMark>();
         services.AddSingleton<StreamStateCache>();
-        services.AddSingleton<DaemonSignal>();
-        services.AddSingleton<InlineProjections>();
+        services.AddSingleton<RebuildSignal>();
         services.AddSingleton<MartenEventStore>();
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<MartenEventStore>());
         services.AddSingleton<ProjectionStore>();
-        services.AddSingleton<ProjectionRunner>();
         services.AddSingleton<IProjectionAdmin, ProjectionAdmin>();
         services.AddSingleton<SchemaMigrator>();
         services.AddHostedService<EventStoreStartup>();
-        services.AddSingleton<ProjectionDaemon>();
-        services.AddHostedService(sp => sp.GetRequiredService<ProjectionDaemon>());
+        services.AddHostedService<ProjectionRebuilds>();
         return services;
     }
 
@@ -79,11 +101,20 @@ public static class EventStoreServiceCollectionExtensions
         await services.GetRequiredService<ProjectionStore>().EnsureAsync(ct);
     }
 
-    /// <summary>Adds a projection.</summary>
-    public static IServiceCollection AddProjection<TProjection>(this IServiceCollection services)
-        where TProjection : class, IProjection
+    /// <summary>Adds an inline Marten projection whose tables are rebuilt without read downtime (see <see cref="IRebuildableProjection"/>).</summary>
+    public static IServiceCollection AddInlineProjection<TProjection>(this IServiceCollection services)
+        where TProjection : class, IProjection, IRebuildableProjection
     {
-        services.AddSingleton<IProjection, TProjection>();
+        services.AddSingleton<TProjection>();
+        services.AddSingleton<IRebuildableProjection>(sp => sp.GetRequiredService<TProjection>());
+        return services;
+    }
+
+    /// <summary>Adds <paramref name="projection"/> as an inline Marten projection whose tables are rebuilt without read downtime.</summary>
+    public static IServiceCollection AddInlineProjection<TProjection>(this IServiceCollection services, TProjection projection)
+        where TProjection : class, IProjection, IRebuildableProjection
+    {
+        services.AddSingleton<IRebuildableProjection>(projection);
         return services;
     }
 

@@ -15,8 +15,32 @@ public sealed class AppendTransaction : DeferringTransaction
         Appended = appended;
     }
 
+    private List<Func<CancellationToken, Task>>? _afterCommit;
+
     /// <summary>What was appended.</summary>
     public AppendResult Appended { get; }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once this transaction has committed (never when it rolls back), before the append returns:
+    /// for work that must not start before what it depends on is visible, such as handing a message stored in it to its queue.
+    /// A failure of the action is not the append's: the append has committed.
+    /// </summary>
+    public void AfterCommit(Func<CancellationToken, Task> action) => (_afterCommit ??= []).Add(action);
+
+    internal async Task RunAfterCommitAsync(CancellationToken ct)
+    {
+        foreach (var action in _afterCommit ?? [])
+        {
+            try
+            {
+                await action(ct);
+            }
+            catch (Exception)
+            {
+                // The transaction has committed; whatever the action would have started is recovered from what it stored.
+            }
+        }
+    }
 }
 
 /// <summary>Where to stop (and where to start) when folding a stream.</summary>

@@ -1,3 +1,4 @@
+using JasperFx;
 using ModelRegistry.Access;
 using ModelRegistry.Admin;
 using ModelRegistry.Catalog;
@@ -22,11 +23,7 @@ app.MapDownloads();
 app.MapAdmin();
 app.MapUi();
 
-if (await AdminCommands.TryRunAsync(app, args))
-{
-    return;
-}
-
-app.Run();
+// No arguments runs the web server; `help` lists the commands (db-apply, keys, registry-projections, …).
+return await app.RunJasperFxCommands(args);
 
 public partial class Program;

@@ -27,7 +27,7 @@ internal sealed class RebuildScenario : IScenario
         var streams = context.Quick ? 1_000 : 10_000;
         var events = streams * EventsPerStream;
         var projection = new StreamStatsProjection();
-        await using var host = StoreHost.Create(context.ConnectionString, s => s.AddSingleton<IProjection>(projection), o => o.RebuildBatchSize = BatchSize);
+        await using var host = StoreHost.Create(context.ConnectionString, s => s.AddInlineProjection(projection), o => o.RebuildBatchSize = BatchSize);
         await host.Services.MigrateEventStoreAsync(ct);
         var source = host.Services.GetRequiredService<NpgsqlDataSource>();
         var clock = Stopwatch.StartNew();
@@ -49,7 +49,7 @@ internal sealed class RebuildScenario : IScenario
         var rawRead = await ReadAllAsync(events, after => RawReadAsync(source, after, ct));
         var reading = TimeSpan.FromSeconds(events / storeRead.PerSecond);
         BenchContext.Log($"median rebuild {elapsed.TotalSeconds:0.0} s: about {reading.TotalSeconds:0.0} s reading events (timed alone below), " +
-                         $"{applied.TotalSeconds:0.0} s in the projection's SQL, {(elapsed - reading - applied).TotalSeconds:0.0} s in the rest of the daemon's loop");
+                         $"{applied.TotalSeconds:0.0} s in the projection's SQL, {(elapsed - reading - applied).TotalSeconds:0.0} s in the rest of the rebuild's loop");
         BenchContext.Log($"reading alone: store {storeRead}");
         BenchContext.Log($"               raw   {rawRead}");
 

@@ -9,15 +9,15 @@ public interface IProjectionAdmin
     /// <summary>Every registered projection with its progress.</summary>
     Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken ct = default);
 
-    /// <summary>Asks the daemon's leader to rebuild a projection; false when the name is unknown.</summary>
+    /// <summary>Marks a projection for a rebuild, which an instance running rebuilds claims; false when the name is unknown.</summary>
     Task<bool> RequestRebuildAsync(string name, CancellationToken ct = default);
 
     /// <summary>Waits until every projection is running and has applied every event committed before the call.</summary>
     Task WaitForNonStaleAsync(TimeSpan timeout, CancellationToken ct = default);
 }
 
-internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionStore projections, HighWaterMark highWaterMark, DaemonSignal signal, EventStoreOptions options)
-    : IProjectionAdmin
+internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionStore projections, HighWaterMark highWaterMark, RebuildSignal signal,
+    EventStoreOptions options) : IProjectionAdmin
 {
     public async Task<IReadOnlyList<ProjectionStatus>> GetStatusAsync(CancellationToken ct = default)
     {
@@ -26,11 +26,10 @@ internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionSto
         return projections.All.Select(p =>
         {
             var row = rows.GetValueOrDefault(p.Name);
-            var inline = p.Lifecycle == ProjectionLifecycle.Inline;
-            var checkpoint = row is null ? 0 : inline && row.State == "running" ? head : row.Checkpoint;
-            return new ProjectionStatus(p.Name, p.Version, row?.Version ?? 0, inline ? "inline" : "async", checkpoint, head,
-                Math.Max(0, head - checkpoint), row?.State ?? "missing", row?.LastError, row?.RebuildPosition,
-                row?.LastUpdated ?? DateTimeOffset.MinValue);
+            // Inline: a running projection has applied every committed event; while rebuilding, the live tables still have.
+            var checkpoint = row is null or { State: "rebuild_pending" or "faulted" } ? 0 : head;
+            return new ProjectionStatus(p.Name, p.Version, row?.Version ?? 0, "inline", checkpoint, head, Math.Max(0, head - checkpoint),
+                row?.State ?? "missing", row?.LastError, row?.RebuildPosition, row?.LastUpdated ?? DateTimeOffset.MinValue);
         }).ToList();
     }
 
@@ -66,7 +65,6 @@ internal sealed class ProjectionAdmin(NpgsqlDataSource dataSource, ProjectionSto
                 return;
             }
 
-            signal.Poke();
             await Task.Delay(20, cts.Token);
         }
     }

@@ -35,5 +35,8 @@ internal static class EventStoreSchema
             END
             $copy$;
             """),
+        new(5, "projection rebuilds are claimed by one instance", """
+            ALTER TABLE mr_projection_progress ADD COLUMN IF NOT EXISTS rebuild_owner uuid NULL;
+            """),
     ];
 }

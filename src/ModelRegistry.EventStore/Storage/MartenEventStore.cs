@@ -12,7 +12,7 @@ namespace ModelRegistry.EventStore.Storage;
 
 /// <summary>
 /// The event store on Marten: events are appended by Marten's own append (its quick append function, the version check and the
-/// stream lock), in a transaction of ours, so the inline projections and the caller's work commit with them. Reads are SQL on
+/// stream lock) with Marten's inline projections, in a transaction of ours, so the caller's work commits with them. Reads are SQL on
 /// Marten's tables. Stored type names carry the schema version as Marten does (<c>Name_v2</c>); the reason is a header.
 /// </summary>
 internal sealed class MartenEventStore(
@@ -20,14 +20,9 @@ internal sealed class MartenEventStore(
     NpgsqlDataSource dataSource,
     EventTypeRegistry types,
     HighWaterMark highWaterMark,
-    InlineProjections inline,
-    DaemonSignal signal,
-    IEnumerable<IProjection> projections,
     EventStoreMetrics metrics) : IEventStore
 {
     private const int MaxAnyAttempts = 20;
-
-    private readonly bool _wakeDaemon = projections.Any(p => p.Lifecycle == ProjectionLifecycle.Async);
 
     public string Schema { get; } = documents.Options.Events.DatabaseSchemaName;
 
@@ -79,17 +74,14 @@ internal sealed class MartenEventStore(
     private async Task CommitAsync(NpgsqlConnection conn, NpgsqlTransaction tx, AppendResult result, InTransaction? inTransaction, CancellationToken ct)
     {
         var deferred = new DeferredWork();
-        await inline.ApplyAsync(conn, tx, result.Events, deferred, ct);
+        var transaction = new AppendTransaction(conn, tx, result, deferred);
         if (inTransaction is not null)
         {
-            await inTransaction(new AppendTransaction(conn, tx, result, deferred), ct);
+            await inTransaction(transaction, ct);
         }
 
-        await Deferred.ExecuteAsync(conn, tx, deferred, commit: true, ct);
-        if (_wakeDaemon)
-        {
-            signal.Poke();
-        }
+        await Deferred.CommitAsync(conn, tx, deferred, ct);
+        await transaction.RunAfterCommitAsync(CancellationToken.None);
     }
 
     private async Task<AppendResult> SaveAsync(NpgsqlTransaction tx, string streamId, ExpectedVersion expected, List<Prepared> prepared,
@@ -104,7 +96,9 @@ internal sealed class MartenEventStore(
             session.SetHeader(EventRows.ReasonHeader, reason);
         }
 
-        await ClaimAsync(tx, streamId, expected, ct);
+        // Without an expected version, the append goes in at the version the last one left: with a version to append at, Marten
+        // gives the inline projections each event's stream version (without, they see 0).
+        expected = await ClaimAsync(tx, streamId, expected, ct);
         var built = prepared.Select(p =>
         {
             var e = session.Events.BuildEvent(p.Data);
@@ -132,18 +126,22 @@ internal sealed class MartenEventStore(
     /// of statements Marten sends for one save is its own, so this goes first in a round trip of its own. An append without an
     /// expected version also takes its stream's row, so appends to one stream go in turn, each after the version the last one left.
     /// </summary>
-    private async Task ClaimAsync(NpgsqlTransaction tx, string streamId, ExpectedVersion expected, CancellationToken ct)
+    private async Task<ExpectedVersion> ClaimAsync(NpgsqlTransaction tx, string streamId, ExpectedVersion expected, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx) { BatchCommands = { new NpgsqlBatchCommand("SELECT pg_current_xact_id()") } };
-        if (expected == ExpectedVersion.Any)
+        if (expected != ExpectedVersion.Any)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT 1 FROM {Schema}.mt_streams WHERE id = $1 FOR UPDATE")
-            {
-                Parameters = { new NpgsqlParameter<string> { TypedValue = streamId } },
-            });
+            await batch.ExecuteNonQueryAsync(ct);
+            return expected;
         }
 
-        await batch.ExecuteNonQueryAsync(ct);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT version FROM {Schema}.mt_streams WHERE id = $1 FOR UPDATE")
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = streamId } },
+        });
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        return await reader.ReadAsync(ct) ? ExpectedVersion.Exactly(reader.GetInt64(0)) : ExpectedVersion.NoStream;
     }
 
     private Prepared Prepare(NewEvent e)

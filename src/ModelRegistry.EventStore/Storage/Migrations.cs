@@ -13,8 +13,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<Migr
 {
     private const long MigrationLockKey = 0x4D525F4D494752; // "MR_MIGR"
 
-    /// <summary>Applies every migration not applied yet; returns the ids it applied.</summary>
-    public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken ct = default)
+    /// <summary>The event store's migrations and <paramref name="migrations"/>, by id; an id used twice is refused.</summary>
+    public static IReadOnlyList<Migration> Ordered(IEnumerable<Migration> migrations)
     {
         var ordered = EventStoreSchema.Migrations.Concat(migrations).OrderBy(m => m.Id).ToList();
         var duplicate = ordered.GroupBy(m => m.Id).FirstOrDefault(g => g.Count() > 1);
@@ -23,6 +23,13 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<Migr
             throw new InvalidOperationException($"Migration id {duplicate.Key} is used twice.");
         }
 
+        return ordered;
+    }
+
+    /// <summary>Applies every migration not applied yet; returns the ids it applied.</summary>
+    public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken ct = default)
+    {
+        var ordered = Ordered(migrations);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_lock(@k)", conn))
         {

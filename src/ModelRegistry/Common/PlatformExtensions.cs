@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ModelRegistry.EventStore;
+using Wolverine.Marten;
 
 namespace ModelRegistry.Common;
 
@@ -17,7 +18,8 @@ internal static class PlatformExtensions
         builder.WebHost.ConfigureKestrel(o => o.RequestHeaderEncodingSelector = _ => Encoding.UTF8);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), EventTypes.Register,
-            o => builder.Configuration.GetSection("Registry:EventStore").Bind(o));
+            o => builder.Configuration.GetSection("Registry:EventStore").Bind(o), martenServices => martenServices.IntegrateWithWolverine());
+        builder.AddRegistryMessaging();
         builder.Services.AddMigration(IdempotencyStore.Migration);
         builder.Services.AddSingleton<IdempotencyStore>();
         builder.Services.AddRegistryMetrics();

@@ -9,20 +9,23 @@ using ModelRegistry.Downloads.Requesting;
 using ModelRegistry.Downloads.Scanning;
 using ModelRegistry.Downloads.Sources;
 using ModelRegistry.Downloads.Tracking;
-using ModelRegistry.EventStore.Jobs;
+using ModelRegistry.Downloads.State;
+using Marten;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Runtime;
 
 namespace ModelRegistry.Downloads;
 
 internal static class DownloadsModule
 {
-    public const string JobsSection = "Registry:Jobs";
-
     /// <summary>Downloads: the engine and its worker, the catalog's download queue, and the API's reader.</summary>
     public static IServiceCollection AddDownloads(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddDownloadProcessing(configuration);
         services.AddSingleton<IVersionDownloadQueue, VersionDownloadQueue>();
         services.AddSingleton<DownloadReader>();
+        services.AddSingleton<DownloadCancellation>();
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
         services.AddSingleton<StorageScanner>();
         services.AddSingleton<StorageCleaner>();
@@ -72,8 +75,57 @@ internal static class DownloadsModule
             sp.GetRequiredService<DownloadsOptions>()));
         services.AddSingleton<DownloadProgressBoard>();
         services.AddRegistryMetrics();
-        services.AddDurableJobs(o => configuration.GetSection(JobsSection).Bind(o));
-        services.AddJobHandler<DownloadWorker>();
+        services.AddOptions<DownloadWorkerOptions>().Bind(configuration.GetSection(DownloadWorkerOptions.Section));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<DownloadWorkerOptions>>().Value);
+        services.AddSingleton<DownloadRecords>();
+        services.AddSingleton<DownloadWorker>();
+        services.AddSingleton<IDownloadRunner>(sp => sp.GetRequiredService<DownloadWorker>());
+        services.AddSingleton<IDownloadWorkerStatus>(sp => sp.GetRequiredService<DownloadWorker>());
+        services.ConfigureMarten(o =>
+        {
+            o.Schema.For<DownloadRecord>().UseOptimisticConcurrency(true);
+            o.Schema.For<DownloadProgressRecord>();
+        });
         return services;
+    }
+
+    /// <summary>
+    /// The durable <c>downloads</c> queue (its inbox in PostgreSQL, so a download survives the instance that took it) and what a
+    /// failed attempt becomes: the worker has recorded it already and says whether to retry (rescheduled, after a backoff with
+    /// jitter) or to dead-letter; anything else that fails around an attempt is retried a few times, then fails the download.
+    /// </summary>
+    public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
+    {
+        var worker = configuration.GetSection(DownloadWorkerOptions.Section).Get<DownloadWorkerOptions>() ?? new DownloadWorkerOptions();
+        // An instance that runs no downloads runs no durability agent either, so it never recovers a download to itself.
+        opts.Durability.DurabilityAgentEnabled = worker.RunWorker;
+        opts.Discovery.IncludeType(typeof(DownloadVersionHandler));
+        opts.LocalQueue(DownloadJob.Queue).UseDurableInbox().MaximumParallelMessages(Math.Max(1, worker.Concurrency));
+        opts.PublishMessage<DownloadVersion>().ToLocalQueue(DownloadJob.Queue);
+        opts.Policies.OnException<DownloadAttemptFailedException>().CustomActionIndefinitely(async (_, lifecycle, ex) =>
+        {
+            var failed = (DownloadAttemptFailedException)ex;
+            if (failed.RetryAt is { } at)
+            {
+                await lifecycle.ReScheduleAsync(at);
+            }
+            else
+            {
+                await lifecycle.MoveToDeadLetterQueueAsync(failed.InnerException ?? failed);
+            }
+        }, "download: rescheduled after a backoff with jitter, or dead-lettered once VersionDownloadFailed is recorded");
+        opts.Policies.OnException<DownloadReleasedException>().CustomActionIndefinitely(
+            async (_, lifecycle, _) => await lifecycle.ReScheduleAsync(DateTimeOffset.UtcNow), "download given back on shutdown: scheduled again at once");
+        opts.Policies.OnException<Exception>()
+            .ScheduleRetry(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)).WithFullJitter()
+            .Then.MoveToErrorQueue().And(FailAsync, "the download fails: VersionDownloadFailed");
+    }
+
+    private static async ValueTask FailAsync(IWolverineRuntime runtime, IEnvelopeLifecycle lifecycle, Exception error)
+    {
+        if (lifecycle.Envelope?.Message is DownloadVersion message)
+        {
+            await runtime.Services.GetRequiredService<DownloadWorker>().FailAsync(message, error, CancellationToken.None);
+        }
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Text.RegularExpressions;
 using ModelRegistry.EventStore.Projections;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,62 +49,68 @@ public sealed class AdminTests(RegistryFixture fixture) : IClassFixture<Registry
     [Fact]
     public async Task The_executable_lists_projections_and_requests_rebuilds_from_the_command_line()
     {
-        var list = await RunAsync("projections", "list");
-        var rebuild = await RunAsync("projections", "rebuild", "catalog");
-        var migrate = await RunAsync("db", "migrate");
+        var list = await RunAsync("registry-projections", "list");
+        var rebuild = await RunAsync("registry-projections", "rebuild", "catalog");
+        var unknown = await RunAsync("registry-projections", "rebuild", "nothing");
+        var all = await RunAsync("registry-projections", "rebuild");
 
-        Assert.Contains("catalog", list);
-        Assert.Contains("catalog: rebuild requested", rebuild);
-        Assert.Contains("Schema is up to date.", migrate);
+        Assert.Matches(new Regex(@"(?m)^catalog\s+v\d+ inline\s+\S+\s+checkpoint \d+ head \d+ lag \d+"), list);
+        Assert.Contains("catalog: rebuild requested", rebuild, StringComparison.Ordinal);
+        Assert.Contains("nothing: no such projection.", unknown, StringComparison.Ordinal);
+        Assert.Contains("catalog: rebuild requested", all, StringComparison.Ordinal);
+        await App.Services.GetRequiredService<IProjectionAdmin>().WaitForNonStaleAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
     public async Task The_executable_creates_lists_and_revokes_keys_and_a_created_key_works_over_http()
     {
         var name = $"ops-{Guid.NewGuid():N}"[..12];
+        var other = $"ops-{Guid.NewGuid():N}"[..12];
 
-        var created = await RunAsync("keys", "create", name, "--role", "publisher");
-        var key = created.Split(':', 2)[1].Split('\n')[0].Trim();
+        var created = await RunAsync("keys", "create", name, "publisher");
+        var key = Regex.Match(created, $@"(?m)^{name} \(publisher\): (mr_\S+)$").Groups[1].Value;
         await App.Scenario(s =>
         {
             s.Post.SnakeJson(new { name = $"m-{Guid.NewGuid():N}"[..10] }).ToUrl("/api/v1/models");
             s.WithBearerToken(key);
             s.StatusCodeShouldBe(201);
         });
+        var flagged = await RunAsync("keys", "create", other, "--role", "reader");
         var listed = await RunAsync("keys", "list");
         var revoked = await RunAsync("keys", "revoke", name);
 
         Assert.StartsWith("mr_", key, StringComparison.Ordinal);
-        Assert.Contains(name, listed);
-        Assert.Contains("publisher", listed);
-        Assert.DoesNotContain(key, listed);
-        Assert.Contains($"{name}: revoked.", revoked);
+        Assert.Contains("The key is shown only now; store it safely.", created, StringComparison.Ordinal);
+        Assert.Matches(new Regex($@"(?m)^{other} \(reader\): mr_\S+$"), flagged);
+        Assert.Matches(new Regex($@"(?m)^{name}\s+publisher\s+created \S+ by cli$"), listed);
+        Assert.Matches(new Regex($@"(?m)^{other}\s+reader\s+created "), listed);
+        Assert.DoesNotContain(key, listed, StringComparison.Ordinal);
+        Assert.Contains($"{name}: revoked.", revoked, StringComparison.Ordinal);
+        Assert.Matches(new Regex($@"(?m)^{name}\s+publisher\s+created \S+ by cli revoked \S+$"), await RunAsync("keys", "list"));
         await using var fresh = await fixture.StartAsync();
         await fresh.Scenario(s => { s.Get.Url("/api/v1/models"); s.WithBearerToken(key); s.StatusCodeShouldBe(401); });
     }
 
+    [Fact]
+    public async Task The_keys_command_refuses_an_unknown_key_a_bad_role_and_a_wrong_command_line()
+    {
+        var missing = await AppCommand.RunAsync(App.ConnectionString, App.StorageRoot, "keys", "revoke", "no-such-key");
+        var badRole = await AppCommand.RunAsync(App.ConnectionString, App.StorageRoot, "keys", "create", "bad-role", "owner");
+        var wrong = await AppCommand.RunAsync(App.ConnectionString, App.StorageRoot, "keys", "remove", "x");
+
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("no-such-key: no such key.", missing.Error, StringComparison.Ordinal);
+        Assert.Equal(1, badRole.ExitCode);
+        Assert.Contains("Role", badRole.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("bad-role", await RunAsync("keys", "list"), StringComparison.Ordinal);
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("usage: keys create <name> <role>", wrong.Error, StringComparison.Ordinal);
+    }
+
     private async Task<string> RunAsync(params string[] args)
     {
-        var server = Path.Combine(AppContext.BaseDirectory, "ModelRegistry.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(server);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ConnectionStrings__Registry"] = App.ConnectionString;
-        start.Environment["Registry__Storage__Root"] = App.StorageRoot;
-        start.Environment["Registry__Auth__BootstrapAdminKey"] = RegistryApp.AdminKey;
-        start.Environment["Registry__EventStore__RunDaemon"] = "false";
-        start.Environment["Registry__Jobs__RunWorker"] = "false";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, await error);
-        return await output;
+        var result = await AppCommand.RunAsync(App.ConnectionString, App.StorageRoot, args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.Out;
     }
 }

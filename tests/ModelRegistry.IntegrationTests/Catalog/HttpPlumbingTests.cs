@@ -344,7 +344,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
 
     private sealed class BrokenQueue : IVersionDownloadQueue
     {
-        public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request) =>
+        public Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct) =>
             throw new InvalidOperationException("queue exploded in /srv/secret/path");
     }
 }

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using ModelRegistry.IntegrationTests.Downloads;
-using ModelRegistry.IntegrationTests.Jobs;
+using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.IntegrationTests.Cli;
 

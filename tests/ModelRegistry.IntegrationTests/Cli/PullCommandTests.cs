@@ -3,7 +3,6 @@ using ModelRegistry.Cli.Api;
 using ModelRegistry.Cli.Rendering;
 using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using ModelRegistry.Tests.Cli;
 
 namespace ModelRegistry.IntegrationTests.Cli;

@@ -1,5 +1,4 @@
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using ModelRegistry.Tests.Cli;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.Crashes;
 
@@ -32,8 +31,6 @@ public sealed class DownloadKillTests(TestDatabase db) : IClassFixture<TestDatab
         await using var server = ServerProcess.Create(db.ConnectionString, _root, new Dictionary<string, string>
         {
             ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{_files.Port}",
-            ["Registry:Jobs:PollInterval"] = "00:00:00.100",
-            ["Registry:Jobs:LeaseDuration"] = "00:00:03",
             ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.500",
         });
         await server.StartAsync();
@@ -46,9 +43,15 @@ public sealed class DownloadKillTests(TestDatabase db) : IClassFixture<TestDatab
 
         Assert.Equal(137, await server.KillAsync());
         await server.StartAsync();
+        var restarted = System.Diagnostics.Stopwatch.StartNew();
 
+        // The dead node is ejected and its download recovered by the new one, resuming with a range request, within 15 s.
+        await Eventually.HoldsAsync(() => Task.FromResult(_files.RequestsTo($"/files/{name}.gguf").Count >= 2), () => server.Output(),
+            within: TimeSpan.FromSeconds(15));
+        var recovered = restarted.Elapsed;
         await Eventually.HoldsAsync(async () => (await GetAsync(client, job)).GetProperty("state").GetString() == "succeeded",
-            () => server.Output(), within: TimeSpan.FromSeconds(90));
+            () => server.Output(), within: TimeSpan.FromSeconds(30));
+        Console.WriteLine($"download recovered {recovered.TotalSeconds:F1} s after the restart");
         var version = await GetAsync(client, $"/api/v1/models/{name}/versions/1");
         Assert.Equal(("ready", sha256), (version.GetProperty("status").GetString(), version.GetProperty("sha256").GetString()));
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, version.GetProperty("local_path").GetString()!)));

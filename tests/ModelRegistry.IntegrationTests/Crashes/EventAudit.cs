@@ -31,7 +31,7 @@ internal sealed record EventAudit(int Acknowledged, int Events, int Lost, int Du
         var streams = (await ReadAsync(connectionString, "SELECT id, version FROM registry.mt_streams WHERE id <> 'mt_tombstone'", r => (Id: r.GetString(0), Version: r.GetInt64(1)), ct))
             .ToDictionary(s => s.Id, s => s.Version);
         var jobs = await ReadAsync(connectionString,
-            "SELECT payload->>'modelName', (payload->>'version')::bigint FROM mr_jobs", r => (Model: r.GetString(0).ToLowerInvariant(), Version: r.GetInt64(1)), ct);
+            "SELECT data->>'model_name', (data->>'model_version')::bigint FROM registry.mt_doc_downloadrecord", r => (Model: r.GetString(0).ToLowerInvariant(), Version: r.GetInt64(1)), ct);
 
         var problems = new List<string>();
         int lost = 0, duplicated = 0, halfApplied = 0, gaps = 0;

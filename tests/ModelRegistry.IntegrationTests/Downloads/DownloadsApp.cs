@@ -17,9 +17,11 @@ internal static class DownloadsApp
             ["Registry:HuggingFace:Endpoint"] = server.Url("/hub"),
             ["Registry:HuggingFace:Token"] = "hf_test_token",
             ["Registry:Jobs:RunWorker"] = "true",
-            ["Registry:Jobs:PollInterval"] = "00:00:00.050",
             ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.100",
             ["Registry:Jobs:BaseBackoff"] = "00:00:00.050",
+            // Instances of a class may share its database: none may take the others' messages at start.
+            ["Registry:Durability:Mode"] = "Balanced",
+            ["Registry:Durability:ScheduledJobPollingTime"] = "00:00:00.100",
         });
 
     /// <summary>A GET whatever it answers, for tests that wait for a state.</summary>

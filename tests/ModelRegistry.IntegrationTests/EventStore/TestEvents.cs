@@ -1,5 +1,9 @@
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
+using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.EventStore;
 
@@ -15,16 +19,17 @@ internal static class TestEvents
     public static NewEvent Inc(int amount = 1, Guid? id = null) => new(new Incremented(amount), id);
 }
 
-/// <summary>One row per stream: how many events and their sum; idempotent by stream version.</summary>
-internal class CounterProjection(string name, ProjectionLifecycle lifecycle, int version = 1) : IProjection
+/// <summary>
+/// One row per stream: how many events and their sum; idempotent by stream version. Inline in Marten's append, and rebuilt
+/// through <see cref="ReplayAsync"/>.
+/// </summary>
+internal class CounterProjection(string name, int version = 1) : IProjection, IRebuildableProjection
 {
     public const string TableName = "test_counters";
 
     public string Name { get; } = name;
 
     public int Version { get; } = version;
-
-    public ProjectionLifecycle Lifecycle { get; } = lifecycle;
 
     public IReadOnlyList<string> Tables { get; } = [TableFor(name)];
 
@@ -33,20 +38,34 @@ internal class CounterProjection(string name, ProjectionLifecycle lifecycle, int
     public string CreateTablesSql(Func<string, string> table) =>
         $"CREATE TABLE IF NOT EXISTS {table(Tables[0])} (stream_id text PRIMARY KEY, events bigint NOT NULL, total bigint NOT NULL, last_version bigint NOT NULL)";
 
-    public virtual async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
+    private static string Upsert(string table, string stream, string amount, string version) => $"""
+        INSERT INTO {table} AS t (stream_id, events, total, last_version) VALUES ({stream}, 1, {amount}, {version})
+        ON CONFLICT (stream_id) DO UPDATE SET events = t.events + 1, total = t.total + excluded.total, last_version = excluded.last_version
+        WHERE t.last_version < excluded.last_version
+        """;
+
+    public virtual Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        foreach (var e in batch.Events)
+        foreach (var e in events)
         {
-            var amount = e.Data is Incremented inc ? inc.Amount : 0;
-            await using var cmd = batch.Command($"""
-                INSERT INTO {batch.Table(Tables[0])} AS t (stream_id, events, total, last_version) VALUES (@s, 1, @a, @v)
-                ON CONFLICT (stream_id) DO UPDATE SET events = t.events + 1, total = t.total + excluded.total, last_version = excluded.last_version
-                WHERE t.last_version < excluded.last_version
-                """);
+            operations.QueueSqlCommand('^', Upsert(Tables[0], "^::text", "^::bigint", "^::bigint"), e.StreamKey!, Amount(e.Data), e.Version);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public virtual async Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
+        Func<string, string> table, CancellationToken ct)
+    {
+        foreach (var e in events)
+        {
+            await using var cmd = new NpgsqlCommand(Upsert(table(Tables[0]), "@s", "@a", "@v"), connection, transaction);
             cmd.Parameters.AddWithValue("s", e.StreamId);
-            cmd.Parameters.AddWithValue("a", (long)amount);
+            cmd.Parameters.AddWithValue("a", Amount(e.Data));
             cmd.Parameters.AddWithValue("v", e.StreamVersion);
             await cmd.ExecuteNonQueryAsync(ct);
         }
     }
+
+    protected virtual long Amount(object data) => data is Incremented inc ? inc.Amount : 0;
 }

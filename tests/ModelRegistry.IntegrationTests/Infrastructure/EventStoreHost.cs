@@ -8,7 +8,7 @@ using ModelRegistry.EventStore.Projections;
 
 namespace ModelRegistry.IntegrationTests.Infrastructure;
 
-/// <summary>A generic host running just the event store (migrations, projections, daemon) against a test database.</summary>
+/// <summary>A generic host running just the event store (migrations, projections, rebuilds) against a test database.</summary>
 public sealed class EventStoreHost : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -31,7 +31,6 @@ public sealed class EventStoreHost : IAsyncDisposable
         builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), types, o =>
         {
             o.PollInterval = TimeSpan.FromMilliseconds(20);
-            o.LeaderRetryInterval = TimeSpan.FromMilliseconds(100);
             options?.Invoke(o);
         });
         services?.Invoke(builder.Services);

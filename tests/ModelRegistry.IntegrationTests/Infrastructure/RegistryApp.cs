@@ -70,6 +70,8 @@ public sealed class RegistryApp : IAsyncDisposable
             builder.UseSetting("Registry:EventStore:PollInterval", "00:00:00.050");
             // Catalog tests look at versions as registered; the Downloads tests run the worker themselves.
             builder.UseSetting("Registry:Jobs:RunWorker", "false");
+            // One instance on its own database takes every durable message at start; tests of several instances run Balanced.
+            builder.UseSetting("Registry:Durability:Mode", "Solo");
             // Nothing is fetched, but a URL must pass the egress policy to be registered: the tests' URLs are on example domains.
             builder.UseSetting("Registry:Downloads:AllowedHosts", "*.example, example.com");
             // Periodic integrity checks and storage cleanups run only where a test turns them on.

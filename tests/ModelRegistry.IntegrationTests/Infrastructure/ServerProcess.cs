@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Text;
 
 namespace ModelRegistry.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The real application (the ModelRegistry build copied next to this assembly) as a child process on a fixed loopback
+/// The real application (<see cref="ApplicationPath"/>) as a child process on a fixed loopback
 /// port, authenticated by a bootstrap admin key, with warnings-only logging. It can be killed with SIGKILL and started
 /// again on the same port, database and storage root; disposing kills it.
 /// </summary>
@@ -61,6 +62,22 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(all, baseAddress);
     }
 
+    /// <summary>
+    /// The application's ModelRegistry.dll in its own build output (the assembly metadata ModelRegistry.ApplicationDirectory),
+    /// else the copy next to this assembly. Its own directory holds only its own assemblies: JasperFx's command line loads
+    /// every assembly in the directory the application runs from, and a test project's carries more than the application's.
+    /// </summary>
+    public static string ApplicationPath
+    {
+        get
+        {
+            var directory = typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "ModelRegistry.ApplicationDirectory")?.Value;
+            var app = Path.Combine(directory is { Length: > 0 } && Directory.Exists(directory) ? directory : AppContext.BaseDirectory, "ModelRegistry.dll");
+            return File.Exists(app) ? app : throw new FileNotFoundException("The application is not built.", app);
+        }
+    }
+
     /// <summary>Starts the application and waits until <c>/health/ready</c> answers 200; returns how long that took.</summary>
     public async Task<TimeSpan> StartAsync(CancellationToken ct = default)
     {
@@ -69,16 +86,12 @@ public sealed class ServerProcess : IAsyncDisposable
             throw new InvalidOperationException("The application is already running.");
         }
 
-        var app = Path.Combine(AppContext.BaseDirectory, "ModelRegistry.dll");
-        if (!File.Exists(app))
-        {
-            throw new FileNotFoundException("The application is not built next to this assembly.", app);
-        }
+        var app = ApplicationPath;
 
         // `dotnet app.dll` runs the application in the host's own process (no child), so this id is the application's.
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = Path.GetDirectoryName(app),
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using ModelRegistry.Downloads;
 using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Observability;
@@ -58,7 +57,7 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
     }
 
     [Fact]
-    public async Task The_job_workers_retry_line_carries_the_job_id_and_the_requests_correlation_id()
+    public async Task The_download_workers_retry_line_carries_the_job_id_and_the_requests_correlation_id()
     {
         var content = RandomNumberGenerator.GetBytes(10_000);
         var requests = 0;
@@ -77,7 +76,7 @@ public sealed class DownloadTelemetryTests(TestDatabase db) : IClassFixture<Test
         var job = DownloadJob.IdFor(name, 1).ToString();
         await Eventually.HoldsAsync(async () => (await _app.GetAsync($"/api/v1/downloads/{job}")).Json.Str("state") == "succeeded");
 
-        var retry = Assert.Single(_app.Logs, l => l.Category.EndsWith(".JobWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
+        var retry = Assert.Single(_app.Logs, l => l.Category.EndsWith(".DownloadWorker", StringComparison.Ordinal) && l.Message.Contains("retrying", StringComparison.Ordinal));
         Assert.Equal((job, correlation), (retry["JobId"], retry["CorrelationId"]));
     }
 

@@ -1,9 +1,12 @@
 using Alba;
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Observability;
@@ -14,7 +17,7 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
     private RegistryApp _app = null!;
 
     public async Task InitializeAsync() =>
-        _app = await RegistryApp.StartAsync(db.ConnectionString, _root, services: s => s.AddProjection<FailingProjection>());
+        _app = await RegistryApp.StartAsync(db.ConnectionString, _root, services: s => s.AddInlineProjection<FailingProjection>());
 
     public async Task DisposeAsync()
     {
@@ -26,6 +29,7 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
     public async Task A_faulted_projection_makes_ready_unhealthy_and_names_it()
     {
         await _app.RegisterModel(NewName());
+        await _app.Services.GetRequiredService<IProjectionAdmin>().RequestRebuildAsync(FailingProjection.ProjectionName);
 
         IScenarioResult ready = null!;
         await Eventually.HoldsAsync(async () =>
@@ -43,7 +47,8 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
         Assert.Equal("healthy", ready.Json.GetProperty("checks").GetProperty("postgresql").Str("status"));
     }
 
-    private sealed class FailingProjection : IProjection
+    /// <summary>Projects nothing inline; its rebuild cannot get past the first event.</summary>
+    private sealed class FailingProjection : IProjection, IRebuildableProjection
     {
         public const string ProjectionName = "always-failing";
 
@@ -51,13 +56,14 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
 
         public int Version => 1;
 
-        public ProjectionLifecycle Lifecycle => ProjectionLifecycle.Async;
-
         public IReadOnlyList<string> Tables { get; } = ["test_always_failing"];
 
         public string CreateTablesSql(Func<string, string> table) => $"CREATE TABLE IF NOT EXISTS {table(Tables[0])} (stream_id text)";
 
-        public Task ApplyAsync(ProjectionBatch batch, CancellationToken ct) =>
-            throw new InvalidOperationException($"cannot project {batch.Events[0].Type}");
+        public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) => Task.CompletedTask;
+
+        public Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
+            Func<string, string> table, CancellationToken ct) =>
+            throw new InvalidOperationException($"cannot project {events[0].Type}");
     }
 }

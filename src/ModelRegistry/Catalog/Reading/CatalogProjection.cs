@@ -1,20 +1,26 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using JasperFx.Events;
+using Marten;
+using ModelRegistry.Common;
+using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Projections;
 using Npgsql;
 using NpgsqlTypes;
+using IMartenProjection = Marten.Events.Projections.IProjection;
 
 namespace ModelRegistry.Catalog.Reading;
 
 /// <summary>
-/// The catalog read model, inline so a client that got a 2xx reads its own change: one row per model (with its
-/// production pointer) and one per version. Each event becomes at most two single-row statements, all of an
-/// append's sent with its commit; each is guarded by the model row's stream version, so replays are no-ops (a new
-/// version's row needs no guard in the append's own transaction). An append that only adds a version (the usual
-/// registration) writes its rows through one statement shared with the appends that commit with it.
-/// Changes to a production pointer are announced with pg_notify, which PostgreSQL delivers on commit only.
+/// The catalog read model, an inline Marten projection so a client that got a 2xx reads its own change: one row per model (with
+/// its production pointer) and one per version. Each event becomes at most two single-row statements, queued in Marten's unit of
+/// work after the append itself, so they run in the append's transaction and the production position is looked up by event id
+/// (inline, Marten has not read positions back yet). Each is guarded by the model row's stream version, so replays are no-ops
+/// (a new version's row needs no guard in the append's own transaction). Changes to a production pointer are announced with
+/// pg_notify, which PostgreSQL delivers on commit only. A rebuild replays stored events through the same code into shadow
+/// tables (<see cref="IRebuildableProjection"/>).
 /// </summary>
-internal sealed class CatalogProjection(ProductionCache productionCache) : IProjection
+internal sealed class CatalogProjection(ProductionCache productionCache) : IMartenProjection, IRebuildableProjection
 {
     public const string Models = "catalog_models";
     public const string Versions = "catalog_versions";
@@ -38,15 +44,14 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
         DictionaryKeyPolicy = null,
     };
 
+    private const string Events = $"{RegistryStore.Schema}.mt_events";
+
     // The SQL for the live tables and for a rebuild's shadow copies, formatted once.
     private readonly ConcurrentDictionary<(string Models, string Versions), Statements> _statements = new();
-    private readonly Registrations _registrations = new();
 
     public string Name => "catalog";
 
     public int Version => 1;
-
-    public ProjectionLifecycle Lifecycle => ProjectionLifecycle.Inline;
 
     public IReadOnlyList<string> Tables { get; } = [Models, Versions];
 
@@ -114,215 +119,166 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
             """;
     }
 
-    public async Task ApplyAsync(ProjectionBatch batch, CancellationToken ct)
+    /// <summary>Inline: the events of one append, in its transaction, before Marten has read their positions back.</summary>
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var sql = _statements.GetOrAdd((batch.Table(Models), batch.Table(Versions)), static t => new Statements(t.Models, t.Versions));
-        var changes = batch.Events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
-        if (batch.IsInline && AddedVersionOnly(changes) is { } added)
+        var changes = events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
+        if (changes.Count == 0)
         {
-            // The usual append registers one version: its rows join those of the appends committing with it, in one statement.
-            foreach (var registered in changes.Where(c => c.Registered is not null))
-            {
-                WriteModel(batch.Defer, sql, registered);
-            }
-
-            batch.DeferRow(_registrations, added);
             return;
         }
 
-        // Updating one row thousands of times in a transaction is quadratic in PostgreSQL (none of its versions can be
-        // pruned yet), so the model row of a stream with many events in this batch (a rebuild, a bulk append) is read
-        // once, folded in memory and written once; the usual append (one or two events) is applied statement by statement.
-        var folded = await LoadFoldedAsync(batch, sql, changes, ct);
-        var commands = new NpgsqlBatch(batch.Connection, batch.Transaction);
-        try
+        var sql = StatementsFor(static t => t);
+        await WriteAsync(changes, sql, inline: true, keys => LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, operations.Connection), keys, cancellation),
+            s => operations.QueueOperation(new SqlOperation(s.Sql, s.Parameters)));
+    }
+
+    public async Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
+        Func<string, string> table, CancellationToken ct)
+    {
+        var sql = StatementsFor(table);
+        var changes = events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
+        var statements = new List<Statement>();
+        await WriteAsync(changes, sql, inline: false, keys => LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, connection, transaction), keys, ct),
+            statements.Add);
+        foreach (var chunk in statements.Chunk(StatementsPerRoundTrip))
         {
-            var announce = new Dictionary<string, long>();
-            foreach (var change in changes)
+            await using var round = new NpgsqlBatch(connection, transaction);
+            foreach (var statement in chunk)
             {
-                if (folded.TryGetValue(change.Key, out var view))
-                {
-                    if (!view.Accepts(change))
-                    {
-                        continue;
-                    }
-
-                    folded[change.Key] = view.Apply(change) with { Versions = view.Versions };
-                    WriteVersion(commands, sql, change, guarded: false);
-                }
-                else
-                {
-                    WriteVersion(commands, sql, change, guarded: !batch.IsInline);
-                    WriteModel(commands, sql, change);
-                }
-
-                if (change.AffectsProduction && !batch.IsRebuild)
-                {
-                    announce[change.Key] = change.StreamVersion;
-                }
-
-                if (commands.BatchCommands.Count >= StatementsPerRoundTrip)
-                {
-                    await commands.ExecuteNonQueryAsync(ct);
-                    await commands.DisposeAsync();
-                    commands = new NpgsqlBatch(batch.Connection, batch.Transaction);
-                }
+                round.BatchCommands.Add(Command(statement.Sql, statement.Parameters));
             }
 
-            foreach (var model in folded.Values.Select(v => v.Model).OfType<ModelRow>())
-            {
-                commands.BatchCommands.Add(Command(sql.UpsertModel,
-                    Text(model.Key), Text(model.Name), Text(model.Description), Json(model.Tags), Text(model.Owner), Bool(model.Locked),
-                    Text(model.LockReason), Int(model.LatestVersion), Int(model.ProductionVersion), Time(model.PromotedAt), Text(model.PromotedBy),
-                    Long(model.ProductionPosition), Long(model.StreamVersion), Time(model.CreatedAt), Time(model.UpdatedAt)));
-            }
-
-            foreach (var (key, streamVersion) in announce)
-            {
-                productionCache.Invalidate(key, streamVersion);
-                commands.BatchCommands.Add(Command("SELECT pg_notify($1, $2)", Text(Channel), Text($"{streamVersion} {key}")));
-            }
-
-            // The last statements go with the transaction's commit, so an append's rows cost no round trip of their own.
-            var last = commands.BatchCommands.ToList<NpgsqlBatchCommand>();
-            commands.BatchCommands.Clear();
-            last.ForEach(batch.Defer);
-        }
-        finally
-        {
-            await commands.DisposeAsync();
+            await round.ExecuteNonQueryAsync(ct);
         }
     }
 
-    /// <summary>
-    /// The one change of an append that adds a version and moves nothing else (besides registering its model): a version row and
-    /// the model's latest version, which the append's own transaction writes unguarded (see <see cref="ProjectionBatch.IsInline"/>).
-    /// </summary>
-    private static RowChange? AddedVersionOnly(List<RowChange> changes) =>
-        changes.Where(c => c.Registered is null).ToList() is [{ NewVersion: not null, Version: null } only]
-        && only.Model == ModelPatch.None with { Latest = only.NewVersion.Version }
-            ? only
-            : null;
+    public void SwappedIn() => productionCache.Clear();
 
-    private static async Task<Dictionary<string, CatalogView>> LoadFoldedAsync(ProjectionBatch batch, Statements sql, List<RowChange> changes,
-        CancellationToken ct)
+    private Statements StatementsFor(Func<string, string> table) =>
+        _statements.GetOrAdd((table(Models), table(Versions)), static t => new Statements(t.Models, t.Versions));
+
+    private async Task WriteAsync(List<RowChange> changes, Statements sql, bool inline, Func<string[], Task<List<ModelRow>>> load, Action<Statement> emit)
     {
+        // Updating one row thousands of times in a transaction is quadratic in PostgreSQL (none of its versions can be pruned
+        // yet), so the model row of a stream with many events here (a rebuild, a bulk append) is read once, folded in memory and
+        // written once; the usual append (one or two events) is applied statement by statement.
         var keys = changes.GroupBy(c => c.Key, StringComparer.Ordinal).Where(g => g.Count() > ChangesPerStreamApplied).Select(g => g.Key).ToArray();
         var folded = keys.ToDictionary(k => k, _ => CatalogView.Initial, StringComparer.Ordinal);
-        if (keys.Length == 0)
+        if (keys.Length > 0)
         {
-            return folded;
+            foreach (var row in await load(keys))
+            {
+                folded[row.Key] = CatalogView.Initial with { Model = row };
+            }
         }
 
-        await using var cmd = batch.Command(sql.LoadModels);
-        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        // Inline, a folded model's production position is that of the event that last moved it, looked up by its id.
+        var productionEvent = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        var announce = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var change in changes)
         {
-            var row = CatalogReader.ReadModel(reader);
-            folded[row.Key] = CatalogView.Initial with { Model = row };
+            if (folded.TryGetValue(change.Key, out var view))
+            {
+                if (!view.Accepts(change))
+                {
+                    continue;
+                }
+
+                if (change.Position == 0 && view.MovesProduction(change))
+                {
+                    productionEvent[change.Key] = change.EventId;
+                }
+
+                folded[change.Key] = view.Apply(change) with { Versions = view.Versions };
+                WriteVersion(emit, sql, change, guarded: false);
+            }
+            else
+            {
+                WriteVersion(emit, sql, change, guarded: !inline);
+                WriteModel(emit, sql, change);
+            }
+
+            if (inline && change.AffectsProduction)
+            {
+                announce[change.Key] = change.StreamVersion;
+            }
         }
 
-        return folded;
+        foreach (var model in folded.Values.Select(v => v.Model).OfType<ModelRow>())
+        {
+            emit(new(sql.UpsertModel,
+            [
+                Text(model.Key), Text(model.Name), Text(model.Description), Json(model.Tags), Text(model.Owner), Bool(model.Locked),
+                Text(model.LockReason), Int(model.LatestVersion), Int(model.ProductionVersion), Time(model.PromotedAt), Text(model.PromotedBy),
+                Long(model.ProductionPosition), Long(model.StreamVersion), Time(model.CreatedAt), Time(model.UpdatedAt),
+                Uuid(productionEvent.TryGetValue(model.Key, out var moved) ? moved : null),
+            ]));
+        }
+
+        foreach (var (key, streamVersion) in announce)
+        {
+            productionCache.Invalidate(key, streamVersion);
+            emit(new("SELECT pg_notify($1, $2)", [Text(Channel), Text($"{streamVersion} {key}")]));
+        }
     }
 
-    private static void WriteVersion(NpgsqlBatch commands, Statements sql, RowChange c, bool guarded)
+    private static async Task<List<ModelRow>> LoadModelsAsync(NpgsqlCommand cmd, string[] keys, CancellationToken ct)
+    {
+        await using (cmd)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            var rows = new List<ModelRow>();
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add(CatalogReader.ReadModel(reader));
+            }
+
+            return rows;
+        }
+    }
+
+    private static void WriteVersion(Action<Statement> emit, Statements sql, RowChange c, bool guarded)
     {
         var guard = Long(guarded ? c.StreamVersion : null);
         if (c.NewVersion is { } v)
         {
-            commands.BatchCommands.Add(Command(sql.InsertVersion,
+            emit(new(sql.InsertVersion,
+            [
                 Text(c.Key), Int(v.Version), Text(CatalogResources.Lower(v.Stage)), Text(CatalogResources.Lower(v.Status)),
                 Text(CatalogResources.Lower(v.Source.Type)), Text(v.Source.Uri), Text(v.Source.Revision), Text(v.Source.File),
                 Text(v.LocalPath), Long(v.SizeBytes), Text(v.Sha256), Text(CatalogResources.Lower(v.Format)), Json(IsEmpty(v.Metadata) ? null : v.Metadata),
-                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), Int(v.DuplicateOf), guard));
+                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), Int(v.DuplicateOf), guard,
+            ]));
         }
 
         if (c.Version is { } p)
         {
-            commands.BatchCommands.Add(Command(sql.PatchVersion,
+            emit(new(sql.PatchVersion,
+            [
                 Text(c.Key), Int(p.Version), Text(p.Stage is { } s ? CatalogResources.Lower(s) : null),
                 Text(p.Status is { } st ? CatalogResources.Lower(st) : null), Text(p.LocalPath), Long(p.SizeBytes), Text(p.Sha256),
-                Time(p.DownloadedAt), Int(p.DuplicateOf), guard));
+                Time(p.DownloadedAt), Int(p.DuplicateOf), guard,
+            ]));
         }
     }
 
-    private static void WriteModel(NpgsqlBatch commands, Statements sql, RowChange c) => WriteModel(commands.BatchCommands.Add, sql, c);
-
-    private static void WriteModel(Action<NpgsqlBatchCommand> add, Statements sql, RowChange c)
+    private static void WriteModel(Action<Statement> emit, Statements sql, RowChange c)
     {
         if (c.Registered is { } r)
         {
-            add(Command(sql.InsertModel,
-                Text(c.Key), Text(r.Name), Text(r.Description), Json(r.Tags), Text(r.Owner), Long(c.StreamVersion), Time(c.At)));
+            emit(new(sql.InsertModel, [Text(c.Key), Text(r.Name), Text(r.Description), Json(r.Tags), Text(r.Owner), Long(c.StreamVersion), Time(c.At)]));
             return;
         }
 
         var m = c.Model;
-        add(Command(sql.PatchModel,
+        emit(new(sql.PatchModel,
+        [
             Text(c.Key), Text(m.Description), Json(m.Tags), Bool(m.Locked), Text(m.LockReason), Int(m.Latest), Int(m.SetProduction),
-            Int(m.ClearProductionOf), Time(c.At), Text(c.Actor), Long(c.Position), Long(c.StreamVersion)));
-    }
-
-    /// <summary>
-    /// Added versions of many models in one statement: each version's row, and its model's latest version. The rows come from
-    /// the appends of one transaction, one per stream, so no two touch the same row (see <see cref="AddedVersionOnly"/>).
-    /// </summary>
-    private sealed class Registrations : RowStatement<RowChange>
-    {
-        private const string Sql = $$"""
-            WITH r AS (
-                SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                    $10::bigint[], $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[], $15::text[], $16::bigint[], $17::int[])
-                    AS r (model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
-                          format, metadata, created_at, created_by, stream_version, duplicate_of)
-            ),
-            added AS (
-                INSERT INTO {{Versions}} (model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path,
-                    size_bytes, sha256, format, metadata, created_at, created_by, duplicate_of)
-                SELECT model_key, version, stage, status, source_type, source_uri, source_revision, source_file, local_path, size_bytes, sha256,
-                    format, metadata, created_at, created_by, duplicate_of
-                FROM r
-                {{VersionConflict}}
-            )
-            UPDATE {{Models}} m SET latest_version = greatest(m.latest_version, r.version), stream_version = r.stream_version, updated_at = r.created_at
-            FROM r WHERE m.key = r.model_key AND m.stream_version < r.stream_version
-            """;
-
-        public override NpgsqlBatchCommand Create(IReadOnlyList<RowChange> rows)
-        {
-            var added = rows.Select(c => c.NewVersion!).ToList();
-            return new NpgsqlBatchCommand(Sql)
-            {
-                Parameters =
-                {
-                    Texts(added.Select(v => v.ModelKey)),
-                    new NpgsqlParameter<int[]> { TypedValue = [.. added.Select(v => v.Version)] },
-                    Texts(added.Select(v => CatalogResources.Lower(v.Stage))),
-                    Texts(added.Select(v => CatalogResources.Lower(v.Status))),
-                    Texts(added.Select(v => CatalogResources.Lower(v.Source.Type))),
-                    Texts(added.Select(v => v.Source.Uri)),
-                    Texts(added.Select(v => v.Source.Revision)),
-                    Texts(added.Select(v => v.Source.File)),
-                    Texts(added.Select(v => v.LocalPath)),
-                    new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = added.Select(v => v.SizeBytes).ToArray() },
-                    Texts(added.Select(v => v.Sha256)),
-                    Texts(added.Select(v => CatalogResources.Lower(v.Format))),
-                    new NpgsqlParameter
-                    {
-                        NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
-                        Value = added.Select(v => IsEmpty(v.Metadata) ? null : JsonSerializer.Serialize(v.Metadata, ColumnJson)).ToArray(),
-                    },
-                    new NpgsqlParameter<DateTime[]> { TypedValue = [.. added.Select(v => v.CreatedAt.UtcDateTime)] },
-                    Texts(added.Select(v => v.CreatedBy)),
-                    new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(c => c.StreamVersion)] },
-                    new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = added.Select(v => v.DuplicateOf).ToArray() },
-                },
-            };
-        }
-
-        private static NpgsqlParameter Texts(IEnumerable<string?> values) =>
-            new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.ToArray() };
+            Int(m.ClearProductionOf), Time(c.At), Text(c.Actor), Long(c.Position == 0 ? null : c.Position), Long(c.StreamVersion),
+            Uuid(c.Position == 0 ? c.EventId : null),
+        ]));
     }
 
     private sealed class Statements(string models, string versions)
@@ -355,7 +311,8 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
         public string UpsertModel { get; } = $"""
             INSERT INTO {models} AS m (key, name, description, tags, owner, locked, lock_reason, latest_version, production_version,
                 promoted_at, promoted_by, production_position, stream_version, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                coalesce((SELECT seq_id FROM {Events} WHERE id = $16), $12), $13, $14, $15)
             ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
                 owner = excluded.owner, locked = excluded.locked, lock_reason = excluded.lock_reason, latest_version = excluded.latest_version,
                 production_version = excluded.production_version, promoted_at = excluded.promoted_at, promoted_by = excluded.promoted_by,
@@ -373,7 +330,8 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
                 production_version = CASE WHEN $7 IS NOT NULL THEN $7 WHEN production_version = $8 THEN NULL ELSE production_version END,
                 promoted_at = CASE WHEN $7 IS NOT NULL THEN $9 WHEN production_version = $8 THEN NULL ELSE promoted_at END,
                 promoted_by = CASE WHEN $7 IS NOT NULL THEN $10 WHEN production_version = $8 THEN NULL ELSE promoted_by END,
-                production_position = CASE WHEN $7 IS NOT NULL OR production_version = $8 THEN $11 ELSE production_position END,
+                production_position = CASE WHEN $7 IS NOT NULL OR production_version = $8
+                    THEN coalesce($11, (SELECT seq_id FROM {Events} WHERE id = $13)) ELSE production_position END,
                 stream_version = $12,
                 updated_at = $9
             WHERE key = $1 AND stream_version < $12
@@ -384,7 +342,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
     private static bool IsEmpty(VersionMetadata m) =>
         m is { Description: null, Architecture: null, Quantization: null, ContextLength: null, Metrics.Count: 0, Tags.Count: 0 };
 
-    private static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<NpgsqlParameter> parameters)
+    private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var p in parameters)
@@ -400,6 +358,8 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IProj
     private static NpgsqlParameter Int(int? value) => new() { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)value ?? DBNull.Value };
 
     private static NpgsqlParameter Long(long? value) => new() { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Uuid(Guid? value) => new() { NpgsqlDbType = NpgsqlDbType.Uuid, Value = (object?)value ?? DBNull.Value };
 
     private static NpgsqlParameter Bool(bool? value) => new() { NpgsqlDbType = NpgsqlDbType.Boolean, Value = (object?)value ?? DBNull.Value };
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using JasperFx.Events;
 using ModelRegistry.EventStore;
 
 namespace ModelRegistry.Catalog.Reading;
@@ -66,11 +67,14 @@ internal sealed record VersionPatch(
 /// What one event does to the catalog's rows. <see cref="CatalogProjection"/> writes it as SQL and
 /// <see cref="CatalogView"/> folds it in memory for as_of reads and watchers, so both read the same
 /// answer from the same events. Applying it to rows already at or past <see cref="StreamVersion"/> is a no-op.
+/// <see cref="Position"/> is 0 for an event seen inline, before Marten has read its position back: the SQL then looks it up by
+/// <see cref="EventId"/>.
 /// </summary>
 internal sealed record RowChange(
     string Key,
     long StreamVersion,
     long Position,
+    Guid EventId,
     DateTimeOffset At,
     string? Actor,
     ModelRegistered? Registered,
@@ -85,13 +89,18 @@ internal sealed record RowChange(
 
 internal static class CatalogChanges
 {
-    /// <summary>The row change an event makes, or null for events that are not the catalog's.</summary>
-    public static RowChange? Of(StoredEvent e)
+    /// <summary>The row change a stored event makes, or null for events that are not the catalog's.</summary>
+    public static RowChange? Of(StoredEvent e) => Of(e.StreamId, e.StreamVersion, e.Position, e.Id, e.Timestamp, e.Metadata.Actor, e.Data);
+
+    /// <summary>The row change an event being appended makes (as an inline Marten projection sees it), or null.</summary>
+    public static RowChange? Of(IEvent e) => Of(e.StreamKey!, e.Version, e.Sequence, e.Id, e.Timestamp, e.UserName, e.Data);
+
+    private static RowChange? Of(string key, long streamVersion, long position, Guid id, DateTimeOffset at, string? actor, object data)
     {
         RowChange Change(ModelPatch? model = null, VersionPatch? version = null, VersionRow? added = null, ModelRegistered? registered = null) =>
-            new(e.StreamId, e.StreamVersion, e.Position, e.Timestamp, e.Metadata.Actor, registered, added, version, model ?? ModelPatch.None);
+            new(key, streamVersion, position, id, at, actor, registered, added, version, model ?? ModelPatch.None);
 
-        return e.Data switch
+        return data switch
         {
             ModelRegistered r => Change(registered: r),
             ModelUpdated u => Change(new ModelPatch(
@@ -99,8 +108,8 @@ internal static class CatalogChanges
                 Tags: u.Tags?.ToImmutableSortedDictionary(StringComparer.Ordinal))),
             VersionRegistered r => Change(
                 new ModelPatch(Latest: r.Version),
-                added: new VersionRow(e.StreamId, r.Version, Stage.Staging, r.Status, r.Source, r.LocalPath, r.SizeBytes, r.Sha256, r.Format,
-                    r.Metadata, e.Timestamp, e.Metadata.Actor, null, r.DuplicateOf)),
+                added: new VersionRow(key, r.Version, Stage.Staging, r.Status, r.Source, r.LocalPath, r.SizeBytes, r.Sha256, r.Format,
+                    r.Metadata, at, actor, null, r.DuplicateOf)),
             VersionDownloadStarted d => Change(version: new VersionPatch(d.Version, Status: ArtifactStatus.Downloading)),
             VersionDownloaded d => Change(version: new VersionPatch(d.Version, Status: ArtifactStatus.Ready, LocalPath: d.LocalPath,
                 SizeBytes: d.SizeBytes, Sha256: d.Sha256, DownloadedAt: Microseconds(d.DownloadedAt), DuplicateOf: d.DuplicateOf)),
@@ -140,6 +149,11 @@ internal sealed record CatalogView(ModelRow? Model, ImmutableSortedDictionary<in
     /// <summary>Whether <paramref name="c"/> changes these rows: it is newer than them, and the model exists or it registers it.</summary>
     public bool Accepts(RowChange c) =>
         Model is { } existing ? existing.StreamVersion < c.StreamVersion : c.Registered is not null;
+
+    /// <summary>Whether applying <paramref name="c"/> sets or clears the production pointer (and so its position).</summary>
+    public bool MovesProduction(RowChange c) =>
+        Accepts(c) && c.Registered is null
+        && (c.Model.SetProduction is not null || (c.Model.ClearProductionOf is { } clear && Model!.ProductionVersion == clear));
 
     public CatalogView Apply(RowChange c)
     {
@@ -185,7 +199,7 @@ internal sealed record CatalogView(ModelRow? Model, ImmutableSortedDictionary<in
 
         var m = c.Model;
         var model = Model!;
-        var cleared = m.SetProduction is null && m.ClearProductionOf is { } clear && model.ProductionVersion == clear;
+        var moves = MovesProduction(c);
         var next = model with
         {
             Description = m.Description ?? model.Description,
@@ -193,10 +207,10 @@ internal sealed record CatalogView(ModelRow? Model, ImmutableSortedDictionary<in
             Locked = m.Locked ?? model.Locked,
             LockReason = m.Locked is null ? model.LockReason : m.LockReason,
             LatestVersion = Math.Max(model.LatestVersion, m.Latest ?? 0),
-            ProductionVersion = m.SetProduction ?? (cleared ? null : model.ProductionVersion),
-            PromotedAt = m.SetProduction is not null ? c.At : cleared ? null : model.PromotedAt,
-            PromotedBy = m.SetProduction is not null ? c.Actor : cleared ? null : model.PromotedBy,
-            ProductionPosition = m.SetProduction is not null || cleared ? c.Position : model.ProductionPosition,
+            ProductionVersion = moves ? m.SetProduction : model.ProductionVersion,
+            PromotedAt = moves ? m.SetProduction is null ? null : c.At : model.PromotedAt,
+            PromotedBy = moves ? m.SetProduction is null ? null : c.Actor : model.PromotedBy,
+            ProductionPosition = moves ? c.Position : model.ProductionPosition,
             StreamVersion = c.StreamVersion,
             UpdatedAt = c.At,
         };

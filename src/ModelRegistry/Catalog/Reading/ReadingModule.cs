@@ -69,7 +69,7 @@ internal static class ReadingModule
         services.AddSingleton<ModelSignals>();
         services.AddSingleton<CatalogReader>();
         services.AddSingleton<ProductionWatch>();
-        services.AddProjection<CatalogProjection>();
+        services.AddInlineProjection<CatalogProjection>();
         services.AddMigration(AuditIndexes);
         services.AddMigration(NameSearchIndex);
         services.AddMigration(DuplicateOfColumn);

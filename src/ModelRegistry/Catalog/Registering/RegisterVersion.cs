@@ -225,13 +225,12 @@ internal static class RegisterVersionEndpoint
             (state, decided) => decided.OfType<VersionRegistered>().SingleOrDefault() is { } registered
                 ? (reply ?? DefaultReply)(state, registered.Version, status)
                 : (reply ?? DefaultReply)(state, ExistingVersion(state, measured?.Sha256 ?? request.Sha256), StatusCodes.Status200OK),
-            inTransaction: isLocal ? null : (transaction, _) =>
+            inTransaction: isLocal ? null : (transaction, ct) =>
             {
                 var appended = transaction.Appended;
                 var registered = appended.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
-                downloads.Enqueue(transaction, new VersionDownloadRequest(
-                    name, registered.Version, registered.Source, registered.Sha256, actor, appended.Events[0].Metadata.CorrelationId));
-                return Task.CompletedTask;
+                return downloads.EnqueueAsync(transaction, new VersionDownloadRequest(
+                    name, registered.Version, registered.Source, registered.Sha256, actor, appended.Events[0].Metadata.CorrelationId), ct);
             },
             prepare: isLocal ? async ct => measured = await localSource.MeasureAsync(uri, sourceField, ct) : null);
     }

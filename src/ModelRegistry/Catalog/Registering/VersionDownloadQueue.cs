@@ -16,13 +16,11 @@ internal interface IVersionDownloadQueue
     {
     }
 
-    void Enqueue(AppendTransaction transaction, VersionDownloadRequest request);
+    Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct);
 }
 
 /// <summary>Until the Downloads module registers its queue, remote versions stay pending.</summary>
 internal sealed class NoVersionDownloadQueue : IVersionDownloadQueue
 {
-    public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request)
-    {
-    }
+    public Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct) => Task.CompletedTask;
 }

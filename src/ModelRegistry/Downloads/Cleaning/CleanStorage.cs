@@ -4,7 +4,7 @@ using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
-using ModelRegistry.EventStore.Jobs;
+using ModelRegistry.Downloads.State;
 using Npgsql;
 
 namespace ModelRegistry.Downloads.Cleaning;
@@ -24,7 +24,7 @@ internal sealed record CleanupReport(IReadOnlyList<RemovedFile> Removed, long Re
 /// Nothing outside those two reserved directories is touched, whatever its name. It never goes through a symbolic link and
 /// deletes only regular files; a file a live job or a version refers to is kept whatever its age.
 /// </summary>
-internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader reader, IJobQueue jobs, IOptions<RegistryOptions> options, TimeProvider clock)
+internal sealed class StorageCleaner(ArtifactStore artifacts, CatalogReader reader, DownloadRecords jobs, IOptions<RegistryOptions> options, TimeProvider clock)
 {
     private const int RowsPerLookup = 1000;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ModelRegistry.EventStore.Jobs;
 
 namespace ModelRegistry.Downloads.Processing;
 
@@ -7,7 +6,7 @@ namespace ModelRegistry.Downloads.Processing;
 /// This instance's download worker: healthy while it runs or when it was turned off on purpose (another instance runs the
 /// downloads), unhealthy once its loop has ended.
 /// </summary>
-internal sealed class DownloadWorkersHealthCheck(IJobWorkerStatus worker) : IHealthCheck
+internal sealed class DownloadWorkersHealthCheck(IDownloadWorkerStatus worker) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -15,11 +14,11 @@ internal sealed class DownloadWorkersHealthCheck(IJobWorkerStatus worker) : IHea
         var data = new Dictionary<string, object> { ["state"] = status.State.ToString().ToLowerInvariant(), ["running_jobs"] = status.RunningJobs };
         return Task.FromResult(status.State switch
         {
-            JobWorkerState.Off => HealthCheckResult.Healthy(
+            DownloadWorkerState.Off => HealthCheckResult.Healthy(
                 "This instance runs no downloads (Registry:Jobs:RunWorker is false); queued downloads wait for an instance that does.", data),
-            JobWorkerState.Starting => HealthCheckResult.Healthy("The download worker is starting.", data),
-            JobWorkerState.Running => HealthCheckResult.Healthy($"The download worker is running {status.RunningJobs} downloads.", data),
-            JobWorkerState.Failed => HealthCheckResult.Unhealthy($"The download worker's loop died: {status.Error}", data: data),
+            DownloadWorkerState.Starting => HealthCheckResult.Healthy("The download worker is starting.", data),
+            DownloadWorkerState.Running => HealthCheckResult.Healthy($"The download worker is running {status.RunningJobs} downloads.", data),
+            DownloadWorkerState.Failed => HealthCheckResult.Unhealthy($"The download worker's loop died: {status.Error}", data: data),
             _ => HealthCheckResult.Unhealthy("The download worker has stopped.", data: data),
         });
     }

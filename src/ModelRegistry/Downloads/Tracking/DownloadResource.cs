@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
-using ModelRegistry.EventStore.Jobs;
+using ModelRegistry.Downloads.State;
 
 namespace ModelRegistry.Downloads.Tracking;
 
@@ -31,84 +30,108 @@ internal sealed record DownloadResource(
     public bool IsFinished => State is "succeeded" or "failed" or "cancelled";
 }
 
-/// <summary>Reads downloads from the job queue, with the live progress of the ones this instance runs.</summary>
-internal sealed class DownloadReader(IJobQueue jobs, DownloadProgressBoard board, JobOptions jobOptions)
+/// <summary>Reads downloads from their documents, with the live progress of the ones this instance runs.</summary>
+internal sealed class DownloadReader(DownloadRecords records, DownloadProgressBoard board)
 {
-    public async Task<DownloadResource?> GetAsync(Guid id, CancellationToken ct)
-    {
-        return await jobs.GetAsync(id, ct) is { Queue: DownloadJob.Queue } job ? From(job) : null;
-    }
+    public async Task<DownloadResource?> GetAsync(Guid id, CancellationToken ct) =>
+        await records.GetAsync(id, ct) is { } record ? From(record, await records.GetProgressAsync(id, ct)) : null;
 
     /// <summary>Newest first; a page one longer than asked tells whether another follows.</summary>
     public async Task<Page<DownloadResource>> ListAsync(string? state, int limit, string? cursor, CancellationToken ct)
     {
-        var jobsFound = await jobs.ListAsync(DownloadJob.Queue, FilterOf(state), Position(cursor), limit + 1, ct);
-        var page = jobsFound.Take(limit).ToList();
-        return new Page<DownloadResource>(page.Select(From).ToList(),
-            jobsFound.Count > limit ? ReadQuery.Cursor('d', $"{page[^1].CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}_{page[^1].Id:N}") : null);
+        if (state is not null && !DownloadStates.All.Contains(state))
+        {
+            throw DomainErrors.Invalid("state", "invalid-state",
+                "The state is one of: queued, retrying, running, cancelling, succeeded, failed, cancelled.");
+        }
+
+        var found = await records.ListAsync(state, Position(cursor), limit + 1, ct);
+        var page = found.Take(limit).ToList();
+        var progress = await records.GetProgressAsync(page.Select(r => r.Id).ToList(), ct);
+        return new Page<DownloadResource>(page.Select(r => From(r, progress.GetValueOrDefault(r.Id))).ToList(),
+            found.Count > limit ? ReadQuery.Cursor('d', page[^1].SortKey) : null);
     }
 
-    private static (DateTimeOffset, Guid)? Position(string? cursor) =>
+    private static string? Position(string? cursor) =>
         ReadQuery.CursorText(cursor, 'd') switch
         {
             null => null,
             var text when text.Split('_') is [var ticks, var id]
-                          && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks)
+                          && ticks.Length == 19 && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks)
                           && utcTicks <= DateTimeOffset.MaxValue.UtcTicks
-                          && Guid.TryParseExact(id, "N", out var jobId) => (new DateTimeOffset(utcTicks, TimeSpan.Zero), jobId),
+                          && Guid.TryParseExact(id, "N", out var downloadId) && id == downloadId.ToString("N") => text,
             _ => throw DomainErrors.Invalid("cursor", "invalid-cursor", "The cursor is not one this list handed out."),
         };
 
-    /// <summary>The download states of <see cref="StateOf"/> as conditions on the job.</summary>
-    private static JobFilter FilterOf(string? state) => state switch
+    private DownloadResource From(DownloadRecord record, DownloadProgressRecord? stored)
     {
-        null => JobFilter.All,
-        "queued" => new JobFilter([JobState.Scheduled], CancelRequested: false, Attempted: false),
-        "retrying" => new JobFilter([JobState.Scheduled], CancelRequested: false, Attempted: true),
-        "running" => new JobFilter([JobState.Running], CancelRequested: false),
-        "cancelling" => new JobFilter([JobState.Scheduled, JobState.Running], CancelRequested: true),
-        "succeeded" => new JobFilter([JobState.Succeeded]),
-        "failed" => new JobFilter([JobState.DeadLettered]),
-        "cancelled" => new JobFilter([JobState.Cancelled]),
-        _ => throw DomainErrors.Invalid("state", "invalid-state",
-            "The state is one of: queued, retrying, running, cancelling, succeeded, failed, cancelled."),
-    };
-
-    private DownloadResource From(JobInfo job)
-    {
-        var download = job.Payload.Deserialize<DownloadJob>(jobOptions.SerializerOptions)!;
-        var running = job.State == JobState.Running;
-        var progress = (running ? board.Get(job.Id) : null) ?? job.Progress?.Deserialize<DownloadProgress>(jobOptions.SerializerOptions);
+        var download = record.ToJob();
+        var running = record.State is DownloadStates.Running or DownloadStates.Cancelling;
+        var progress = (running ? board.Get(record.Id) : null)
+            ?? (stored is null ? null : new DownloadProgress(stored.BytesDone, stored.BytesTotal, stored.BytesPerSecond, stored.UpdatedAt));
+        var state = record is { CancelRequested: true, IsFinished: false } ? DownloadStates.Cancelling : record.State;
         return new DownloadResource(
-            job.Id,
+            record.Id,
             download.ModelName,
             download.Version,
             download.Source,
-            StateOf(job),
+            state,
             progress?.BytesDone ?? 0,
             progress?.BytesTotal,
             running ? progress?.BytesPerSecond ?? 0 : 0,
-            job.Attempts,
-            job.MaxAttempts,
-            job.LastError,
-            job.CancelRequested,
-            job.State == JobState.Scheduled ? job.RunAt : null,
-            job.CreatedAt,
-            job.UpdatedAt,
-            job.FinishedAt,
+            record.Attempts,
+            record.MaxAttempts,
+            record.LastError,
+            record.CancelRequested,
+            record.State switch
+            {
+                DownloadStates.Queued => record.CreatedAt,
+                DownloadStates.Retrying => record.NextAttemptAt,
+                _ => null,
+            },
+            record.CreatedAt,
+            record.UpdatedAt,
+            record.FinishedAt,
             CatalogReplies.VersionPath(download.ModelName, download.Version));
     }
+}
 
-    private static string StateOf(JobInfo job) => job switch
+/// <summary>
+/// Cancels a download: one waiting for its (next) attempt is cancelled at once, its version marked failed (its message, when it
+/// comes, finds the download finished); a running one is asked to stop, which its worker sees within a heartbeat.
+/// </summary>
+internal sealed class DownloadCancellation(DownloadRecords records, DownloadWorker worker)
+{
+    public async Task<CancelOutcome> CancelAsync(Guid id, CancellationToken ct)
     {
-        { State: JobState.Scheduled or JobState.Running, CancelRequested: true } => "cancelling",
-        { State: JobState.Scheduled, Attempts: 0 } => "queued",
-        { State: JobState.Scheduled } => "retrying",
-        { State: JobState.Running } => "running",
-        { State: JobState.Succeeded } => "succeeded",
-        { State: JobState.DeadLettered } => "failed",
-        _ => "cancelled",
-    };
+        var outcome = CancelOutcome.NotFound;
+        var wasRunning = false;
+        var record = await records.ChangeAsync(id, r =>
+        {
+            wasRunning = r.State is DownloadStates.Running or DownloadStates.Cancelling;
+            if (r.IsFinished)
+            {
+                outcome = CancelOutcome.AlreadyFinished;
+                return false;
+            }
+
+            outcome = CancelOutcome.Requested;
+            if (r.CancelRequested)
+            {
+                return false;
+            }
+
+            (r.CancelRequested, r.State) = (true, DownloadStates.Cancelling);
+            return true;
+        }, ct);
+        if (record is null || outcome != CancelOutcome.Requested || wasRunning)
+        {
+            return record is null ? CancelOutcome.NotFound : outcome;
+        }
+
+        await worker.FinishAsync(id, record.ToJob(), "The download was cancelled.", DownloadStates.Cancelled, ct);
+        return CancelOutcome.Cancelled;
+    }
 }
 
 internal sealed class DownloadRenderer(DownloadReader reader) : IResponseRenderer

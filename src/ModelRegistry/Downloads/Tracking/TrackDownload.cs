@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore.Jobs;
+using ModelRegistry.Downloads.State;
 
 namespace ModelRegistry.Downloads.Tracking;
 
@@ -21,10 +21,10 @@ internal static class TrackDownloadEndpoints
         await reader.GetAsync(id, ct) ?? throw DownloadReplies.NotFound(id);
 
     /// <summary>Cancelling is asking: the worker stops within a heartbeat and the version's download is marked failed.</summary>
-    public static async Task<IResult> CancelAsync(Guid id, DownloadReader reader, IJobQueue jobs, CancellationToken ct)
+    public static async Task<IResult> CancelAsync(Guid id, DownloadReader reader, DownloadCancellation cancellation, CancellationToken ct)
     {
         var before = await reader.GetAsync(id, ct) ?? throw DownloadReplies.NotFound(id);
-        var outcome = await jobs.RequestCancelAsync(id, ct);
+        var outcome = await cancellation.CancelAsync(id, ct);
         if (outcome == CancelOutcome.AlreadyFinished && before.State != "cancelled")
         {
             throw DomainErrors.Conflict("download-finished", $"Download {id} has {before.State} already; there is nothing to cancel.");

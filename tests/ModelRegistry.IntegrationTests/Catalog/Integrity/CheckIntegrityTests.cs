@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Integrity;

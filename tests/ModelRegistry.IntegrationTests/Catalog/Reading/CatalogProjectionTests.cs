@@ -56,14 +56,14 @@ public sealed class CatalogProjectionTests(ReadingApp app) : IClassFixture<Readi
         await LifecycleAsync("replayed/model");
         var before = await TablesAsync();
         var events = await app.Store.ReadStreamAsync("replayed/model");
-        var projection = app.Services.GetServices<IProjection>().OfType<CatalogProjection>().Single();
+        var projection = app.Services.GetRequiredService<CatalogProjection>();
 
         await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
         {
             await conn.OpenAsync();
             await using var tx = await conn.BeginTransactionAsync();
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events, static t => t, isRebuild: false), default);
-            await projection.ApplyAsync(new ProjectionBatch(conn, tx, events.Skip(3).ToList(), static t => t, isRebuild: false), default);
+            await projection.ReplayAsync(conn, tx, events, static t => t, default);
+            await projection.ReplayAsync(conn, tx, events.Skip(3).ToList(), static t => t, default);
             await tx.CommitAsync();
         }
 

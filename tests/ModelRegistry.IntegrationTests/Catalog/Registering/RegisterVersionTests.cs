@@ -435,11 +435,12 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
 
         public bool SawOpenTransaction { get; private set; }
 
-        public void Enqueue(AppendTransaction transaction, VersionDownloadRequest request)
+        public Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct)
         {
             SawOpenTransaction = transaction.Transaction.Connection is not null
                 && transaction.Appended.Events.Select(e => e.Type).SequenceEqual(["ModelRegistered", "VersionRegistered"]);
             Requests.Add(request);
+            return Task.CompletedTask;
         }
     }
 }

@@ -6,7 +6,6 @@ using ModelRegistry.Catalog;
 using ModelRegistry.Downloads;
 using ModelRegistry.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Cleaning;

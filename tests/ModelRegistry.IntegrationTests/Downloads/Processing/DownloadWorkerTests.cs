@@ -1,53 +1,29 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
-using ModelRegistry.Catalog.Reading;
-using ModelRegistry.Common;
+using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Downloads;
+using ModelRegistry.Downloads.State;
+using ModelRegistry.Downloads.Tracking;
 using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Jobs;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
+using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Processing;
 
-public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+/// <summary>
+/// The download worker behind the durable <c>downloads</c> queue, fed as registering feeds it: a version's events and its
+/// download (document and message) in one append's transaction.
+/// </summary>
+public sealed class DownloadWorkerTests(TestDatabase db) : DownloadsTestClass(db), IClassFixture<TestDatabase>
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("mr-worker-").FullName;
-    private LoopbackServer _server = null!;
-    private EventStoreHost _host = null!;
+    private string _root => Root;
 
-    private IJobQueue Jobs => _host.Queue();
+    private LoopbackServer _server => Server;
 
-    public async Task InitializeAsync()
-    {
-        _server = await LoopbackServer.StartAsync();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{_server.Port}",
-            ["Registry:HuggingFace:Endpoint"] = _server.Url("/hub"),
-            ["Registry:Jobs:PollInterval"] = "00:00:00.020",
-            ["Registry:Jobs:HeartbeatInterval"] = "00:00:00.050",
-            ["Registry:Jobs:BaseBackoff"] = "00:00:00.010",
-        }).Build();
-        _host = await EventStoreHost.StartAsync(db.ConnectionString, EventTypes.Register, services =>
-        {
-            services.AddSingleton(TimeProvider.System);
-            services.Configure<RegistryOptions>(o => o.Storage.Root = _root);
-            services.AddCatalogReads();
-            services.AddDownloadProcessing(configuration);
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
-    }
+    private DownloadRecords Records => App.Services.GetRequiredService<DownloadRecords>();
 
     [Fact]
     public async Task A_download_appends_started_then_downloaded_and_publishes_the_verified_file()
@@ -57,9 +33,9 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         var name = Name("org/tiny");
         var job = await RegisterAndQueueAsync(name, Url("/files/tiny.gguf"), Sha256(content));
 
-        var done = await Jobs.WaitForAsync(job, j => j.IsFinished);
+        var done = await WaitForAsync(job, j => j.IsFinished);
 
-        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(DownloadStates.Succeeded, done.State);
         var events = await EventsAsync(name);
         Assert.Equal(new VersionDownloadStarted(1, job), events[^2]);
         var downloaded = Assert.IsType<VersionDownloaded>(events[^1]);
@@ -68,7 +44,7 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, downloaded.LocalPath)));
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, "blobs", "sha256", Sha256(content))));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".incomplete")));
-        Assert.Equal(content.Length, done.Progress!.Value.GetProperty("bytesDone").GetInt64());
+        Assert.Equal(content.Length, (await Records.GetProgressAsync(job, default))!.BytesDone);
     }
 
     [Fact]
@@ -78,15 +54,98 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         var name = Name("corrupt");
         var job = await RegisterAndQueueAsync(name, Url("/files/corrupt.bin"), Sha256(Bytes(10)));
 
-        var done = await Jobs.WaitForAsync(job, j => j.IsFinished);
+        var done = await WaitForAsync(job, j => j.IsFinished);
 
-        Assert.Equal(JobState.DeadLettered, done.State);
+        Assert.Equal(DownloadStates.Failed, done.State);
         Assert.Equal(1, done.Attempts);
         Assert.Contains("SHA-256", done.LastError, StringComparison.Ordinal);
         var failed = Assert.IsType<VersionDownloadFailed>((await EventsAsync(name))[^1]);
         Assert.Equal(done.LastError, failed.Reason);
         Assert.False(Directory.Exists(Path.Combine(_root, name)));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".incomplete")));
+        Assert.Single(_server.RequestsTo("/files/corrupt.bin"));
+        await Eventually.HoldsAsync(async () => await DeadLettersAsync(job) == 1);
+        Assert.Equal(0, await MessagesAsync(job));
+    }
+
+    [Fact]
+    public async Task A_download_stored_in_a_registration_that_rolls_back_leaves_no_download_and_no_message()
+    {
+        var name = Name("rolled-back");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => RegisterAndQueueAsync(name, Url("/files/never.bin"), null,
+            alsoInTransaction: _ => throw new InvalidOperationException("the registration fails after queueing its download")));
+
+        var id = DownloadJob.IdFor(name, 1);
+        Assert.Null(await Records.GetAsync(id, default));
+        Assert.Equal(0, await MessagesAsync(id));
+        Assert.Equal(0, await DeadLettersAsync(id));
+        Assert.Empty(await EventsAsync(name));
+        await Task.Delay(300);
+        Assert.Empty(_server.RequestsTo("/files/never.bin"));
+    }
+
+    [Fact]
+    public async Task A_download_that_keeps_failing_is_retried_after_a_backoff_then_dead_lettered_with_VersionDownloadFailed()
+    {
+        var times = new List<DateTime>();
+        _server.Map("/files/flaky.bin", http =>
+        {
+            lock (times)
+            {
+                times.Add(DateTime.UtcNow);
+            }
+
+            return Results.StatusCode(503).ExecuteAsync(http);
+        });
+        var name = Name("flaky");
+        var job = await RegisterAndQueueAsync(name, Url("/files/flaky.bin"), null);
+
+        var done = await WaitForAsync(job, j => j.IsFinished);
+
+        Assert.Equal(DownloadStates.Failed, done.State);
+        Assert.Equal(done.MaxAttempts, done.Attempts);
+        Assert.Equal(done.MaxAttempts, times.Count);
+        // Base backoff 50 ms, doubling, with equal jitter: each wait is at least half its doubling delay.
+        for (var i = 1; i < times.Count; i++)
+        {
+            Assert.True(times[i] - times[i - 1] >= TimeSpan.FromMilliseconds(25 * Math.Pow(2, i - 1)), $"retry {i} came after {(times[i] - times[i - 1]).TotalMilliseconds} ms");
+        }
+
+        Assert.Contains("503", done.LastError, StringComparison.Ordinal);
+        var failed = Assert.IsType<VersionDownloadFailed>((await EventsAsync(name))[^1]);
+        Assert.Equal(done.LastError, failed.Reason);
+        Assert.Single((await EventsAsync(name)).OfType<VersionDownloadFailed>());
+        await Eventually.HoldsAsync(async () => await DeadLettersAsync(job) == 1);
+    }
+
+    [Fact]
+    public async Task A_worker_whose_download_was_claimed_again_stops_and_cannot_publish_late()
+    {
+        _server.MapFile("/files/stale.bin", Bytes(2_000_000), breakAfter: 500_000, stall: true);
+        var name = Name("stale");
+        var job = await RegisterAndQueueAsync(name, Url("/files/stale.bin"), null);
+        await WaitForProgressAsync(job);
+
+        // Another instance's claim, as after this one was taken for dead: the attempt count (the fence) moves on.
+        await Records.ChangeAsync(job, r =>
+        {
+            (r.Attempts, r.ClaimedBy) = (r.Attempts + 1, "another-instance");
+            return true;
+        }, default);
+
+        await Eventually.HoldsAsync(() => Task.FromResult(App.Logs.Any(l => l.Message.Contains("was claimed again", StringComparison.Ordinal))));
+        await using (var connection = new NpgsqlConnection(Database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await Assert.ThrowsAsync<DownloadClaimLostException>(() => Records.CompleteAsync(transaction, job, fence: 1, default));
+        }
+
+        var record = await Records.GetAsync(job, default);
+        Assert.Equal((DownloadStates.Running, 2, "another-instance"), (record!.State, record.Attempts, record.ClaimedBy));
+        Assert.DoesNotContain(await EventsAsync(name), e => e is VersionDownloaded or VersionDownloadFailed);
+        Assert.False(Directory.Exists(Path.Combine(_root, name)));
     }
 
     [Fact]
@@ -95,12 +154,12 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         _server.MapFile("/files/slow.bin", Bytes(2_000_000), breakAfter: 500_000, stall: true);
         var name = Name("slow");
         var job = await RegisterAndQueueAsync(name, Url("/files/slow.bin"), null);
-        await Jobs.WaitForAsync(job, j => j.Progress is { } p && p.GetProperty("bytesDone").GetInt64() > 0);
+        await WaitForProgressAsync(job);
 
-        Assert.Equal(CancelOutcome.Requested, await Jobs.RequestCancelAsync(job));
+        Assert.Equal(CancelOutcome.Requested, await App.Services.GetRequiredService<DownloadCancellation>().CancelAsync(job, default));
 
-        var done = await Jobs.WaitForAsync(job, j => j.IsFinished);
-        Assert.Equal(JobState.Cancelled, done.State);
+        var done = await WaitForAsync(job, j => j.IsFinished);
+        Assert.Equal(DownloadStates.Cancelled, done.State);
         Assert.Equal(new VersionDownloadFailed(1, "The download was cancelled."), (await EventsAsync(name))[^1]);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".incomplete")));
     }
@@ -114,8 +173,8 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         var first = Name("same-a");
         var second = Name("same-b");
 
-        await Jobs.WaitForAsync(await RegisterAndQueueAsync(first, Url("/files/a.onnx"), null), j => j.State == JobState.Succeeded);
-        await Jobs.WaitForAsync(await RegisterAndQueueAsync(second, Url("/files/b.onnx"), Sha256(content)), j => j.State == JobState.Succeeded);
+        await WaitForAsync(await RegisterAndQueueAsync(first, Url("/files/a.onnx"), null), j => j.State == DownloadStates.Succeeded);
+        await WaitForAsync(await RegisterAndQueueAsync(second, Url("/files/b.onnx"), Sha256(content)), j => j.State == DownloadStates.Succeeded);
 
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, first, "1", "a.onnx")));
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_root, second, "1", "b.onnx")));
@@ -141,7 +200,7 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         var name = Name("TheBloke/Tiny");
         var job = await RegisterAndQueueAsync(name, null, null, new VersionSource(SourceType.Huggingface, "TheBloke/Tiny", "main", null));
 
-        await Jobs.WaitForAsync(job, j => j.State == JobState.Succeeded);
+        await WaitForAsync(job, j => j.State == DownloadStates.Succeeded);
 
         var downloaded = Assert.IsType<VersionDownloaded>((await EventsAsync(name))[^1]);
         Assert.Equal("0123456789abcdef0123456789abcdef01234567", downloaded.ResolvedRevision);
@@ -162,10 +221,10 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         var name = Name("escape");
         var job = await RegisterAndQueueAsync(name, null, null, new VersionSource(SourceType.Huggingface, repo, "main", null));
 
-        var done = await Jobs.WaitForAsync(job, j => j.IsFinished);
+        var done = await WaitForAsync(job, j => j.IsFinished);
 
         Assert.All(_server.Requests, r => Assert.Equal(listing, r.Path));
-        Assert.Equal(JobState.DeadLettered, done.State);
+        Assert.Equal(DownloadStates.Failed, done.State);
         Assert.Contains("not a file path inside the repository", done.LastError, StringComparison.Ordinal);
     }
 
@@ -182,26 +241,60 @@ public sealed class DownloadWorkerTests(TestDatabase db) : IClassFixture<TestDat
         var name = Name("beside");
         var job = await RegisterAndQueueAsync(name, null, null, new VersionSource(SourceType.Huggingface, repo, "main", null));
 
-        await Jobs.WaitForAsync(job, j => j.State == JobState.Succeeded);
+        await WaitForAsync(job, j => j.State == DownloadStates.Succeeded);
 
         Assert.Equal($"{name}/1/tiny.gguf", Assert.IsType<VersionDownloaded>((await EventsAsync(name))[^1]).LocalPath);
         Assert.DoesNotContain(_server.Requests, r => r.Path.EndsWith("/x.gguf", StringComparison.Ordinal) || r.Path.EndsWith("/y.gguf", StringComparison.Ordinal));
     }
 
-    private async Task<Guid> RegisterAndQueueAsync(string name, string? url, string? sha256, VersionSource? source = null)
+    private async Task<Guid> RegisterAndQueueAsync(string name, string? url, string? sha256, VersionSource? source = null,
+        Func<AppendTransaction, Task>? alsoInTransaction = null)
     {
         source ??= new VersionSource(SourceType.Url, url!, null, null);
-        await _host.Store.AppendAsync(CatalogStream.StreamId(name), "model", ExpectedVersion.NoStream,
+        var queue = App.Services.GetRequiredService<IVersionDownloadQueue>();
+        await App.Store.AppendAsync(CatalogStream.StreamId(name), "model", ExpectedVersion.NoStream,
         [
             new NewEvent(new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "tester")),
             new NewEvent(new VersionRegistered(1, source, sha256, ModelFormat.Other, VersionMetadata.Empty, ArtifactStatus.Pending, null, null)),
-        ], new EventMetadata("tester"));
-        return await Jobs.EnqueueAsync(DownloadJob.Queue, new DownloadJob(name, 1, source, sha256, "tester", null), maxAttempts: 2,
-            id: DownloadJob.IdFor(name, 1));
+        ], new EventMetadata("tester"), async (transaction, ct) =>
+        {
+            await queue.EnqueueAsync(transaction, new VersionDownloadRequest(name, 1, source, sha256, "tester", null), ct);
+            if (alsoInTransaction is not null)
+            {
+                await alsoInTransaction(transaction);
+            }
+        });
+        return DownloadJob.IdFor(name, 1);
     }
 
+    private async Task<DownloadRecord> WaitForAsync(Guid id, Func<DownloadRecord, bool> condition)
+    {
+        DownloadRecord? found = null;
+        await Eventually.HoldsAsync(async () => (found = await Records.GetAsync(id, default)) is { } record && condition(record),
+            () => $"download {id} is {System.Text.Json.JsonSerializer.Serialize(found)}; errors: {string.Join("\n", App.Errors)}");
+        return found!;
+    }
+
+    private Task WaitForProgressAsync(Guid id) =>
+        Eventually.HoldsAsync(async () => await Records.GetProgressAsync(id, default) is { BytesDone: > 0 });
+
     private async Task<IReadOnlyList<object>> EventsAsync(string name) =>
-        (await _host.Store.ReadStreamAsync(CatalogStream.StreamId(name))).Select(e => e.Data).ToList();
+        (await App.Store.ReadStreamAsync(CatalogStream.StreamId(name))).Select(e => e.Data).ToList();
+
+    private async Task<long> CountAsync(string sql, Guid id)
+    {
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", id.ToString());
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private Task<long> MessagesAsync(Guid id) => CountAsync(
+        "SELECT count(*) FROM registry.wolverine_incoming_envelopes WHERE position(convert_to(@id, 'UTF8') IN body) > 0", id);
+
+    private Task<long> DeadLettersAsync(Guid id) => CountAsync(
+        "SELECT count(*) FROM registry.wolverine_dead_letters WHERE position(convert_to(@id, 'UTF8') IN body) > 0 AND message_type = 'download-version'", id);
 
     private string Url(string path) => _server.Url(path);
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Processing;
 

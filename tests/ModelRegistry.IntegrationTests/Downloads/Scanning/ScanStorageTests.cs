@@ -4,7 +4,6 @@ using System.Text.Json;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Downloads;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Scanning;
 

@@ -6,7 +6,6 @@ using Marten;
 using Marten.Events.Aggregation;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 

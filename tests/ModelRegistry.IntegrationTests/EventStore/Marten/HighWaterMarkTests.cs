@@ -5,7 +5,6 @@ using Marten;
 using Marten.Events.Projections;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 

@@ -3,7 +3,6 @@ using Marten;
 using Marten.Events.Projections;
 using ModelRegistry.Catalog;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using ModelRegistry.IntegrationTests.Jobs;
 using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;

@@ -1,0 +1,75 @@
+using ModelRegistry.Downloads;
+using Wolverine;
+using Wolverine.Runtime;
+
+namespace ModelRegistry.Common;
+
+/// <summary>
+/// <c>Registry:Durability</c>: how soon Wolverine's durable messages of a node that died (killed, or paused for too long) run
+/// elsewhere. A node is stale once its heartbeat is <see cref="StaleNodeTimeout"/> old and ejected after
+/// <see cref="StaleNodeEjectionThreshold"/> stale health checks; the durability agent then takes its messages on its next poll.
+/// With these values a download interrupted by <c>kill -9</c> runs again within about 8 s (Wolverine's defaults: over a minute).
+/// </summary>
+internal sealed class DurabilityOptions
+{
+    public const string Section = "Registry:Durability";
+
+    /// <summary>
+    /// Balanced (several instances may share the database) or Solo (one instance: it takes every message at start; never
+    /// with two instances on one database).
+    /// </summary>
+    public DurabilityMode Mode { get; set; } = DurabilityMode.Balanced;
+
+    public TimeSpan HealthCheckPollingTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan FirstHealthCheckExecution { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan StaleNodeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int StaleNodeEjectionThreshold { get; set; } = 2;
+
+    public TimeSpan ScheduledJobFirstExecution { get; set; } = TimeSpan.Zero;
+
+    public TimeSpan ScheduledJobPollingTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan OrphanedMessageSweepPollingTime { get; set; } = TimeSpan.FromSeconds(2);
+
+    public void ApplyTo(DurabilitySettings durability)
+    {
+        durability.Mode = Mode;
+        durability.HealthCheckPollingTime = HealthCheckPollingTime;
+        durability.FirstHealthCheckExecution = FirstHealthCheckExecution;
+        durability.StaleNodeTimeout = StaleNodeTimeout;
+        durability.StaleNodeEjectionThreshold = StaleNodeEjectionThreshold;
+        durability.ScheduledJobFirstExecution = ScheduledJobFirstExecution;
+        durability.ScheduledJobPollingTime = ScheduledJobPollingTime;
+        durability.OrphanedMessageSweepPollingTime = OrphanedMessageSweepPollingTime;
+    }
+}
+
+internal static class Messaging
+{
+    /// <summary>Wolverine on Marten's database and schema: only the handlers modules name, durability from configuration.</summary>
+    public static WebApplicationBuilder AddRegistryMessaging(this WebApplicationBuilder builder)
+    {
+        var durability = builder.Configuration.GetSection(DurabilityOptions.Section).Get<DurabilityOptions>() ?? new DurabilityOptions();
+        // Before Wolverine's own start, which migrates its tables only where a durability agent runs.
+        builder.Services.AddHostedService<MessageStoreStartup>();
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.Discovery.DisableConventionalDiscovery();
+            durability.ApplyTo(opts.Durability);
+            DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
+        });
+        return builder;
+    }
+}
+
+/// <summary>Creates Wolverine's tables on an instance without a durability agent, which Wolverine itself leaves to others.</summary>
+internal sealed class MessageStoreStartup(IWolverineRuntime runtime) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        runtime.Options.Durability.DurabilityAgentEnabled ? Task.CompletedTask : runtime.Storage.Admin.MigrateAsync();
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,97 @@
+using ModelRegistry.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace ModelRegistry.IntegrationTests.Admin;
+
+/// <summary>
+/// Marten's schema commands on an empty database: <c>db-apply</c> creates Marten's tables and applies the registry's
+/// numbered migrations, <c>db-assert</c> fails while one is pending, <c>db-patch</c> scripts it.
+/// </summary>
+public sealed class SchemaCommandsTests : IAsyncLifetime
+{
+    private readonly TestDatabase _database = new();
+    private readonly string _storageRoot = Directory.CreateTempSubdirectory("mr-storage-").FullName;
+
+    public Task InitializeAsync() => _database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        Directory.Delete(_storageRoot, recursive: true);
+    }
+
+    private Task<AppCommandResult> RunAsync(params string[] args) => AppCommand.RunAsync(_database.ConnectionString, _storageRoot, args);
+
+    [Fact]
+    public async Task Db_apply_creates_Martens_schema_and_applies_the_migrations_which_db_assert_and_db_patch_check()
+    {
+        var before = await RunAsync("db-assert");
+        var applied = await RunAsync("db-apply");
+        var asserted = await RunAsync("db-assert");
+
+        Assert.Equal(1, before.ExitCode);
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        Assert.Contains("0 failed", applied.Out, StringComparison.Ordinal);
+        Assert.True(asserted.ExitCode == 0, asserted.ToString());
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('registry.mt_events') IS NOT NULL"));
+        var ids = await IdsAsync();
+        Assert.Contains(4, ids);
+        Assert.Contains(113, ids);
+        Assert.Contains(130, ids);
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('registry.ix_mt_events_user_seq') IS NOT NULL"));
+
+        // A migration not applied yet: db-assert fails, db-patch writes it, db-apply applies it.
+        await ScalarAsync<int>("WITH gone AS (DELETE FROM mr_schema_migrations WHERE id = 113 RETURNING id) SELECT count(*)::int FROM gone");
+        await ScalarAsync<int>("DROP INDEX registry.ix_mt_events_user_seq; SELECT 1");
+        var pending = await RunAsync("db-assert");
+        var patch = Path.Combine(_storageRoot, "patch.sql");
+        var patched = await RunAsync("db-patch", patch, "--database", "marten://store/");
+        var reapplied = await RunAsync("db-apply");
+
+        Assert.Equal(1, pending.ExitCode);
+        Assert.True(patched.ExitCode == 0, patched.ToString());
+        var sql = await File.ReadAllTextAsync(patch);
+        Assert.Contains("-- migration 113:", sql, StringComparison.Ordinal);
+        Assert.Contains("INSERT INTO mr_schema_migrations (id, name) VALUES (113,", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("-- migration 130:", sql, StringComparison.Ordinal);
+        Assert.True(reapplied.ExitCode == 0, reapplied.ToString());
+        Assert.Equal(ids, await IdsAsync());
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('registry.ix_mt_events_user_seq') IS NOT NULL"));
+        Assert.Equal(0, (await RunAsync("db-assert")).ExitCode);
+    }
+
+    [Fact]
+    public async Task The_executable_lists_Martens_and_its_own_commands()
+    {
+        var help = await RunAsync("help");
+
+        Assert.True(help.ExitCode == 0, help.ToString());
+        foreach (var command in new[] { "db-apply", "db-assert", "db-patch", "db-dump", "describe", "resources", "codegen", "projections", "keys", "registry-projections", "run" })
+        {
+            Assert.Matches($@"(?m)^\s+{command}\s", help.Out);
+        }
+    }
+
+    private async Task<List<int>> IdsAsync()
+    {
+        await using var conn = new NpgsqlConnection(_database.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT id FROM mr_schema_migrations ORDER BY id", conn);
+        var ids = new List<int>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetInt32(0));
+        }
+
+        return ids;
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var conn = new NpgsqlConnection(_database.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+}
