@@ -76,7 +76,13 @@ internal sealed class VersionDownloadQueue(
         await bus.PublishAsync(new DownloadVersion(id));
         if (worker.RunWorker)
         {
-            transaction.AfterCommit(_ => bus.FlushOutgoingMessagesAsync());
+            // The message is stored: handing it to the local queue is not the request's to wait for (a full queue holds the hand-over
+            // until a download ends), and one that never arrives there is recovered from the inbox.
+            transaction.AfterCommit(token =>
+            {
+                _ = Task.Run(async () => await bus.FlushOutgoingMessagesAsync(), CancellationToken.None);
+                return Task.CompletedTask;
+            });
         }
     }
 
