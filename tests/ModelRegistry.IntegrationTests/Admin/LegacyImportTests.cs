@@ -234,7 +234,7 @@ public sealed class LegacyImportTests : IAsyncLifetime
         while (await reader.ReadAsync())
         {
             rows.Add(new LegacyEvent(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4),
-                reader.GetFieldValue<DateTimeOffset>(5), Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9), reader.GetInt32(10),
+                reader.GetFieldValue<DateTimeOffset>(5), LegacyDatabase.Text(reader, 6), LegacyDatabase.Text(reader, 7), LegacyDatabase.Text(reader, 8), LegacyDatabase.Text(reader, 9), reader.GetInt32(10),
                 reader.GetString(11)));
         }
 
@@ -254,19 +254,9 @@ public sealed class LegacyImportTests : IAsyncLifetime
         return rows;
     }
 
-    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    private Task ExecuteAsync(string sql) => _dataSource.ExecuteAsync(sql);
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var cmd = _dataSource.CreateCommand(sql);
-        await cmd.ExecuteNonQueryAsync();
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var cmd = _dataSource.CreateCommand(sql);
-        return (T)(await cmd.ExecuteScalarAsync())!;
-    }
+    private Task<T> ScalarAsync<T>(string sql) => _dataSource.ScalarAsync<T>(sql);
 
     private sealed record LegacyEvent(
         long Position, Guid Id, string Stream, long Version, string Type, DateTimeOffset Timestamp, string? Actor, string? CorrelationId,

@@ -309,8 +309,8 @@ public sealed class LegacyUpgradeTests : IAsyncLifetime
         while (await reader.ReadAsync())
         {
             var latest = reader.GetInt32(7);
-            rows[reader.GetString(0)] = new ModelRead(reader.GetString(0), reader.GetString(1), Text(reader, 2), Canonical(reader.GetString(3)),
-                Text(reader, 4), reader.GetBoolean(5), Text(reader, 6), latest == 0 ? null : latest,
+            rows[reader.GetString(0)] = new ModelRead(reader.GetString(0), reader.GetString(1), LegacyDatabase.Text(reader, 2), Canonical(reader.GetString(3)),
+                LegacyDatabase.Text(reader, 4), reader.GetBoolean(5), LegacyDatabase.Text(reader, 6), latest == 0 ? null : latest,
                 reader.IsDBNull(8) ? null : reader.GetInt32(8), reader.GetInt64(9), reader.GetFieldValue<DateTimeOffset>(10),
                 reader.GetFieldValue<DateTimeOffset>(11));
         }
@@ -330,9 +330,9 @@ public sealed class LegacyUpgradeTests : IAsyncLifetime
         while (await reader.ReadAsync())
         {
             var row = new VersionRead(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), Text(reader, 6), Text(reader, 7), Text(reader, 8), reader.IsDBNull(9) ? null : reader.GetInt64(9), Text(reader, 10),
+                reader.GetString(5), LegacyDatabase.Text(reader, 6), LegacyDatabase.Text(reader, 7), LegacyDatabase.Text(reader, 8), reader.IsDBNull(9) ? null : reader.GetInt64(9), LegacyDatabase.Text(reader, 10),
                 reader.GetString(11), VersionRead.MetadataLine(reader.IsDBNull(12) ? null : JsonDocument.Parse(reader.GetString(12)).RootElement),
-                reader.GetFieldValue<DateTimeOffset>(13), Text(reader, 14),
+                reader.GetFieldValue<DateTimeOffset>(13), LegacyDatabase.Text(reader, 14),
                 reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15), reader.IsDBNull(16) ? null : reader.GetInt32(16));
             var key = reader.GetString(17);
             if (!rows.TryGetValue(key, out var list))
@@ -357,7 +357,7 @@ public sealed class LegacyUpgradeTests : IAsyncLifetime
         while (await reader.ReadAsync())
         {
             rows.Add(new EventRead(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt32(5),
-                reader.GetFieldValue<DateTimeOffset>(6), Text(reader, 7), Text(reader, 8), Text(reader, 9), Text(reader, 10), Canonical(reader.GetString(11))));
+                reader.GetFieldValue<DateTimeOffset>(6), LegacyDatabase.Text(reader, 7), LegacyDatabase.Text(reader, 8), LegacyDatabase.Text(reader, 9), LegacyDatabase.Text(reader, 10), Canonical(reader.GetString(11))));
         }
 
         return rows;
@@ -376,26 +376,16 @@ public sealed class LegacyUpgradeTests : IAsyncLifetime
         {
             rows[reader.GetString(0)] = reader.IsDBNull(2)
                 ? null
-                : new PointerRead(reader.GetString(1), reader.GetInt32(2), Text(reader, 3), Text(reader, 4), reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                    reader.GetFieldValue<DateTimeOffset>(6), Text(reader, 7));
+                : new PointerRead(reader.GetString(1), reader.GetInt32(2), LegacyDatabase.Text(reader, 3), LegacyDatabase.Text(reader, 4), reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                    reader.GetFieldValue<DateTimeOffset>(6), LegacyDatabase.Text(reader, 7));
         }
 
         return rows;
     }
 
-    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    private Task ExecuteAsync(string sql) => _dataSource.ExecuteAsync(sql);
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var cmd = _dataSource.CreateCommand(sql);
-        await cmd.ExecuteNonQueryAsync();
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var cmd = _dataSource.CreateCommand(sql);
-        return (T)(await cmd.ExecuteScalarAsync())!;
-    }
+    private Task<T> ScalarAsync<T>(string sql) => _dataSource.ScalarAsync<T>(sql);
 
     /// <summary>JSON with every object's members in ordinal order, so a jsonb text and a response's JSON compare as text.</summary>
     private static string Canonical(string json) => Canonical(JsonDocument.Parse(json).RootElement);

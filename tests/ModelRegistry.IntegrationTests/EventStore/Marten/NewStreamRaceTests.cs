@@ -12,12 +12,7 @@ public sealed class NewStreamRaceTests(TestDatabase db) : IClassFixture<TestData
 {
     private DocumentStore _store = null!;
 
-    public async Task InitializeAsync() =>
-        _store = await ConformanceStore.CreateAsync(db, o =>
-        {
-            o.Projections.Add(new WriteModelProjection(), ProjectionLifecycle.Live);
-            o.Projections.Add(new TransactionHold(), ProjectionLifecycle.Inline, "transaction_hold");
-        });
+    public async Task InitializeAsync() => _store = await ConformanceStore.CreateForWritingAsync(db);
 
     public Task DisposeAsync()
     {
