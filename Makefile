@@ -12,7 +12,7 @@ ARGS   ?=
 # Exports the connection string of the local cluster unless one is set.
 DB_ENV := export ConnectionStrings__Registry="$${ConnectionStrings__Registry:-$$(scripts/db.sh url)}"
 
-.PHONY: build run test bench cli db-start db-stop db-reset clean
+.PHONY: build run test bench cli codegen db-start db-stop db-reset clean
 
 build:
 	$(DOTNET) build $(SLN) -c $(CONFIG)
@@ -56,6 +56,14 @@ bench: db-start
 # any failure; scripts run scripts/modelregistry, which passes the client's exit code on.
 cli:
 	@DOTNET=$(DOTNET) scripts/modelregistry $(ARGS)
+
+# Wolverine's handler code, generated ahead of time into src/ModelRegistry/Internal/Generated and committed: run after adding
+# or changing a message handler (GeneratedCodeTests fails until then). Starts nothing and contacts no database; stale files
+# are removed first, since codegen write only adds and overwrites.
+codegen:
+	@export ConnectionStrings__Registry="$${ConnectionStrings__Registry:-Host=127.0.0.1}"; \
+	rm -rf src/ModelRegistry/Internal/Generated; \
+	$(DOTNET) run --project src/ModelRegistry -c $(CONFIG) -- codegen write
 
 db-start:
 	@scripts/db.sh start

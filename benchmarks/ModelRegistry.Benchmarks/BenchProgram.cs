@@ -6,6 +6,7 @@ using ModelRegistry.Benchmarks.Crash;
 using ModelRegistry.Benchmarks.Harness;
 using ModelRegistry.Benchmarks.Http;
 using ModelRegistry.Benchmarks.Rebuild;
+using ModelRegistry.Benchmarks.Startup;
 
 namespace ModelRegistry.Benchmarks;
 
@@ -17,7 +18,7 @@ internal static class BenchProgram
 {
     private static readonly IScenario[] Scenarios =
         [new AppendScenario(), new RebuildScenario(), new MartenRebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
-            new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario(), new CrashScenario()];
+            new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario(), new CrashScenario(), new StartupScenario()];
 
     public static async Task<int> Main(string[] args)
     {

@@ -1,3 +1,5 @@
+using JasperFx;
+using JasperFx.CodeGeneration;
 using ModelRegistry.Downloads;
 using Wolverine;
 using Wolverine.Runtime;
@@ -49,14 +51,27 @@ internal sealed class DurabilityOptions
 
 internal static class Messaging
 {
-    /// <summary>Wolverine on Marten's database and schema: only the handlers modules name, durability from configuration.</summary>
+    /// <summary>
+    /// Wolverine on Marten's database and schema: only the handlers modules name, durability from configuration. Its
+    /// handler code is generated ahead of time (<c>make codegen</c>, into <c>Internal/Generated</c>) and compiled into this
+    /// assembly: in every environment it is loaded from there and never compiled at run time, so a handler changed without
+    /// regenerating stops the start (and fails GeneratedCodeTests).
+    /// </summary>
     public static WebApplicationBuilder AddRegistryMessaging(this WebApplicationBuilder builder)
     {
         var durability = builder.Configuration.GetSection(DurabilityOptions.Section).Get<DurabilityOptions>() ?? new DurabilityOptions();
+        builder.Services.CritterStackDefaults(x =>
+        {
+            x.Development.GeneratedCodeMode = TypeLoadMode.Static;
+            x.Production.GeneratedCodeMode = TypeLoadMode.Static;
+        });
         // Before Wolverine's own start, which migrates its tables only where a durability agent runs.
         builder.Services.AddHostedService<MessageStoreStartup>();
         builder.Host.UseWolverine(opts =>
         {
+            // The generated types live in this assembly, also when a test runner is the entry assembly.
+            opts.ApplicationAssembly = typeof(Messaging).Assembly;
+            opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             opts.Discovery.DisableConventionalDiscovery();
             durability.ApplyTo(opts.Durability);
             DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
