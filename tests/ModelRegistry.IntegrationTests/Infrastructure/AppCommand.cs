@@ -11,7 +11,8 @@ public sealed record AppCommandResult(int ExitCode, string Out, string Error)
 /// <summary>Runs the application (<see cref="ServerProcess.ApplicationPath"/>) with command-line arguments.</summary>
 public static class AppCommand
 {
-    public static async Task<AppCommandResult> RunAsync(string connectionString, string storageRoot, params string[] args)
+    /// <summary>The built application with <paramref name="args"/>, run from its own directory, its output redirected.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
     {
         var app = ServerProcess.ApplicationPath;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
@@ -26,6 +27,13 @@ public static class AppCommand
         {
             start.ArgumentList.Add(arg);
         }
+
+        return start;
+    }
+
+    public static async Task<AppCommandResult> RunAsync(string connectionString, string storageRoot, params string[] args)
+    {
+        var start = StartInfo(args);
 
         start.Environment["ConnectionStrings__Registry"] = connectionString;
         start.Environment["Registry__Storage__Root"] = storageRoot;

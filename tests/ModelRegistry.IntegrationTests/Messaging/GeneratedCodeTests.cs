@@ -49,18 +49,7 @@ public sealed class GeneratedCodeTests
     /// </summary>
     private static async Task<string> CodegenWriteAsync(string contentRoot)
     {
-        var app = ServerProcess.ApplicationPath;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(app),
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { app, "codegen", "write", "--contentroot", contentRoot })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = AppCommand.StartInfo("codegen", "write", "--contentroot", contentRoot);
 
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("Registry__", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
         {
