@@ -86,3 +86,7 @@ public sealed class ConcurrencyException(string streamId, ExpectedVersion expect
     /// <summary>The version the stream had, if it exists.</summary>
     public long? Actual { get; } = actual;
 }
+
+/// <summary>The database could not be reached while appending (its connection broke); whether the append committed is unknown.</summary>
+public sealed class StoreUnavailableException(Exception inner)
+    : Exception("The event store's database could not be reached: " + inner.Message, inner);

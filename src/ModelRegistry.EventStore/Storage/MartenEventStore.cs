@@ -48,6 +48,10 @@ internal sealed class MartenEventStore(
             {
                 result = await SaveAsync(tx, streamId, expected, prepared, metadata, ct);
             }
+            catch (Exception ex) when (IsBroken(conn, ex))
+            {
+                throw new StoreUnavailableException(ex);
+            }
             catch (Exception ex) when (IsRaceLost(ex) || IsUniqueViolation(ex))
             {
                 await tx.RollbackAsync(CancellationToken.None);
@@ -65,7 +69,15 @@ internal sealed class MartenEventStore(
                 throw new ConcurrencyException(streamId, expected, await GetStreamVersionAsync(streamId, ct));
             }
 
-            await CommitAsync(conn, tx, result, inTransaction, ct);
+            try
+            {
+                await CommitAsync(conn, tx, result, inTransaction, ct);
+            }
+            catch (Exception ex) when (IsBroken(conn, ex))
+            {
+                throw new StoreUnavailableException(ex);
+            }
+
             metrics.Appended(result.Events, Stopwatch.GetElapsedTime(started));
             return result;
         }
@@ -173,6 +185,14 @@ internal sealed class MartenEventStore(
         throw new InvalidOperationException(
             $"{existing.Count} of the {ids.Length} event ids of this append to stream '{streamId}' are stored already; nothing was appended.");
     }
+
+    /// <summary>
+    /// The append's connection broke (the server restarted or went away): whatever Marten or a caller's work then reports — it may be
+    /// a closed or completed transaction rather than the network error — the store was unreachable.
+    /// </summary>
+    private static bool IsBroken(NpgsqlConnection conn, Exception ex) =>
+        ex is not ConcurrencyException and not OperationCanceledException
+        && (conn.FullState.HasFlag(System.Data.ConnectionState.Broken) || conn.FullState == System.Data.ConnectionState.Closed);
 
     private static bool IsRaceLost(Exception ex) => ex is JasperFxConcurrencyException or Marten.Exceptions.ExistingStreamIdCollisionException;
 

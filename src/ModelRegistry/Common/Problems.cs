@@ -134,7 +134,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is NpgsqlException npgsql && IsDatabaseUnavailable(npgsql))
+            if (e is ModelRegistry.EventStore.StoreUnavailableException || (e is NpgsqlException npgsql && IsDatabaseUnavailable(npgsql)))
             {
                 return true;
             }

@@ -55,7 +55,7 @@ public sealed class DatabaseRestartTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(app, _server.ProcessId);
         Assert.All(load.Refusals, r => Assert.True(
             r is { Status: 503, ContentType: "application/problem+json" } && r.Body.Contains("/problems/database-unavailable", StringComparison.Ordinal),
-            r.ToString()));
+            $"{r}{Environment.NewLine}The application's log:{Environment.NewLine}{_server.Output()}"));
         var audit = await EventAudit.RunAsync(_cluster.ConnectionString, load.Ledger, timeout.Token);
         output.WriteLine($"seed {seed}, {load.Ledger.Count} commands sent, {load.Refusals.Count} answered {string.Join('/', load.Refusals.Select(r => r.Status).Distinct())}: {audit}");
         Assert.True(audit.Clean, $"seed {seed}: {audit}");

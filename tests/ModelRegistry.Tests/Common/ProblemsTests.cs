@@ -40,6 +40,23 @@ public sealed class ProblemsTests
         Assert.Contains("/problems/database-unavailable", await new StreamReader(http.Response.Body).ReadToEndAsync());
     }
 
+    [Theory]
+    [InlineData("marten")]
+    [InlineData("store")]
+    public async Task A_database_failure_reported_inside_another_exception_answers_503(string wrapper)
+    {
+        var lost = new NpgsqlException("Exception while reading from stream", new IOException("connection reset"));
+        Exception exception = wrapper == "marten"
+            ? new InvalidOperationException("Marten Command Failure", lost)
+            : new ModelRegistry.EventStore.StoreUnavailableException(new InvalidOperationException("Connection is not open"));
+
+        var http = await HandledAsync(exception);
+
+        Assert.Equal(503, http.Response.StatusCode);
+        http.Response.Body.Position = 0;
+        Assert.Contains("/problems/database-unavailable", await new StreamReader(http.Response.Body).ReadToEndAsync());
+    }
+
     [Fact]
     public async Task Other_failures_carry_no_retry_after()
     {
