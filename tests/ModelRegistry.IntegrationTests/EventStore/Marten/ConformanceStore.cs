@@ -21,11 +21,11 @@ internal static class ConformanceStore
     }
 
     /// <summary>The store with the write model folded live and the inline projection that can hold a save's transaction open.</summary>
-    public static Task<DocumentStore> CreateForWritingAsync(TestDatabase db) => CreateAsync(db, o =>
+    public static void ForWriting(StoreOptions o)
     {
         o.Projections.Add(new WriteModelProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Live);
         o.Projections.Add(new TransactionHold(), JasperFx.Events.Projections.ProjectionLifecycle.Inline, "transaction_hold");
-    });
+    }
 
     /// <summary>Rows of a raw query; parameters are positional ($1, $2, …).</summary>
     public static async Task<List<object?[]>> RowsAsync(this TestDatabase db, string sql, params object[] parameters)

@@ -7,18 +7,8 @@ using Npgsql;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>An event id is stored once (<c>EnableUniqueIndexOnEventId</c>): the idempotent-append guard.</summary>
-public sealed class DuplicateEventIdTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class DuplicateEventIdTests(TestDatabase db) : ConformanceTests(db)
 {
-    private DocumentStore _store = null!;
-
-    public async Task InitializeAsync() => _store = await ConformanceStore.CreateAsync(db);
-
-    public Task DisposeAsync()
-    {
-        _store.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task Appending_an_event_id_stored_before_fails_with_a_unique_violation_on_the_event_id_index()
     {
@@ -38,19 +28,19 @@ public sealed class DuplicateEventIdTests(TestDatabase db) : IClassFixture<TestD
 
         await Assert.ThrowsAsync<MartenCommandException>(() => AppendWithIdAsync(key, taken));
 
-        Assert.Empty(await _store.QuerySession().Events.FetchStreamAsync(key));
-        Assert.Null(await _store.QuerySession().Events.FetchStreamStateAsync(key));
+        Assert.Empty(await Store.QuerySession().Events.FetchStreamAsync(key));
+        Assert.Null(await Store.QuerySession().Events.FetchStreamStateAsync(key));
     }
 
     [Fact]
     public async Task An_append_refused_for_a_duplicate_id_has_drawn_its_sequence_numbers_all_the_same()
     {
         var taken = await StoredEventIdAsync();
-        var before = await db.LastDrawnSequenceAsync();
+        var before = await Db.LastDrawnSequenceAsync();
 
         await Assert.ThrowsAsync<MartenCommandException>(() => AppendWithIdAsync(CatalogEvents.NewKey("dup"), taken));
 
-        Assert.Equal(before + 3, await db.LastDrawnSequenceAsync());
+        Assert.Equal(before + 3, await Db.LastDrawnSequenceAsync());
     }
 
     private async Task<Guid> StoredEventIdAsync()
@@ -58,7 +48,7 @@ public sealed class DuplicateEventIdTests(TestDatabase db) : IClassFixture<TestD
         var id = Guid.CreateVersion7();
         var e = Event.For(CatalogEvents.Registered("first"));
         e.Id = id;
-        await using var session = _store.LightweightSession();
+        await using var session = Store.LightweightSession();
         session.Events.StartStream(CatalogEvents.NewKey("first"), e);
         await session.SaveChangesAsync();
         return id;
@@ -68,7 +58,7 @@ public sealed class DuplicateEventIdTests(TestDatabase db) : IClassFixture<TestD
     {
         var repeated = Event.For(CatalogEvents.Version(2));
         repeated.Id = id;
-        await using var session = _store.LightweightSession();
+        await using var session = Store.LightweightSession();
         session.Events.StartStream(key, CatalogEvents.Registered(key), CatalogEvents.Version(1), repeated);
         await session.SaveChangesAsync();
     }

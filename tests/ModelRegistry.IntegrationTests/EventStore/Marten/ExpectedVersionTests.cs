@@ -8,23 +8,15 @@ using ModelRegistry.IntegrationTests.Infrastructure;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>Optimistic concurrency on an existing stream, with <c>UseExclusiveLockOnConcurrentAppends</c> as the app sets it.</summary>
-public sealed class ExpectedVersionTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class ExpectedVersionTests(TestDatabase db) : ConformanceTests(db)
 {
-    private DocumentStore _store = null!;
-
-    public async Task InitializeAsync() => _store = await ConformanceStore.CreateForWritingAsync(db);
-
-    public Task DisposeAsync()
-    {
-        _store.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override void Configure(StoreOptions options) => ConformanceStore.ForWriting(options);
 
     [Fact]
     public async Task A_stale_expected_version_is_refused_when_fetching_for_writing_with_a_plain_concurrency_exception()
     {
         var key = await RegisteredAsync();
-        await using var session = _store.LightweightSession();
+        await using var session = Store.LightweightSession();
 
         var refused = await Assert.ThrowsAsync<ConcurrencyException>(() => session.Events.FetchForWriting<WriteModel>(key, 5));
 
@@ -35,23 +27,23 @@ public sealed class ExpectedVersionTests(TestDatabase db) : IClassFixture<TestDa
     public async Task A_refused_expected_version_writes_nothing()
     {
         var key = await RegisteredAsync();
-        var before = await db.LastDrawnSequenceAsync();
+        var before = await Db.LastDrawnSequenceAsync();
 
-        await using (var session = _store.LightweightSession())
+        await using (var session = Store.LightweightSession())
         {
             await Assert.ThrowsAnyAsync<ConcurrencyException>(() => session.Events.FetchForWriting<WriteModel>(key, 5));
         }
 
-        Assert.Single(await _store.QuerySession().Events.FetchStreamAsync(key));
-        Assert.Equal(before, await db.LastDrawnSequenceAsync());
+        Assert.Single(await Store.QuerySession().Events.FetchStreamAsync(key));
+        Assert.Equal(before, await Db.LastDrawnSequenceAsync());
     }
 
     [Fact]
     public async Task Of_two_sessions_that_fetched_the_same_version_the_second_to_save_is_refused()
     {
         var key = await RegisteredAsync();
-        await using var first = _store.LightweightSession();
-        await using var second = _store.LightweightSession();
+        await using var first = Store.LightweightSession();
+        await using var second = Store.LightweightSession();
         var a = await first.Events.FetchForWriting<WriteModel>(key, 1);
         var b = await second.Events.FetchForWriting<WriteModel>(key, 1);
         a.AppendOne(CatalogEvents.Version(1));
@@ -67,7 +59,7 @@ public sealed class ExpectedVersionTests(TestDatabase db) : IClassFixture<TestDa
     public async Task Of_six_writers_saving_at_the_same_version_at_once_exactly_one_wins()
     {
         var key = await RegisteredAsync();
-        var sessions = Enumerable.Range(0, 6).Select(_ => _store.LightweightSession()).ToList();
+        var sessions = Enumerable.Range(0, 6).Select(_ => Store.LightweightSession()).ToList();
         foreach (var session in sessions)
         {
             (await session.Events.FetchForWriting<WriteModel>(key)).AppendOne(CatalogEvents.Version(1));
@@ -97,12 +89,12 @@ public sealed class ExpectedVersionTests(TestDatabase db) : IClassFixture<TestDa
     public async Task A_writer_that_waited_for_the_stream_and_lost_draws_no_sequence_number()
     {
         var key = await RegisteredAsync();
-        await using var gate = await TransactionHold.CloseGateAsync(db);
-        await using var first = _store.LightweightSession();
-        await using var second = _store.LightweightSession();
+        await using var gate = await TransactionHold.CloseGateAsync(Db);
+        await using var first = Store.LightweightSession();
+        await using var second = Store.LightweightSession();
         (await first.Events.FetchForWriting<WriteModel>(key)).AppendOne(new ModelLocked(TransactionHold.Reason));
         (await second.Events.FetchForWriting<WriteModel>(key)).AppendOne(CatalogEvents.Version(1));
-        var before = await db.LastDrawnSequenceAsync();
+        var before = await Db.LastDrawnSequenceAsync();
 
         var winning = first.SaveChangesAsync();
         await gate.WaitForBlockedAsync(1);
@@ -112,27 +104,27 @@ public sealed class ExpectedVersionTests(TestDatabase db) : IClassFixture<TestDa
 
         await winning;
         await Assert.ThrowsAsync<EventStreamUnexpectedMaxEventIdException>(() => losing);
-        Assert.Equal(before + 1, await db.LastDrawnSequenceAsync());
+        Assert.Equal(before + 1, await Db.LastDrawnSequenceAsync());
     }
 
     [Fact]
     public async Task Append_with_an_expected_version_expects_the_streams_version_after_the_append()
     {
         var key = await RegisteredAsync();
-        await using (var session = _store.LightweightSession())
+        await using (var session = Store.LightweightSession())
         {
             session.Events.Append(key, 2, CatalogEvents.Version(1));
             await session.SaveChangesAsync();
         }
 
-        Assert.Equal([1L, 2L], (await _store.QuerySession().Events.FetchStreamAsync(key)).Select(e => e.Version));
+        Assert.Equal([1L, 2L], (await Store.QuerySession().Events.FetchStreamAsync(key)).Select(e => e.Version));
     }
 
     [Fact]
     public async Task Append_expecting_the_streams_current_version_is_refused_at_save()
     {
         var key = await RegisteredAsync();
-        await using var session = _store.LightweightSession();
+        await using var session = Store.LightweightSession();
         session.Events.Append(key, 1, CatalogEvents.Version(1));
 
         await Assert.ThrowsAsync<EventStreamUnexpectedMaxEventIdException>(() => session.SaveChangesAsync());
@@ -141,7 +133,7 @@ public sealed class ExpectedVersionTests(TestDatabase db) : IClassFixture<TestDa
     private async Task<string> RegisteredAsync()
     {
         var key = CatalogEvents.NewKey("ev");
-        await using var session = _store.LightweightSession();
+        await using var session = Store.LightweightSession();
         session.Events.StartStream(key, CatalogEvents.Registered(key));
         await session.SaveChangesAsync();
         return key;

@@ -6,18 +6,10 @@ using ModelRegistry.IntegrationTests.Infrastructure;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>A command's metadata, set once on the session, on every event it appends (SPEC §3).</summary>
-public sealed class MetadataTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class MetadataTests(TestDatabase db) : ConformanceTests(db)
 {
-    private DocumentStore _store = null!;
-
-    public async Task InitializeAsync() =>
-        _store = await ConformanceStore.CreateAsync(db, o => o.Projections.Add(new WriteModelProjection(), ProjectionLifecycle.Live));
-
-    public Task DisposeAsync()
-    {
-        _store.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override void Configure(StoreOptions options) =>
+        options.Projections.Add(new WriteModelProjection(), ProjectionLifecycle.Live);
 
     [Fact]
     public void Enabling_all_metadata_leaves_the_user_name_off()
@@ -34,13 +26,13 @@ public sealed class MetadataTests(TestDatabase db) : IClassFixture<TestDatabase>
     public async Task Correlation_causation_user_and_reason_set_on_the_session_are_stored_on_every_event_of_the_save()
     {
         var key = CatalogEvents.NewKey("meta");
-        await using (var session = _store.LightweightSession())
+        await using (var session = Store.LightweightSession())
         {
             session.Events.StartStream(key, CatalogEvents.Registered(key));
             await session.SaveChangesAsync();
         }
 
-        await using (var session = _store.LightweightSession())
+        await using (var session = Store.LightweightSession())
         {
             session.CorrelationId = "corr-1";
             session.CausationId = "idem-1";
@@ -51,7 +43,7 @@ public sealed class MetadataTests(TestDatabase db) : IClassFixture<TestDatabase>
             await session.SaveChangesAsync();
         }
 
-        var rows = await db.RowsAsync(
+        var rows = await Db.RowsAsync(
             "SELECT correlation_id, causation_id, user_name, headers->>'reason' FROM registry.mt_events WHERE stream_id = $1 AND version > 1 ORDER BY version", key);
         Assert.Equal(
             [["corr-1", "idem-1", "alice", "release"], ["corr-1", "idem-1", "alice", "release"]],

@@ -8,17 +8,9 @@ using ModelRegistry.IntegrationTests.Infrastructure;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>Two writers creating the same stream: the first registration of a model, raced.</summary>
-public sealed class NewStreamRaceTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class NewStreamRaceTests(TestDatabase db) : ConformanceTests(db)
 {
-    private DocumentStore _store = null!;
-
-    public async Task InitializeAsync() => _store = await ConformanceStore.CreateForWritingAsync(db);
-
-    public Task DisposeAsync()
-    {
-        _store.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override void Configure(StoreOptions options) => ConformanceStore.ForWriting(options);
 
     [Fact]
     public async Task Starting_a_stream_whose_key_is_taken_fails_with_a_collision_that_is_no_concurrency_exception()
@@ -46,8 +38,8 @@ public sealed class NewStreamRaceTests(TestDatabase db) : IClassFixture<TestData
     public async Task A_session_that_waited_for_a_stream_being_started_and_lost_draws_no_sequence_number()
     {
         var key = CatalogEvents.NewKey("new");
-        await using var gate = await TransactionHold.CloseGateAsync(db);
-        var before = await db.LastDrawnSequenceAsync();
+        await using var gate = await TransactionHold.CloseGateAsync(Db);
+        var before = await Db.LastDrawnSequenceAsync();
 
         var winning = StartAsync(key, new ModelLocked(TransactionHold.Reason));
         await gate.WaitForBlockedAsync(1);
@@ -57,15 +49,15 @@ public sealed class NewStreamRaceTests(TestDatabase db) : IClassFixture<TestData
 
         await winning;
         await Assert.ThrowsAsync<ExistingStreamIdCollisionException>(() => losing);
-        Assert.Equal(before + 2, await db.LastDrawnSequenceAsync());
+        Assert.Equal(before + 2, await Db.LastDrawnSequenceAsync());
     }
 
     [Fact]
     public async Task Two_sessions_fetching_a_missing_stream_for_writing_race_to_a_collision()
     {
         var key = CatalogEvents.NewKey("new");
-        await using var first = _store.LightweightSession();
-        await using var second = _store.LightweightSession();
+        await using var first = Store.LightweightSession();
+        await using var second = Store.LightweightSession();
         (await first.Events.FetchForWriting<WriteModel>(key)).AppendOne(CatalogEvents.Registered(key));
         (await second.Events.FetchForWriting<WriteModel>(key)).AppendOne(CatalogEvents.Registered(key));
         await first.SaveChangesAsync();
@@ -75,7 +67,7 @@ public sealed class NewStreamRaceTests(TestDatabase db) : IClassFixture<TestData
 
     private async Task StartAsync(string key, params object[] more)
     {
-        await using var session = _store.LightweightSession();
+        await using var session = Store.LightweightSession();
         session.Events.StartStream(key, [CatalogEvents.Registered(key), .. more]);
         await session.SaveChangesAsync();
     }
