@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore.Storage;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 using Npgsql;
 
 namespace ModelRegistry.Access;
@@ -30,18 +31,23 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider cloc
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
-    public static Migration Migration { get; } = new(130, "api keys", """
-        CREATE TABLE mr_api_keys (
-            name           text PRIMARY KEY,
-            role           text NOT NULL CHECK (role IN ('reader', 'publisher', 'admin')),
-            key_id         text NOT NULL UNIQUE,
-            secret_sha256  bytea NOT NULL,
-            created_at     timestamptz NOT NULL DEFAULT now(),
-            created_by     text NULL,
-            revoked_at     timestamptz NULL,
-            revoked_by     text NULL
-        );
-        """);
+    /// <summary>The table, as Marten applies it with its own schema.</summary>
+    public static Table Table { get; } = Define();
+
+    private static Table Define()
+    {
+        var table = new Table(new PostgresqlObjectName("public", "mr_api_keys", SchemaUtils.IdentifierUsage.General)) { PrimaryKeyName = "mr_api_keys_pkey" };
+        table.AddColumn("name", "text").AsPrimaryKey();
+        table.AddColumn("role", "text").NotNull();
+        table.AddColumn("key_id", "text").NotNull();
+        table.AddColumn("secret_sha256", "bytea").NotNull();
+        table.AddColumn("created_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        table.AddColumn("created_by", "text");
+        table.AddColumn("revoked_at", "timestamptz");
+        table.AddColumn("revoked_by", "text");
+        table.Indexes.Add(new IndexDefinition("mr_api_keys_key_id_key") { Columns = ["key_id"], IsUnique = true });
+        return table;
+    }
 
     private const string Prefix = "mr_";
     private const string Columns = "name, role, key_id, secret_sha256, created_at, created_by, revoked_at";

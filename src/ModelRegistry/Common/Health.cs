@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
 using Npgsql;
 
 namespace ModelRegistry.Common;

@@ -1,5 +1,6 @@
 using JasperFx;
 using JasperFx.CodeGeneration;
+using ModelRegistry.Catalog;
 using ModelRegistry.Downloads;
 using Wolverine;
 using Wolverine.Runtime;
@@ -74,6 +75,8 @@ internal static class Messaging
             opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             opts.Discovery.DisableConventionalDiscovery();
             durability.ApplyTo(opts.Durability);
+            opts.Policies.AutoApplyTransactions();
+            CatalogModule.ConfigureMessaging(opts);
             DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
         });
         return builder;

@@ -1,26 +1,49 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using JasperFx.Events;
+using JasperFx.Events.Daemon;
 using Marten;
 using Marten.Events;
+using ModelRegistry.Catalog;
+using Npgsql;
 using Weasel.Core;
+using Wolverine.Marten;
 
 namespace ModelRegistry.Common;
 
+/// <summary><c>Registry:EventStore</c>: whether this instance runs Marten's async daemon, and how a projection rebuild batches its events.</summary>
+internal sealed class EventStoreOptions
+{
+    public const string Section = "Registry:EventStore";
+
+    /// <summary>Whether this instance runs Marten's async daemon (<c>HotCold</c>: one instance runs each projection, another takes over).</summary>
+    public bool RunDaemon { get; set; } = true;
+
+    /// <summary>Events per batch when Marten's daemon replays them into a rebuild.</summary>
+    public int RebuildBatchSize { get; set; } = 5000;
+}
+
 /// <summary>
-/// Marten configured once: one stream per model keyed by its lower-cased name, explicit stored type names (SPEC §3),
-/// every metadata column, and appends that never draw a position for a loser of a race (ADR 14).
+/// Marten configured once: one stream per model keyed by its lower-cased name, explicit stored type names (SPEC §3), every
+/// metadata column, appends that never draw a position for a loser of a race (ADR 14), the projections, and Marten's schema
+/// applied (with every module's tables) before the application serves anything.
 /// </summary>
 internal static class RegistryStore
 {
     /// <summary>Marten's tables live in their own schema, away from anything else in the database.</summary>
     public const string Schema = "registry";
 
-    /// <summary>Indexes of ours on Marten's events table (migration 113), which Marten's schema management leaves alone.</summary>
+    /// <summary>Indexes of ours on Marten's events table, which Marten's schema management leaves alone.</summary>
     public static readonly string[] AuditIndexes = ["ix_mt_events_user_seq", "ix_mt_events_type_seq", "ix_mt_events_stream_seq", "ix_mt_events_timestamp"];
 
     /// <summary>The header that carries a command's human reason on each of its events.</summary>
-    public const string ReasonHeader = ModelRegistry.EventStore.Storage.EventRows.ReasonHeader;
+    public const string ReasonHeader = "reason";
+
+    /// <summary>Marten's stream for the positions of saves that failed after drawing them.</summary>
+    public const string TombstoneStream = "mt_tombstone";
+
+    /// <summary>How many models' states a node keeps between their commands (each is read again only from its last event on).</summary>
+    public const int CachedModelStates = 10_000;
 
     public static void Configure(StoreOptions options, string connectionString, Action<IEventStoreOptions> mapEvents)
     {
@@ -54,5 +77,46 @@ internal static class RegistryStore
         }
 
         mapEvents(events);
+    }
+
+    /// <summary>
+    /// Marten on <paramref name="connectionString"/>, integrated with Wolverine: the model streams with their cached state, the
+    /// inline catalog, Marten's async daemon (its faults pause a projection and are reported, never skipped), and a data source
+    /// for the readers' own SQL.
+    /// </summary>
+    public static WebApplicationBuilder AddRegistryStore(this WebApplicationBuilder builder, string connectionString)
+    {
+        var options = builder.Configuration.GetSection(EventStoreOptions.Section).Get<EventStoreOptions>() ?? new EventStoreOptions();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddMarten(store =>
+            {
+                Configure(store, connectionString, CatalogStream.Map);
+                store.Projections.Errors.SkipApplyErrors = false;
+                store.Projections.Errors.SkipSerializationErrors = false;
+                store.Projections.Errors.SkipUnknownEvents = false;
+                store.Events.EnableExtendedProgressionTracking = true;
+                store.Projections.Add(new ModelStateProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Async);
+                store.Events.CacheAggregatesForWriting<ModelState>(CachedModelStates);
+                store.Storage.ExtendedSchemaObjects.Add(IdempotencyStore.Table);
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            .AddAsyncDaemon(options.RunDaemon ? DaemonMode.HotCold : DaemonMode.Disabled)
+            .IntegrateWithWolverine();
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(PooledConnectionString(connectionString)).Build());
+        return builder;
+    }
+
+    // Pooled connections keep their session state, so the statements prepared automatically survive; nothing leaves session
+    // state behind (settings are local to their transactions).
+    internal static string PooledConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        return builder.ConnectionString;
     }
 }

@@ -1,5 +1,6 @@
 using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
+using ModelRegistry.Catalog.Downloading;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
@@ -14,6 +15,7 @@ using Marten;
 using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Runtime;
+using Wolverine.Transports;
 
 namespace ModelRegistry.Downloads;
 
@@ -23,7 +25,9 @@ internal static class DownloadsModule
     public static IServiceCollection AddDownloads(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddDownloadProcessing(configuration);
-        services.AddSingleton<IVersionDownloadQueue, VersionDownloadQueue>();
+        services.AddSingleton<VersionDownloadQueue>();
+        services.AddSingleton<IVersionDownloadQueue>(sp => sp.GetRequiredService<VersionDownloadQueue>());
+        services.AddSingleton<IDownloadCompletion>(sp => sp.GetRequiredService<VersionDownloadQueue>());
         services.AddSingleton<DownloadReader>();
         services.AddSingleton<DownloadCancellation>();
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
@@ -31,6 +35,7 @@ internal static class DownloadsModule
         services.AddSingleton<StorageCleaner>();
         services.AddHostedService<StorageCleanupMonitor>();
         services.AddHealthChecks().AddCheck<DownloadWorkersHealthCheck>("download-workers", tags: ["ready"]);
+        services.AddHostedService<DownloadQueueWithoutWorker>();
         return services;
     }
 
@@ -128,4 +133,21 @@ internal static class DownloadsModule
             await runtime.Services.GetRequiredService<DownloadWorker>().FailAsync(message, error, CancellationToken.None);
         }
     }
+}
+
+/// <summary>
+/// On an instance that runs no downloads, the local <c>downloads</c> queue stays latched: a registration's download message is
+/// stored owned by no node, and an instance that runs downloads takes it from the inbox.
+/// </summary>
+internal sealed class DownloadQueueWithoutWorker(IWolverineRuntime runtime, DownloadWorkerOptions worker) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!worker.RunWorker && runtime.Endpoints.AgentForLocalQueue(DownloadJob.Queue) is IListenerCircuit queue)
+        {
+            await queue.PauseAsync(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
 using Npgsql;
+using Wolverine;
+using Wolverine.Runtime;
 
 namespace ModelRegistry.Catalog.Integrity;
 
@@ -24,10 +24,10 @@ internal sealed record IntegrityReport(int Checked, int Ready, int Missing, int 
 /// matches appends nothing, so a daily check leaves the streams as they are. Files are found by
 /// <see cref="LocalSource.FindRecordedAsync"/>, so a check never reads past the storage root or a file's recorded size.
 /// </summary>
-internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader reader, LocalSource localSource, TimeProvider clock,
+internal sealed partial class IntegrityChecker(IWolverineRuntime messaging, CatalogReader reader, LocalSource localSource,
     ILogger<IntegrityChecker> logger)
 {
-    public async Task<IntegrityReport> CheckAllAsync(EventMetadata metadata, CancellationToken ct)
+    public async Task<IntegrityReport> CheckAllAsync(CommandContext context, CancellationToken ct)
     {
         var statuses = new List<ArtifactStatus>();
         var changed = new List<IntegrityChange>();
@@ -37,9 +37,8 @@ internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader 
             try
             {
                 var found = await localSource.FindRecordedAsync(artifact.LocalPath, artifact.SizeBytes, ct);
-                var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(artifact.Name),
-                    (state, _) => RecordIntegrity.Decide(state, new RecordIntegrity(artifact.Name, artifact.Version, found), clock.GetUtcNow()),
-                    null, metadata, ct: ct);
+                var result = await new MessageBus(messaging).InvokeAsync<CommandDone>(
+                    new RecordIntegrity(artifact.Name, artifact.Version, found) { Context = context }, ct);
                 var status = result.State.Versions[artifact.Version].Status;
                 statuses.Add(status);
                 if (status != artifact.Status)
@@ -81,7 +80,7 @@ internal static class CheckIntegrityEndpoints
     public static IEndpointRouteBuilder MapCheckIntegrity(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/integrity", (HttpContext http, IntegrityChecker checker) =>
-                checker.CheckAllAsync(RequestContext.Get(http).Metadata(http, "integrity check"), http.RequestAborted))
+                checker.CheckAllAsync(RequestContext.Get(http).Context(http, "integrity check"), http.RequestAborted))
             .WithTags("Catalog").WithName("CheckIntegrity").RequireRole(Role.Admin)
             .WithSummary("Hashes every ready, missing or corrupted version's file again and records what changed.");
         return app;
@@ -95,13 +94,12 @@ internal static class CheckIntegrityEndpoints
             throw CatalogErrors.ModelNotFound(name.Value);
         }
 
-        FileFound found = new FileFound.Nothing();
-        return commands.RunAsync(http, name.Value,
-            (state, now) => RecordIntegrity.Decide(state, new RecordIntegrity(name.Value, version, found), now),
-            (state, _) => CatalogReplies.Version(state, version),
-            prepare: async ct => found = await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path } recorded
-                ? await localSource.FindRecordedAsync(path, recorded.SizeBytes, ct)
-                : new FileFound.Nothing());
+        return commands.InvokeAsync(http,
+            async (context, ct) => new RecordIntegrity(name.Value, version,
+                await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path } recorded
+                    ? await localSource.FindRecordedAsync(path, recorded.SizeBytes, ct)
+                    : new FileFound.Nothing()) { Context = context },
+            (state, _) => CatalogReplies.Version(state, version));
     }
 }
 
@@ -114,5 +112,5 @@ internal sealed class IntegrityMonitor(IntegrityChecker checker, IOptions<Regist
     protected override string LockName => "modelregistry:integrity-check";
 
     protected override Task RunAsync(CancellationToken ct) =>
-        checker.CheckAllAsync(new EventMetadata(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+        checker.CheckAllAsync(new CommandContext(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
 }

@@ -3,13 +3,86 @@ using System.Text.Json;
 using JasperFx.Events;
 using Marten;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
 using Npgsql;
 using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 using IMartenProjection = Marten.Events.Projections.IProjection;
 
 namespace ModelRegistry.Catalog.Reading;
+
+/// <summary>
+/// The tables the catalog lives in: the live ones, or a rebuild's copies, declared once for Marten's schema management. Their
+/// indexes and primary keys carry PostgreSQL's own names for them (<c>{table}_{columns}_idx</c>, <c>{table}_pkey</c>), so a rebuild's
+/// copy renamed into place renames its indexes with it to exactly the live names.
+/// </summary>
+internal sealed record CatalogTables(string Models, string Versions)
+{
+    public static CatalogTables Live { get; } = new(CatalogProjection.Models, CatalogProjection.Versions);
+
+    /// <summary>A rebuild's copies of the live tables.</summary>
+    public static CatalogTables Rebuild(string suffix) => new(Live.Models + suffix, Live.Versions + suffix);
+
+    public IReadOnlyList<(string Table, string Live)> Names => [(Models, Live.Models), (Versions, Live.Versions)];
+
+    public Table ModelsTable()
+    {
+        var table = new Table(new PostgresqlObjectName("public", Models, SchemaUtils.IdentifierUsage.General)) { PrimaryKeyName = $"{Models}_pkey" };
+        table.AddColumn("key", "text").AsPrimaryKey();
+        table.AddColumn("name", "text").NotNull();
+        table.AddColumn("description", "text");
+        table.AddColumn("tags", "jsonb").NotNull().DefaultValueByString("{}");
+        table.AddColumn("owner", "text");
+        table.AddColumn("locked", "boolean").NotNull().DefaultValueByExpression("false");
+        table.AddColumn("lock_reason", "text");
+        table.AddColumn("latest_version", "integer").NotNull().DefaultValue(0);
+        table.AddColumn("production_version", "integer");
+        table.AddColumn("promoted_at", "timestamptz");
+        table.AddColumn("promoted_by", "text");
+        table.AddColumn("production_position", "bigint");
+        table.AddColumn("stream_version", "bigint").NotNull();
+        table.AddColumn("created_at", "timestamptz").NotNull();
+        table.AddColumn("updated_at", "timestamptz").NotNull();
+        table.WithFillFactor(70);
+        var tags = new IndexDefinition($"{Models}_tags_idx") { Columns = ["tags"] };
+        tags.ToGinWithJsonbPathOps();
+        table.Indexes.Add(tags);
+        // q's trigram index covers the name, not the key: pg_trgm also answers '=', and on a table without statistics yet (a new
+        // database, a rebuild just swapped in) the planner took it for key lookups at a hundred times the cost.
+        table.Indexes.Add(new IndexDefinition($"{Models}_name_description_idx")
+        {
+            Method = IndexMethod.gin,
+            Columns = ["name gin_trgm_ops", "description gin_trgm_ops"],
+        });
+        return table;
+    }
+
+    public Table VersionsTable()
+    {
+        var table = new Table(new PostgresqlObjectName("public", Versions, SchemaUtils.IdentifierUsage.General)) { PrimaryKeyName = $"{Versions}_pkey" };
+        table.AddColumn("model_key", "text").AsPrimaryKey();
+        table.AddColumn("version", "integer").AsPrimaryKey();
+        table.AddColumn("stage", "text").NotNull();
+        table.AddColumn("status", "text").NotNull();
+        table.AddColumn("source_type", "text").NotNull();
+        table.AddColumn("source_uri", "text").NotNull();
+        table.AddColumn("source_revision", "text");
+        table.AddColumn("source_file", "text");
+        table.AddColumn("local_path", "text");
+        table.AddColumn("size_bytes", "bigint");
+        table.AddColumn("sha256", "text");
+        table.AddColumn("format", "text").NotNull();
+        table.AddColumn("metadata", "jsonb");
+        table.AddColumn("created_at", "timestamptz").NotNull();
+        table.AddColumn("created_by", "text");
+        table.AddColumn("downloaded_at", "timestamptz");
+        table.AddColumn("duplicate_of", "integer");
+        table.Indexes.Add(new IndexDefinition($"{Versions}_local_path_idx") { Columns = ["local_path"], Predicate = "local_path IS NOT NULL" });
+        table.Indexes.Add(new IndexDefinition($"{Versions}_model_key_stage_idx") { Columns = ["model_key", "stage"] });
+        table.Indexes.Add(new IndexDefinition($"{Versions}_model_key_status_idx") { Columns = ["model_key", "status"] });
+        return table;
+    }
+}
 
 /// <summary>
 /// The catalog read model, an inline Marten projection so a client that got a 2xx reads its own change: one row per model (with
@@ -17,13 +90,18 @@ namespace ModelRegistry.Catalog.Reading;
 /// work after the append itself, so they run in the append's transaction and the production position is looked up by event id
 /// (inline, Marten has not read positions back yet). Each is guarded by the model row's stream version, so replays are no-ops
 /// (a new version's row needs no guard in the append's own transaction). Changes to a production pointer are announced with
-/// pg_notify, which PostgreSQL delivers on commit only. A rebuild replays stored events through the same code into shadow
-/// tables (<see cref="IRebuildableProjection"/>).
+/// pg_notify, which PostgreSQL delivers on commit only. Marten's daemon replays stored events through the same code when it
+/// rebuilds the projection; those writes go to the rebuild's copies of the tables (<see cref="ReplayInto"/>).
 /// </summary>
-internal sealed class CatalogProjection(ProductionCache productionCache) : IMartenProjection, IRebuildableProjection
+internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlDataSource dataSource) : IMartenProjection
 {
+    public const string ProjectionName = "catalog";
     public const string Models = "catalog_models";
     public const string Versions = "catalog_versions";
+
+    /// <summary>Bump it to rebuild the catalog from the first event when the new code starts.</summary>
+    public const int Version = 1;
+
     public const string Channel = "mr_catalog";
 
     // A version row written again (a replay, or a registration the live table has already) takes every column of the new one.
@@ -35,7 +113,6 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
             created_by = excluded.created_by, downloaded_at = excluded.downloaded_at, duplicate_of = excluded.duplicate_of
         """;
 
-    private const int StatementsPerRoundTrip = 1000;
     private const int ChangesPerStreamApplied = 8;
 
     internal static readonly JsonSerializerOptions ColumnJson = new(JsonSerializerDefaults.Web)
@@ -46,80 +123,27 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
 
     private const string Events = $"{RegistryStore.Schema}.mt_events";
 
-    // The SQL for the live tables and for a rebuild's shadow copies, formatted once.
-    private readonly ConcurrentDictionary<(string Models, string Versions), Statements> _statements = new();
+    // The SQL for the live tables and for a rebuild's copies, formatted once.
+    private readonly ConcurrentDictionary<CatalogTables, Statements> _statements = new();
+    private CatalogTables? _replayTarget;
+    private long _replayedUpTo;
 
-    public string Name => "catalog";
+    /// <summary>The highest position a replay into the current target has applied.</summary>
+    public long ReplayedUpTo => Interlocked.Read(ref _replayedUpTo);
 
-    public int Version => 1;
-
-    public IReadOnlyList<string> Tables { get; } = [Models, Versions];
-
-    public string CreateTablesSql(Func<string, string> table)
+    /// <summary>Until disposed, what Marten's daemon replays goes into <paramref name="target"/>, not the live tables.</summary>
+    public IDisposable ReplayInto(CatalogTables target)
     {
-        var models = table(Models);
-        var versions = table(Versions);
-        // Indexes stay unnamed so a rebuild's shadow copies never clash with the live ones; the trigram index
-        // for q is there only where pg_trgm could be installed (migration 110), substring search works without it.
-        // It covers the name, not the key: pg_trgm also answers '=', and on a table without statistics yet (a new
-        // database, a rebuild just swapped in) the planner took it for key lookups at a hundred times the cost.
-        return $$"""
-            DO $ddl$
-            BEGIN
-                IF to_regclass('{{models}}') IS NULL THEN
-                    CREATE TABLE {{models}} (
-                        key                 text PRIMARY KEY,
-                        name                text NOT NULL,
-                        description         text NULL,
-                        tags                jsonb NOT NULL DEFAULT '{}',
-                        owner               text NULL,
-                        locked              boolean NOT NULL DEFAULT false,
-                        lock_reason         text NULL,
-                        latest_version      integer NOT NULL DEFAULT 0,
-                        production_version  integer NULL,
-                        promoted_at         timestamptz NULL,
-                        promoted_by         text NULL,
-                        production_position bigint NULL,
-                        stream_version      bigint NOT NULL,
-                        created_at          timestamptz NOT NULL,
-                        updated_at          timestamptz NOT NULL
-                    ) WITH (fillfactor = 70);
-                    CREATE INDEX ON {{models}} USING gin (tags jsonb_path_ops);
-                    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-                        EXECUTE 'CREATE INDEX ON {{models}} USING gin (name gin_trgm_ops, description gin_trgm_ops)';
-                    END IF;
-                END IF;
-                IF to_regclass('{{versions}}') IS NULL THEN
-                    CREATE TABLE {{versions}} (
-                        model_key        text NOT NULL,
-                        version          integer NOT NULL,
-                        stage            text NOT NULL,
-                        status           text NOT NULL,
-                        source_type      text NOT NULL,
-                        source_uri       text NOT NULL,
-                        source_revision  text NULL,
-                        source_file      text NULL,
-                        local_path       text NULL,
-                        size_bytes       bigint NULL,
-                        sha256           text NULL,
-                        format           text NOT NULL,
-                        metadata         jsonb NULL,
-                        created_at       timestamptz NOT NULL,
-                        created_by       text NULL,
-                        downloaded_at    timestamptz NULL,
-                        duplicate_of     integer NULL,
-                        PRIMARY KEY (model_key, version)
-                    );
-                    CREATE INDEX ON {{versions}} (local_path) WHERE local_path IS NOT NULL;
-                    CREATE INDEX ON {{versions}} (model_key, stage);
-                    CREATE INDEX ON {{versions}} (model_key, status);
-                END IF;
-            END
-            $ddl$;
-            """;
+        if (Interlocked.CompareExchange(ref _replayTarget, target, null) is not null)
+        {
+            throw new InvalidOperationException("A rebuild of the catalog is under way in this process already.");
+        }
+
+        Interlocked.Exchange(ref _replayedUpTo, 0);
+        return new Replay(this);
     }
 
-    /// <summary>Inline: the events of one append, in its transaction, before Marten has read their positions back.</summary>
+    /// <summary>Inline, the events of one append in its transaction (positions not read back yet); replayed, stored events.</summary>
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         var changes = events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
@@ -128,35 +152,29 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
             return;
         }
 
-        var sql = StatementsFor(static t => t);
-        await WriteAsync(changes, sql, inline: true, keys => LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, operations.Connection), keys, cancellation),
+        var inline = events[0].Sequence == 0;
+        var sql = StatementsFor(inline ? CatalogTables.Live : _replayTarget ?? CatalogTables.Live);
+        await WriteAsync(changes, sql, inline,
+            keys => inline
+                ? LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, operations.Connection), keys, cancellation)
+                : LoadModelsAsync(dataSource.CreateCommand(sql.LoadModels), keys, cancellation),
             s => operations.QueueOperation(new SqlOperation(s.Sql, s.Parameters)));
-    }
-
-    public async Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-        Func<string, string> table, CancellationToken ct)
-    {
-        var sql = StatementsFor(table);
-        var changes = events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
-        var statements = new List<Statement>();
-        await WriteAsync(changes, sql, inline: false, keys => LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, connection, transaction), keys, ct),
-            statements.Add);
-        foreach (var chunk in statements.Chunk(StatementsPerRoundTrip))
+        if (!inline)
         {
-            await using var round = new NpgsqlBatch(connection, transaction);
-            foreach (var statement in chunk)
+            var last = events[^1].Sequence;
+            long seen;
+            while ((seen = Interlocked.Read(ref _replayedUpTo)) < last && Interlocked.CompareExchange(ref _replayedUpTo, last, seen) != seen)
             {
-                round.BatchCommands.Add(Command(statement.Sql, statement.Parameters));
             }
-
-            await round.ExecuteNonQueryAsync(ct);
         }
     }
 
-    public void SwappedIn() => productionCache.Clear();
+    private sealed class Replay(CatalogProjection projection) : IDisposable
+    {
+        public void Dispose() => Interlocked.Exchange(ref projection._replayTarget, null);
+    }
 
-    private Statements StatementsFor(Func<string, string> table) =>
-        _statements.GetOrAdd((table(Models), table(Versions)), static t => new Statements(t.Models, t.Versions));
+    private Statements StatementsFor(CatalogTables tables) => _statements.GetOrAdd(tables, static t => new Statements(t.Models, t.Versions));
 
     private async Task WriteAsync(List<RowChange> changes, Statements sql, bool inline, Func<string[], Task<List<ModelRow>>> load, Action<Statement> emit)
     {
@@ -341,17 +359,6 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
     // Most versions carry no metadata: a null column costs nothing to store or to read back.
     private static bool IsEmpty(VersionMetadata m) =>
         m is { Description: null, Architecture: null, Quantization: null, ContextLength: null, Metrics.Count: 0, Tags.Count: 0 };
-
-    private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(p);
-        }
-
-        return command;
-    }
 
     private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 

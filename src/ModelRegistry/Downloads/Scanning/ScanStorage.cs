@@ -7,9 +7,9 @@ using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
 using Npgsql;
+using Wolverine;
+using Wolverine.Runtime;
 
 namespace ModelRegistry.Downloads.Scanning;
 
@@ -33,17 +33,16 @@ internal sealed record ScanReport(IReadOnlyList<ScannedVersion> Registered, int 
 /// never registers what another has just registered.
 /// </summary>
 internal sealed partial class StorageScanner(
-    IEventStore store,
+    IWolverineRuntime messaging,
     CatalogReader reader,
     LocalSource localSource,
     ArtifactStore artifacts,
     NpgsqlDataSource dataSource,
-    IOptions<RegistryOptions> options,
-    TimeProvider clock)
+    IOptions<RegistryOptions> options)
 {
     private const int PathsPerLookup = 1000;
 
-    public async Task<ScanReport> ScanAsync(EventMetadata metadata, CancellationToken ct)
+    public async Task<ScanReport> ScanAsync(CommandContext context, CancellationToken ct)
     {
         await using var _ = await AdvisoryLock.TakeAsync(dataSource, "modelregistry:scan", wait: true, ct);
         var root = Path.GetFullPath(options.Value.Storage.Root);
@@ -81,7 +80,7 @@ internal sealed partial class StorageScanner(
             {
                 knownCount++;
             }
-            else if (await RegisterAsync(relative, metadata, ct) is { } outcome)
+            else if (await RegisterAsync(relative, context, ct) is { } outcome)
             {
                 if (outcome.Registered is { } version)
                 {
@@ -107,7 +106,7 @@ internal sealed partial class StorageScanner(
         return CatalogRules.IsModelName(name) ? name : null;
     }
 
-    private async Task<(ScannedVersion? Registered, string? Skipped)?> RegisterAsync(string relative, EventMetadata metadata, CancellationToken ct)
+    private async Task<(ScannedVersion? Registered, string? Skipped)?> RegisterAsync(string relative, CommandContext context, CancellationToken ct)
     {
         MeasuredFile measured;
         try
@@ -134,12 +133,11 @@ internal sealed partial class StorageScanner(
         }
 
         var command = new RegisterVersion(name, null, new VersionSource(SourceType.Local, relative, null, null), null, null, VersionMetadata.Empty,
-            metadata.Actor, measured);
+            context.Actor, measured) { Context = context };
         try
         {
-            var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name),
-                (state, _) => RegisterVersion.Decide(state, command, clock.GetUtcNow()), null, metadata, ct: ct);
-            var version = result.Appended!.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
+            var result = await new MessageBus(messaging).InvokeAsync<CommandDone>(command, ct);
+            var version = result.Decided.OfType<VersionRegistered>().Single();
             return (new ScannedVersion(result.State.Name, version.Version, measured.LocalPath, measured.SizeBytes, measured.Sha256,
                 CatalogResources.Lower(version.Format)), null);
         }
@@ -188,7 +186,7 @@ internal static class ScanStorageEndpoint
     public static IEndpointRouteBuilder MapScanStorage(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/scan", (HttpContext http, StorageScanner scanner) =>
-                scanner.ScanAsync(RequestContext.Get(http).Metadata(http, "storage scan"), http.RequestAborted))
+                scanner.ScanAsync(RequestContext.Get(http).Context(http, "storage scan"), http.RequestAborted))
             .WithTags("Downloads").WithName("ScanStorage").RequireRole(Role.Admin)
             .WithSummary("Registers the model files under the storage root that no version points at (source local).");
         return app;
