@@ -1,6 +1,7 @@
-using ModelRegistry.EventStore.Storage;
 using Npgsql;
 using NpgsqlTypes;
+using Weasel.Core;
+using Weasel.Postgresql.Tables;
 
 namespace ModelRegistry.Common;
 
@@ -12,31 +13,39 @@ namespace ModelRegistry.Common;
 /// </summary>
 internal sealed class IdempotencyStore(NpgsqlDataSource dataSource)
 {
-    public static Migration Migration { get; } = new(101, "idempotency keys", """
-        CREATE TABLE mr_idempotency_keys (
-            key             text NOT NULL,
-            principal       text NOT NULL,
-            route           text NOT NULL,
-            request_sha256  bytea NOT NULL,
-            status_code     integer NOT NULL,
-            location        text NULL,
-            etag            text NULL,
-            view_kind       text NOT NULL,
-            view_key        text NOT NULL,
-            as_of           timestamptz NULL,
-            body            bytea NULL,
-            created_at      timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (key, principal, route)
-        );
-        CREATE INDEX ix_mr_idempotency_keys_created_at ON mr_idempotency_keys (created_at);
-        """);
+    /// <summary>Where the stored responses are kept.</summary>
+    public const string TableName = "public.mr_idempotency_keys";
 
     private const string Columns = "request_sha256, status_code, location, etag, view_kind, view_key, as_of, body";
+
+    /// <summary>
+    /// The table, which Marten creates and diffs with its own schema (ADR 16). Its constraint and index names are those the
+    /// migration that created it before gave them, so Weasel finds such a table as declared; it never drops what it does not
+    /// declare (<see cref="TableBase{TColumn,TIndex,TForeignKey}.AddOnlyMigrations"/>).
+    /// </summary>
+    public static Table SchemaObject()
+    {
+        var table = new Table(TableName) { PrimaryKeyName = "mr_idempotency_keys_pkey", AddOnlyMigrations = true };
+        table.AddColumn("key", "text").AsPrimaryKey();
+        table.AddColumn("principal", "text").AsPrimaryKey();
+        table.AddColumn("route", "text").AsPrimaryKey();
+        table.AddColumn("request_sha256", "bytea").NotNull();
+        table.AddColumn("status_code", "integer").NotNull();
+        table.AddColumn("location", "text");
+        table.AddColumn("etag", "text");
+        table.AddColumn("view_kind", "text").NotNull();
+        table.AddColumn("view_key", "text").NotNull();
+        table.AddColumn("as_of", "timestamptz");
+        table.AddColumn("body", "bytea");
+        table.AddColumn("created_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        table.Indexes.Add(new IndexDefinition("ix_mr_idempotency_keys_created_at") { Columns = ["created_at"] });
+        return table;
+    }
 
     public async Task<StoredResponse?> FindAsync(IdempotencyScope scope, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM mr_idempotency_keys WHERE key = @key AND principal = @principal AND route = @route");
+            $"SELECT {Columns} FROM {TableName} WHERE key = @key AND principal = @principal AND route = @route");
         AddScope(cmd, scope);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
@@ -58,8 +67,8 @@ internal sealed class IdempotencyStore(NpgsqlDataSource dataSource)
     public async Task<bool> TryClaimAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IdempotencyScope scope,
         CommandReply reply, string etag, DateTimeOffset? asOf, byte[]? body, CancellationToken ct)
     {
-        const string sql = """
-            INSERT INTO mr_idempotency_keys (key, principal, route, request_sha256, status_code, location, etag, view_kind, view_key, as_of, body)
+        const string sql = $"""
+            INSERT INTO {TableName} (key, principal, route, request_sha256, status_code, location, etag, view_kind, view_key, as_of, body)
             VALUES (@key, @principal, @route, @sha, @status, @location, @etag, @kind, @viewkey, @asof, @body)
             ON CONFLICT DO NOTHING
             """;
@@ -80,7 +89,7 @@ internal sealed class IdempotencyStore(NpgsqlDataSource dataSource)
     public async Task CompleteAsync(IdempotencyScope scope, byte[] body, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
-            "UPDATE mr_idempotency_keys SET body = @body WHERE key = @key AND principal = @principal AND route = @route AND body IS NULL");
+            $"UPDATE {TableName} SET body = @body WHERE key = @key AND principal = @principal AND route = @route AND body IS NULL");
         AddScope(cmd, scope);
         cmd.Parameters.Add(new NpgsqlParameter<byte[]>("body", body));
         await cmd.ExecuteNonQueryAsync(ct);

@@ -1,4 +1,5 @@
 using System.Text;
+using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ModelRegistry.EventStore;
@@ -20,7 +21,7 @@ internal static class PlatformExtensions
         builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), EventTypes.Register,
             o => builder.Configuration.GetSection("Registry:EventStore").Bind(o), martenServices => martenServices.IntegrateWithWolverine());
         builder.AddRegistryMessaging();
-        builder.Services.AddMigration(IdempotencyStore.Migration);
+        builder.Services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(IdempotencyStore.SchemaObject()));
         builder.Services.AddSingleton<IdempotencyStore>();
         builder.Services.AddRegistryMetrics();
         builder.Services.AddSingleton<HttpCommands>();

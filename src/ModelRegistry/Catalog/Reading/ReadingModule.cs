@@ -1,3 +1,4 @@
+using Marten;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Common;
@@ -8,35 +9,6 @@ namespace ModelRegistry.Catalog.Reading;
 
 internal static class ReadingModule
 {
-    // Audit pages are keyset scans on seq_id within one filter; pg_trgm, where it can be installed, lets q use an index.
-    private static readonly Migration AuditIndexes = new(110, "catalog reads: audit indexes, pg_trgm when available", """
-        DO $$
-        BEGIN
-            CREATE EXTENSION IF NOT EXISTS pg_trgm;
-        EXCEPTION WHEN OTHERS THEN
-            RAISE NOTICE 'pg_trgm is not available; model search scans the catalog';
-        END
-        $$;
-        -- The events moved into Marten's schema (migration 113 indexes them there); a database made before keeps these.
-        DO $$
-        BEGIN
-            IF to_regclass('mt_events') IS NOT NULL THEN
-                CREATE INDEX IF NOT EXISTS ix_mt_events_user_seq ON mt_events (user_name, seq_id) WHERE user_name IS NOT NULL;
-                CREATE INDEX IF NOT EXISTS ix_mt_events_type_seq ON mt_events (type, seq_id);
-                CREATE INDEX IF NOT EXISTS ix_mt_events_stream_seq ON mt_events (stream_id, seq_id);
-            END IF;
-        END
-        $$;
-        """);
-
-    // The audit's keyset scans on Marten's events; Marten leaves these indexes alone (RegistryStore ignores them).
-    private static readonly Migration MartenAuditIndexes = new(113, "catalog reads: audit indexes on Marten's events", $"""
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[0]} ON {RegistryStore.Schema}.mt_events (user_name, seq_id) WHERE user_name IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[1]} ON {RegistryStore.Schema}.mt_events (type, seq_id);
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[2]} ON {RegistryStore.Schema}.mt_events (stream_id, seq_id);
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[3]} ON {RegistryStore.Schema}.mt_events (timestamp, seq_id);
-        """);
-
     // The trigram index of q moves from the key to the name (see CatalogProjection.CreateTablesSql), for catalogs created before.
     private static readonly Migration NameSearchIndex = new(111, "catalog reads: the q trigram index covers the name, not the key", """
         DO $$
@@ -70,10 +42,10 @@ internal static class ReadingModule
         services.AddSingleton<CatalogReader>();
         services.AddSingleton<ProductionWatch>();
         services.AddInlineProjection<CatalogProjection>();
-        services.AddMigration(AuditIndexes);
+        // Where the server offers pg_trgm, q is answered from a trigram index (see CatalogProjection.CreateTablesSql).
+        services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(new OptionalExtension("pg_trgm")));
         services.AddMigration(NameSearchIndex);
         services.AddMigration(DuplicateOfColumn);
-        services.AddMigration(MartenAuditIndexes);
         services.AddHostedService<CatalogNotifications>();
         return services;
     }
