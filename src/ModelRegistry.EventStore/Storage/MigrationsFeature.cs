@@ -37,9 +37,10 @@ internal sealed class MigrationsObject(IReadOnlyList<Migration> migrations) : IS
     {
     }
 
-    // The ids applied, as XML (a missing table reads as null): the query must parse before the table exists.
+    // The ids applied, as XML (a missing table reads as null): the query must parse before the table exists. It ends its
+    // statement, since Weasel sends the queries of every object in one batch.
     public void ConfigureQueryCommand(Weasel.Core.DbCommandBuilder builder) => builder.Append(
-        $"SELECT CASE WHEN to_regclass('{Table}') IS NULL THEN NULL ELSE query_to_xml('SELECT id FROM {Table}', false, false, '')::text END");
+        $"SELECT CASE WHEN to_regclass('{Table}') IS NULL THEN NULL ELSE query_to_xml('SELECT id FROM {Table}', false, false, '')::text END;");
 
     public async Task<ISchemaObjectDelta> CreateDeltaAsync(DbDataReader reader, CancellationToken ct = default)
     {

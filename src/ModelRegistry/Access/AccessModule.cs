@@ -7,7 +7,7 @@ internal static class AccessModule
 {
     public static IServiceCollection AddAccess(this IServiceCollection services)
     {
-        services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(ApiKeyStore.Table));
+        services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(ApiKeyStore.SchemaObject()));
         services.AddSingleton<ApiKeyStore>();
         services.AddRegistryAuthentication();
         return services;

@@ -3,7 +3,6 @@ using Marten.Exceptions;
 using ModelRegistry.Catalog;
 using Npgsql;
 using NpgsqlTypes;
-using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
 namespace ModelRegistry.Common;
@@ -16,19 +15,21 @@ namespace ModelRegistry.Common;
 /// </summary>
 internal sealed class IdempotencyStore(NpgsqlDataSource dataSource)
 {
-    public const string TableName = "mr_idempotency_keys";
-    // PostgreSQL's own name for the key, so tables created before Weasel managed them keep theirs.
-    private const string PrimaryKey = TableName + "_pkey";
+    /// <summary>Where the stored responses are kept.</summary>
+    public const string TableName = "public.mr_idempotency_keys";
+
+    // The name the migration that created the table before gave its key, so Weasel finds such a table as declared.
+    private const string PrimaryKey = "mr_idempotency_keys_pkey";
 
     private const string Columns = "request_sha256, status_code, location, etag, view_kind, view_key, as_of, body, stream_key, version_before, version_after";
 
-    /// <summary>The table, as Marten applies it with its own schema.</summary>
-    public static Table Table { get; } = Define();
-
-    private static Table Define()
+    /// <summary>
+    /// The table, which Marten creates and diffs with its own schema (ADR 16); it never drops what it does not declare. Drift
+    /// detection makes the answer columns nullable on tables created when every claim came with its answer.
+    /// </summary>
+    public static Table SchemaObject()
     {
-        // Drift detection makes the answer columns nullable on tables created when every claim came with its answer.
-        var table = new Table(new PostgresqlObjectName("public", TableName, SchemaUtils.IdentifierUsage.General)) { PrimaryKeyName = PrimaryKey, DetectColumnDrift = true };
+        var table = new Table(TableName) { PrimaryKeyName = PrimaryKey, AddOnlyMigrations = true, DetectColumnDrift = true };
         table.AddColumn("key", "text").AsPrimaryKey();
         table.AddColumn("principal", "text").AsPrimaryKey();
         table.AddColumn("route", "text").AsPrimaryKey();

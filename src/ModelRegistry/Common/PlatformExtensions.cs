@@ -1,4 +1,5 @@
 using System.Text;
+using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -17,6 +18,7 @@ internal static class PlatformExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddRegistryStore(connectionString);
         builder.AddRegistryMessaging();
+        builder.Services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(IdempotencyStore.SchemaObject()));
         builder.Services.AddSingleton<IdempotencyStore>();
         builder.Services.AddRegistryMetrics();
         builder.Services.AddSingleton<HttpCommands>();
