@@ -33,5 +33,5 @@ internal static class DownloadsApp
         });
 
     public static async Task<IReadOnlyList<object>> EventsAsync(this RegistryApp app, string model) =>
-        (await app.Store.ReadStreamAsync(CatalogStream.StreamId(model))).Select(e => e.Data).ToList();
+        (await app.StreamAsync(model)).Select(e => e.Data).ToList();
 }

@@ -13,6 +13,7 @@ using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Updating;
 using ModelRegistry.Admin;
+using ModelRegistry.Common;
 using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Reading;
@@ -36,7 +37,7 @@ public sealed class ReadingApp : IAsyncLifetime
 
     public IServiceProvider Services => App.Services;
 
-    public ProjectionAdmin Projections => Services.GetRequiredService<ProjectionAdmin>();
+    internal ProjectionAdmin Projections => Services.GetRequiredService<ProjectionAdmin>();
 
     public Task InitializeAsync() => _fixture.InitializeAsync();
 
@@ -62,6 +63,18 @@ public sealed class ReadingApp : IAsyncLifetime
 
     /// <summary>Runs a command on a model's stream, as the write side does (in <paramref name="app"/>, else this class's app).</summary>
     internal Task<CommandDone> RunAsync(IModelCommand command, RegistryApp? app = null) => (app ?? App).InvokeAsync(command);
+
+    /// <summary>Registers the model unless it exists already.</summary>
+    public async Task EnsureRegisteredAsync(string name)
+    {
+        try
+        {
+            await RegisterAsync(name);
+        }
+        catch (DomainException refused) when (refused.Code == "duplicate-model")
+        {
+        }
+    }
 
     public Task<CommandDone> RegisterAsync(string name, string? description = null, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
         RunAsync(new RegisterModel(name, description, tags ?? ImmutableDictionary<string, string>.Empty, actor) { Context = By(actor) });

@@ -16,7 +16,7 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
     {
         var refused = Assert.Throws<InvalidDocumentException>(() => DocumentStore.For(o =>
         {
-            RegistryStore.Configure(o, db.ConnectionString, EventTypes.Map);
+            RegistryStore.Configure(o, db.ConnectionString, CatalogStream.Map);
             o.Projections.Add(new ModelStateProjection(), ProjectionLifecycle.Live);
         }));
 
@@ -53,6 +53,6 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
 
     private sealed class ModelStateProjection : SingleStreamProjection<ModelState, string>
     {
-        public override ModelState? Evolve(ModelState? snapshot, string id, IEvent e) => ModelState.Evolve(snapshot ?? ModelState.Initial, e.Data);
+        public override ModelState? Evolve(ModelState? snapshot, string id, IEvent e) => CatalogStream.Evolve(snapshot ?? ModelState.Initial, e.Data);
     }
 }

@@ -13,5 +13,5 @@ internal sealed record WriteModel(string Id, ModelState State);
 internal sealed class WriteModelProjection : SingleStreamProjection<WriteModel, string>
 {
     public override WriteModel? Evolve(WriteModel? snapshot, string id, IEvent e) =>
-        new(id, ModelState.Evolve(snapshot?.State ?? ModelState.Initial, e.Data));
+        new(id, CatalogStream.Evolve(snapshot?.State ?? ModelState.Initial, e.Data));
 }

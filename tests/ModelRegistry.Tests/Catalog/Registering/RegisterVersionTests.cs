@@ -197,7 +197,7 @@ public sealed class RegisterVersionTests
                 new Dictionary<string, string> { ["license"] = "apache-2.0" }));
 
         Assert.True(new RegisterVersionRequestValidator().Validate(request).IsValid);
-        var command = request.ToCommand(Events.Name, "alice", null);
+        var command = request.ToCommand(Events.Name, new CommandContext("alice", null, null), null);
         Assert.Equal((SourceType.Huggingface, ModelFormat.Gguf, 2048), (command.Source.Type, command.Format, command.Metadata.ContextLength));
     }
 
