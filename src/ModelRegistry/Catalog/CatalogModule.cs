@@ -12,6 +12,7 @@ using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Catalog.Updating;
 using ModelRegistry.Common;
 using ModelRegistry.EventStore;
+using Wolverine;
 
 namespace ModelRegistry.Catalog;
 
@@ -22,12 +23,20 @@ internal static class CatalogModule
         services.AddCatalogReads();
         services.AddSingleton<LocalSource>();
         services.AddSingleton<IntegrityChecker>();
-        services.AddHostedService<IntegrityMonitor>();
+        services.AddSingleton<IPeriodicIntegrityCheck, PeriodicIntegrityCheck>();
         services.TryAddSingleton<IVersionDownloadQueue, NoVersionDownloadQueue>();
         services.AddKeyedSingleton<IResponseRenderer, ModelRenderer>(CatalogReplies.ModelView);
         services.AddKeyedSingleton<IResponseRenderer, VersionRenderer>(CatalogReplies.VersionView);
         services.AddKeyedSingleton<IResponseRenderer, RegistryV1EntryRenderer>(RegistryV1Endpoints.EntryView);
         return services;
+    }
+
+    /// <summary>The periodic integrity check, every <c>Registry:Integrity:Interval</c> (<see cref="PeriodicSchedules"/>).</summary>
+    public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
+    {
+        opts.Discovery.IncludeType(typeof(RunIntegrityCheckHandler));
+        var interval = (configuration.GetSection(RegistryOptions.Section).Get<RegistryOptions>() ?? new RegistryOptions()).Integrity.Interval;
+        opts.SchedulePeriodic(PeriodicIntegrityCheck.Schedule, "Registry:Integrity:Interval", interval, occurrence => new RunIntegrityCheck(occurrence));
     }
 
     public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app)
