@@ -9,7 +9,6 @@ using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.EventStore;
 using ModelRegistry.EventStore.Commands;
-using Npgsql;
 
 namespace ModelRegistry.Downloads.Scanning;
 
@@ -29,15 +28,16 @@ internal sealed record ScanReport(IReadOnlyList<ScannedVersion> Registered, int 
 /// whose format the name tells (.gguf, .onnx, .safetensors, .pt, .pth, .bin); other files, hidden ones (<c>.incomplete/</c>
 /// among them) and <c>blobs/</c> are ignored, and symbolic links to directories are not followed. A file whose content is
 /// in the blob store is a download's (its hard link, or its copy) and keeps the version it was downloaded for; a file that
-/// leads outside the root is refused by <see cref="LocalSource"/>. Scans run one at a time across instances, so a scan
-/// never registers what another has just registered.
+/// leads outside the root is refused by <see cref="LocalSource"/>. Scans may run at once, on one instance or several: a file
+/// is registered with <c>if_new_content</c>, so of two scans that meet the same new file the model stream's version lets one
+/// register it and the other append nothing (it counts the file as known); a file with the content of another version of
+/// its model is skipped as <c>duplicate-content</c>.
 /// </summary>
 internal sealed partial class StorageScanner(
     IEventStore store,
     CatalogReader reader,
     LocalSource localSource,
     ArtifactStore artifacts,
-    NpgsqlDataSource dataSource,
     IOptions<RegistryOptions> options,
     TimeProvider clock)
 {
@@ -45,7 +45,6 @@ internal sealed partial class StorageScanner(
 
     public async Task<ScanReport> ScanAsync(EventMetadata metadata, CancellationToken ct)
     {
-        await using var _ = await AdvisoryLock.TakeAsync(dataSource, "modelregistry:scan", wait: true, ct);
         var root = Path.GetFullPath(options.Value.Storage.Root);
         Directory.CreateDirectory(root);
         var skipped = new List<SkippedFile>();
@@ -92,6 +91,10 @@ internal sealed partial class StorageScanner(
                     skipped.Add(new SkippedFile(relative, outcome.Skipped!));
                 }
             }
+            else
+            {
+                knownCount++;
+            }
         }
 
         return new ScanReport(registered, knownCount, skipped.Count, skipped, ignored);
@@ -107,6 +110,7 @@ internal sealed partial class StorageScanner(
         return CatalogRules.IsModelName(name) ? name : null;
     }
 
+    /// <summary>Registers a file, or says why it was not; null when a version points at it by now.</summary>
     private async Task<(ScannedVersion? Registered, string? Skipped)?> RegisterAsync(string relative, EventMetadata metadata, CancellationToken ct)
     {
         MeasuredFile measured;
@@ -134,12 +138,17 @@ internal sealed partial class StorageScanner(
         }
 
         var command = new RegisterVersion(name, null, new VersionSource(SourceType.Local, relative, null, null), null, null, VersionMetadata.Empty,
-            metadata.Actor, measured);
+            metadata.Actor, measured, IfNewContent: true);
         try
         {
             var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name),
                 (state, _) => RegisterVersion.Decide(state, command, clock.GetUtcNow()), null, metadata, ct: ct);
-            var version = result.Appended!.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
+            if (result.Appended is null)
+            {
+                return result.State.Versions.Values.Any(v => v.LocalPath == measured.LocalPath) ? null : (null, "duplicate-content");
+            }
+
+            var version = result.Appended.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
             return (new ScannedVersion(result.State.Name, version.Version, measured.LocalPath, measured.SizeBytes, measured.Sha256,
                 CatalogResources.Lower(version.Format)), null);
         }
