@@ -24,7 +24,7 @@ internal static class CatalogModule
         services.AddCatalogReads();
         services.AddSingleton<LocalSource>();
         services.AddSingleton<IntegrityChecker>();
-        services.AddHostedService<IntegrityMonitor>();
+        services.AddSingleton<IPeriodicIntegrityCheck, PeriodicIntegrityCheck>();
         services.TryAddSingleton<IVersionDownloadQueue, NoVersionDownloadQueue>();
         services.TryAddSingleton<IDownloadCompletion, NoDownloadCompletion>();
         services.AddKeyedSingleton<IResponseRenderer, ModelRenderer>(CatalogReplies.ModelView);
@@ -33,8 +33,17 @@ internal static class CatalogModule
         return services;
     }
 
-    /// <summary>The catalog's command handlers and their retry of lost races.</summary>
-    public static void ConfigureMessaging(WolverineOptions opts) => ModelCommands.ConfigureMessaging(opts);
+    /// <summary>
+    /// The catalog's command handlers and their retry of lost races, its rebuilds, and the periodic integrity check every
+    /// <c>Registry:Integrity:Interval</c> (<see cref="PeriodicSchedules"/>).
+    /// </summary>
+    public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
+    {
+        ModelCommands.ConfigureMessaging(opts);
+        opts.Discovery.IncludeType(typeof(RunIntegrityCheckHandler));
+        var interval = (configuration.GetSection(RegistryOptions.Section).Get<RegistryOptions>() ?? new RegistryOptions()).Integrity.Interval;
+        opts.SchedulePeriodic(PeriodicIntegrityCheck.Schedule, "Registry:Integrity:Interval", interval, occurrence => new RunIntegrityCheck(occurrence));
+    }
 
     public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app)
     {

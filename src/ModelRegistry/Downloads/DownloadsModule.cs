@@ -33,7 +33,7 @@ internal static class DownloadsModule
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
         services.AddSingleton<StorageScanner>();
         services.AddSingleton<StorageCleaner>();
-        services.AddHostedService<StorageCleanupMonitor>();
+        services.AddSingleton<IPeriodicStorageCleanup, PeriodicStorageCleanup>();
         services.AddHealthChecks().AddCheck<DownloadWorkersHealthCheck>("download-workers", tags: ["ready"]);
         services.AddHostedService<DownloadQueueWithoutWorker>();
         return services;
@@ -98,6 +98,7 @@ internal static class DownloadsModule
     /// The durable <c>downloads</c> queue (its inbox in PostgreSQL, so a download survives the instance that took it) and what a
     /// failed attempt becomes: the worker has recorded it already and says whether to retry (rescheduled, after a backoff with
     /// jitter) or to dead-letter; anything else that fails around an attempt is retried a few times, then fails the download.
+    /// And the periodic storage cleanup, every <c>Registry:Storage:CleanupInterval</c> (<see cref="PeriodicSchedules"/>).
     /// </summary>
     public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
     {
@@ -105,6 +106,10 @@ internal static class DownloadsModule
         // An instance that runs no downloads runs no durability agent either, so it never recovers a download to itself.
         opts.Durability.DurabilityAgentEnabled = worker.RunWorker;
         opts.Discovery.IncludeType(typeof(DownloadVersionHandler));
+        opts.Discovery.IncludeType(typeof(RunStorageCleanupHandler));
+        var cleanupInterval = (configuration.GetSection(RegistryOptions.Section).Get<RegistryOptions>() ?? new RegistryOptions()).Storage.CleanupInterval;
+        opts.SchedulePeriodic(PeriodicStorageCleanup.Schedule, "Registry:Storage:CleanupInterval", cleanupInterval,
+            occurrence => new RunStorageCleanup(occurrence));
         opts.LocalQueue(DownloadJob.Queue).UseDurableInbox().MaximumParallelMessages(Math.Max(1, worker.Concurrency));
         opts.PublishMessage<DownloadVersion>().ToLocalQueue(DownloadJob.Queue);
         opts.Policies.OnException<DownloadAttemptFailedException>().CustomActionIndefinitely(async (_, lifecycle, ex) =>

@@ -1,10 +1,9 @@
 using ModelRegistry.Access;
-using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
-using Npgsql;
 using Wolverine;
+using Wolverine.Attributes;
 using Wolverine.Runtime;
 
 namespace ModelRegistry.Catalog.Integrity;
@@ -103,14 +102,35 @@ internal static class CheckIntegrityEndpoints
     }
 }
 
-/// <summary>Checks every file each <c>Registry:Integrity:Interval</c> (one instance at a time; zero turns it off).</summary>
-internal sealed class IntegrityMonitor(IntegrityChecker checker, IOptions<RegistryOptions> options, NpgsqlDataSource dataSource, TimeProvider clock,
-    ILogger<IntegrityMonitor> logger) : PeriodicWork(dataSource, clock, logger)
+/// <summary>An occurrence of the periodic integrity check (<c>Registry:Integrity:Interval</c>, see <see cref="PeriodicSchedules"/>).</summary>
+public sealed record RunIntegrityCheck(DateTimeOffset Occurrence);
+
+/// <summary>The periodic integrity check as Wolverine runs it; public because Wolverine's generated handler names it.</summary>
+public interface IPeriodicIntegrityCheck
 {
-    protected override TimeSpan Interval => options.Value.Integrity.Interval;
+    Task RunAsync(DateTimeOffset occurrence, CancellationToken ct);
+}
 
-    protected override string LockName => "modelregistry:integrity-check";
+/// <summary>Runs an occurrence once, even when two instances invoke it while Wolverine moves the schedule between them.</summary>
+[Deduplicated]
+public static class RunIntegrityCheckHandler
+{
+    public static Task Handle(RunIntegrityCheck message, IPeriodicIntegrityCheck check, CancellationToken cancellation) =>
+        check.RunAsync(message.Occurrence, cancellation);
+}
 
-    protected override Task RunAsync(CancellationToken ct) =>
-        checker.CheckAllAsync(new CommandContext(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+internal sealed partial class PeriodicIntegrityCheck(IntegrityChecker checker, ILogger<PeriodicIntegrityCheck> logger) : IPeriodicIntegrityCheck
+{
+    public const string Schedule = "integrity-check";
+
+    public async Task RunAsync(DateTimeOffset occurrence, CancellationToken ct)
+    {
+        var report = await checker.CheckAllAsync(
+            new CommandContext(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+        LogChecked(logger, occurrence, report.Checked, report.Changed.Count, report.Unchecked);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "The periodic integrity check of {Occurrence:O} checked {Checked} versions: {Changed} changed status, {Unchecked} could not be checked")]
+    private static partial void LogChecked(ILogger logger, DateTimeOffset occurrence, int @checked, int changed, int @unchecked);
 }

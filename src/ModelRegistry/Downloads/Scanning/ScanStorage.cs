@@ -7,7 +7,6 @@ using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
-using Npgsql;
 using Wolverine;
 using Wolverine.Runtime;
 
@@ -29,22 +28,22 @@ internal sealed record ScanReport(IReadOnlyList<ScannedVersion> Registered, int 
 /// whose format the name tells (.gguf, .onnx, .safetensors, .pt, .pth, .bin); other files, hidden ones (<c>.incomplete/</c>
 /// among them) and <c>blobs/</c> are ignored, and symbolic links to directories are not followed. A file whose content is
 /// in the blob store is a download's (its hard link, or its copy) and keeps the version it was downloaded for; a file that
-/// leads outside the root is refused by <see cref="LocalSource"/>. Scans run one at a time across instances, so a scan
-/// never registers what another has just registered.
+/// leads outside the root is refused by <see cref="LocalSource"/>. Scans may run at once, on one instance or several: a file
+/// is registered with <c>if_new_content</c>, so of two scans that meet the same new file the model stream's version lets one
+/// register it and the other append nothing (it counts the file as known); a file with the content of another version of
+/// its model is skipped as <c>duplicate-content</c>.
 /// </summary>
 internal sealed partial class StorageScanner(
     IWolverineRuntime messaging,
     CatalogReader reader,
     LocalSource localSource,
     ArtifactStore artifacts,
-    NpgsqlDataSource dataSource,
     IOptions<RegistryOptions> options)
 {
     private const int PathsPerLookup = 1000;
 
     public async Task<ScanReport> ScanAsync(CommandContext context, CancellationToken ct)
     {
-        await using var _ = await AdvisoryLock.TakeAsync(dataSource, "modelregistry:scan", wait: true, ct);
         var root = Path.GetFullPath(options.Value.Storage.Root);
         Directory.CreateDirectory(root);
         var skipped = new List<SkippedFile>();
@@ -91,6 +90,10 @@ internal sealed partial class StorageScanner(
                     skipped.Add(new SkippedFile(relative, outcome.Skipped!));
                 }
             }
+            else
+            {
+                knownCount++;
+            }
         }
 
         return new ScanReport(registered, knownCount, skipped.Count, skipped, ignored);
@@ -106,6 +109,7 @@ internal sealed partial class StorageScanner(
         return CatalogRules.IsModelName(name) ? name : null;
     }
 
+    /// <summary>Registers a file, or says why it was not; null when a version points at it by now.</summary>
     private async Task<(ScannedVersion? Registered, string? Skipped)?> RegisterAsync(string relative, CommandContext context, CancellationToken ct)
     {
         MeasuredFile measured;
@@ -133,10 +137,15 @@ internal sealed partial class StorageScanner(
         }
 
         var command = new RegisterVersion(name, null, new VersionSource(SourceType.Local, relative, null, null), null, null, VersionMetadata.Empty,
-            context.Actor, measured) { Context = context };
+            context.Actor, measured, IfNewContent: true) { Context = context };
         try
         {
             var result = await new MessageBus(messaging).InvokeAsync<CommandDone>(command, ct);
+            if (result.Events.Count == 0)
+            {
+                return result.State.Versions.Values.Any(v => v.LocalPath == measured.LocalPath) ? null : (null, "duplicate-content");
+            }
+
             var version = result.Decided.OfType<VersionRegistered>().Single();
             return (new ScannedVersion(result.State.Name, version.Version, measured.LocalPath, measured.SizeBytes, measured.Sha256,
                 CatalogResources.Lower(version.Format)), null);

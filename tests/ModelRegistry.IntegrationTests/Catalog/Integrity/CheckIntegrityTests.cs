@@ -220,7 +220,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var (name, path) = await RegisterAsync("periodic");
         File.Delete(path);
 
-        await using var checking = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Integrity:Interval"] = "00:00:00.200" });
+        await using var checking = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Integrity:Interval"] = "00:00:01" });
 
         await Eventually.HoldsAsync(async () =>
             (await checking.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); })).Json.Str("status") == "missing");

@@ -153,6 +153,20 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task The_periodic_cleanup_removes_an_old_orphan_by_itself()
+    {
+        var orphan = Guid.NewGuid();
+        Write($".incomplete/{orphan}.incomplete", "partial", TwoDaysAgo);
+        var path = Path.Combine(_root, ".incomplete", $"{orphan}.incomplete");
+
+        await using var cleaning = await RegistryApp.StartAsync(db.ConnectionString, _root,
+            new Dictionary<string, string?> { ["Registry:Storage:CleanupInterval"] = "00:00:01" });
+
+        await Eventually.HoldsAsync(() => Task.FromResult(!File.Exists(path)));
+        Assert.Contains(cleaning.Logs, l => l.Message.StartsWith("The periodic storage cleanup of ", StringComparison.Ordinal) && l["Removed"] != "0");
+    }
+
+    [Fact]
     public async Task Cleanup_needs_credentials()
     {
         Write($"blobs/sha256/{Sha256("kept")}", "kept", TwoDaysAgo);
