@@ -79,6 +79,8 @@ internal static class Messaging
             // The periodic jobs' handlers claim each occurrence (PeriodicSchedules). Set whether or not a job is turned on, so the
             // generated handler code is the same for every configuration.
             opts.Durability.MessageDeduplicationMode = MessageDeduplicationMode.CompareByHash;
+            // Likewise Wolverine's table of schedules: the schema is the same whatever the intervals (db-assert compares it).
+            opts.Durability.EnableRecurringMessages = true;
             CatalogModule.ConfigureMessaging(opts, builder.Configuration);
             DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
         });

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Marten;
 using Marten.Services;
@@ -84,14 +86,41 @@ internal static class RegistryMetricsExtensions
     }
 }
 
-/// <summary><c>modelregistry.events.appended</c>: what every committed save appended, by event type.</summary>
-internal sealed class AppendedEvents(IMeterFactory meters) : DocumentSessionListenerBase
+/// <summary>
+/// <c>modelregistry.events.appended</c>: what every committed save appended, by event type; <c>modelregistry.append.duration</c>:
+/// how long a save that appends took to write its batch and commit.
+/// </summary>
+internal sealed class AppendedEvents : DocumentSessionListenerBase
 {
-    private readonly Counter<long> _appended = meters.Create(RegistryMetrics.MeterName)
-        .CreateCounter<long>("modelregistry.events.appended", "{event}", "Events appended to streams, by event type.");
+    private readonly Counter<long> _appended;
+    private readonly Histogram<double> _duration;
+    private readonly ConditionalWeakTable<IDocumentSession, StrongBox<long>> _started = new();
+
+    public AppendedEvents(IMeterFactory meters)
+    {
+        var meter = meters.Create(RegistryMetrics.MeterName);
+        _appended = meter.CreateCounter<long>("modelregistry.events.appended", "{event}", "Events appended to streams, by event type.");
+        _duration = meter.CreateHistogram<double>("modelregistry.append.duration", "s", "How long a save that appends took, its batch and commit.");
+    }
+
+    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    {
+        if (_duration.Enabled && session.PendingChanges.Streams().Any())
+        {
+            _started.AddOrUpdate(session, new StrongBox<long>(Stopwatch.GetTimestamp()));
+        }
+
+        return Task.CompletedTask;
+    }
 
     public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
     {
+        if (_started.TryGetValue(session, out var started))
+        {
+            _started.Remove(session);
+            _duration.Record(Stopwatch.GetElapsedTime(started.Value).TotalSeconds);
+        }
+
         if (_appended.Enabled)
         {
             foreach (var e in commit.GetEvents())

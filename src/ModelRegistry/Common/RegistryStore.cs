@@ -71,8 +71,10 @@ internal static class RegistryStore
 
         var events = options.Events;
         events.StreamIdentity = StreamIdentity.AsString;
-        // Timestamps come from the application's clock, one per stream and save, and are what inline projections see.
+        // Timestamps come from the application's clock, one per stream and save, and are what inline projections see; at the
+        // microseconds PostgreSQL keeps, so what a command answers from its events is what reading them back answers.
         events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+        events.TimeProvider = new MicrosecondClock(TimeProvider.System);
         // The stream row is locked before the version check, so a loser waits, fails and draws no sequence number.
         events.UseExclusiveLockOnConcurrentAppends = true;
         // An event id is stored once: a repeated append of the same events fails instead of writing them twice.
@@ -130,5 +132,15 @@ internal static class RegistryStore
         }
 
         return builder.ConnectionString;
+    }
+}
+
+/// <summary>A clock that reads <paramref name="clock"/> to the microsecond, as PostgreSQL stores a timestamp.</summary>
+internal sealed class MicrosecondClock(TimeProvider clock) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow()
+    {
+        var now = clock.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
     }
 }

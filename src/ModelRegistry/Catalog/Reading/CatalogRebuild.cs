@@ -122,7 +122,8 @@ internal sealed partial class CatalogRebuilder(
     ILogger<CatalogRebuilder> logger) : ICatalogRebuilder
 {
     private const int Attempts = 3;
-    private const string ShadowMarker = "__rb_";
+    // Also what the copies of the rebuilds of earlier versions were called (catalog_models__rebuild), so those go too.
+    private const string ShadowMarker = "__rebuild";
     private static readonly TimeSpan ShardTimeout = TimeSpan.FromMinutes(30);
 
     /// <summary>Requests a rebuild and runs it in this process (what the command line does), answering the state it left.</summary>
@@ -186,8 +187,8 @@ internal sealed partial class CatalogRebuilder(
             return;
         }
 
-        var shadow = CatalogTables.Rebuild(ShadowMarker + rebuildId.ToString("N")[^12..]);
-        await DropShadowsAsync(keep: null, ct);
+        var shadow = CatalogTables.Rebuild($"{ShadowMarker}_{rebuildId.ToString("N")[^12..]}");
+        await DropShadowsAsync(ct);
         await ExecuteAsync(CreateSql(shadow), ct);
         LogStarted(logger, rebuildId);
         using (projection.ReplayInto(shadow))
@@ -202,7 +203,7 @@ internal sealed partial class CatalogRebuilder(
             if (!await SwapAsync(rebuildId, shadow, projection.ReplayedUpTo, ct))
             {
                 LogSuperseded(logger, rebuildId);
-                await DropShadowsAsync(keep: null, ct);
+                await ExecuteAsync(string.Join(";", shadow.Names.Select(n => $"DROP TABLE IF EXISTS {n.Table}")), ct);
                 return;
             }
         }
@@ -248,7 +249,7 @@ internal sealed partial class CatalogRebuilder(
         }
 
         await tx.CommitAsync(ct);
-        LogSwapped(logger, rebuildId, state.RebuiltUpTo);
+        LogSwapped(logger, CatalogProjection.ProjectionName, state.RebuiltUpTo);
         return true;
     }
 
@@ -281,8 +282,8 @@ internal sealed partial class CatalogRebuilder(
         return string.Join(";\n", sql);
     }
 
-    /// <summary>Drops the copies of rebuilds that will never swap in (superseded, or cut off by a crash).</summary>
-    private async Task DropShadowsAsync(CatalogTables? keep, CancellationToken ct)
+    /// <summary>Drops the copies of earlier rebuilds, which will never swap in (superseded, or cut off by a crash).</summary>
+    private async Task DropShadowsAsync(CancellationToken ct)
     {
         await using var find = dataSource.CreateCommand(
             $"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'catalog\\_%{ShadowMarker.Replace("_", "\\_", StringComparison.Ordinal)}%'");
@@ -295,10 +296,9 @@ internal sealed partial class CatalogRebuilder(
             }
         }
 
-        var drop = tables.Where(t => keep is null || keep.Names.All(n => n.Table != t)).ToList();
-        if (drop.Count > 0)
+        if (tables.Count > 0)
         {
-            await ExecuteAsync(string.Join(";", drop.Select(t => $"DROP TABLE IF EXISTS {t}")), ct);
+            await ExecuteAsync(string.Join(";", tables.Select(t => $"DROP TABLE IF EXISTS {t}")), ct);
         }
     }
 
@@ -339,8 +339,8 @@ internal sealed partial class CatalogRebuilder(
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilding the catalog from the first event (rebuild {RebuildId})")]
     private static partial void LogStarted(ILogger logger, Guid rebuildId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rebuild {RebuildId} of the catalog swapped in, rebuilt up to position {Position}")]
-    private static partial void LogSwapped(ILogger logger, Guid rebuildId, long position);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection} rebuilt up to position {Position} and swapped in")]
+    private static partial void LogSwapped(ILogger logger, string projection, long position);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuild {RebuildId} of the catalog was superseded by a newer request")]
     private static partial void LogSuperseded(ILogger logger, Guid rebuildId);

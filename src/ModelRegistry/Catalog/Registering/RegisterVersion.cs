@@ -113,6 +113,12 @@ public sealed record RegisterVersion(
     MeasuredFile? Local,
     bool IfNewContent = false) : IModelCommand
 {
+    /// <summary>
+    /// A local file some version of the model points at already is that version's, not a new one: what a scan registers, so two
+    /// scans that meet one file register it once (the second decides again on the stream the first left, and appends nothing).
+    /// </summary>
+    public bool IfNewPath { get; init; }
+
     public string StreamKey => CatalogStream.StreamId(Name);
 
     public CommandContext Context { get; init; } = CommandContext.None;
@@ -134,6 +140,11 @@ public sealed record RegisterVersion(
         if (state.Exists)
         {
             state.RequireMutable(command.Name);
+        }
+
+        if (command is { IfNewPath: true, Local: { } measured } && state.Versions.Values.Any(v => v.LocalPath == measured.LocalPath))
+        {
+            return [];
         }
 
         var expectedSha256 = command.Sha256?.ToLowerInvariant();

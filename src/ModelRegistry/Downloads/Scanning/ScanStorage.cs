@@ -28,10 +28,10 @@ internal sealed record ScanReport(IReadOnlyList<ScannedVersion> Registered, int 
 /// whose format the name tells (.gguf, .onnx, .safetensors, .pt, .pth, .bin); other files, hidden ones (<c>.incomplete/</c>
 /// among them) and <c>blobs/</c> are ignored, and symbolic links to directories are not followed. A file whose content is
 /// in the blob store is a download's (its hard link, or its copy) and keeps the version it was downloaded for; a file that
-/// leads outside the root is refused by <see cref="LocalSource"/>. Scans may run at once, on one instance or several: a file
-/// is registered with <c>if_new_content</c>, so of two scans that meet the same new file the model stream's version lets one
-/// register it and the other append nothing (it counts the file as known); a file with the content of another version of
-/// its model is skipped as <c>duplicate-content</c>.
+/// leads outside the root is refused by <see cref="LocalSource"/>. Scans may run at once, on one instance or several: a file is
+/// registered only if no version of its model points at it yet (<see cref="RegisterVersion.IfNewPath"/>), so of two scans that
+/// meet the same new file the model stream's version lets one register it and the other append nothing (it counts the file as
+/// known). A copy of another version's file is a version of its own that names that version (<c>duplicate_of</c>).
 /// </summary>
 internal sealed partial class StorageScanner(
     IWolverineRuntime messaging,
@@ -137,13 +137,13 @@ internal sealed partial class StorageScanner(
         }
 
         var command = new RegisterVersion(name, null, new VersionSource(SourceType.Local, relative, null, null), null, null, VersionMetadata.Empty,
-            context.Actor, measured, IfNewContent: true) { Context = context };
+            context.Actor, measured) { Context = context, IfNewPath = true };
         try
         {
             var result = await new MessageBus(messaging).InvokeAsync<CommandDone>(command, ct);
             if (result.Events.Count == 0)
             {
-                return result.State.Versions.Values.Any(v => v.LocalPath == measured.LocalPath) ? null : (null, "duplicate-content");
+                return null;
             }
 
             var version = result.Decided.OfType<VersionRegistered>().Single();

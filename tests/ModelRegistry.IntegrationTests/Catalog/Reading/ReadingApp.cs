@@ -98,9 +98,10 @@ public sealed class ReadingApp : IAsyncLifetime
             Context = By(actor),
         });
 
+    /// <summary>Completes the download a remote version's registration queued, as its worker's first attempt would.</summary>
     public async Task<CommandDone> DownloadAsync(string name, int version, string relativePath, long size, string sha256)
     {
-        var job = Guid.CreateVersion7();
+        var job = ModelRegistry.Downloads.DownloadJob.IdFor(name, version);
         await RunAsync(new StartDownload(name, version, job) { Context = By("downloader") });
         return await RunAsync(new CompleteDownload(name, version, job, relativePath, size, sha256, null, null, null) { Context = By("downloader") });
     }

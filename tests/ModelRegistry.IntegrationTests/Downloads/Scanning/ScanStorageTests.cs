@@ -110,7 +110,7 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
     }
 
     [Fact]
-    public async Task A_copy_of_a_versions_file_in_its_model_is_skipped_as_duplicate_content()
+    public async Task A_copy_of_a_versions_file_in_its_model_is_a_version_of_its_own_that_names_the_first()
     {
         var model = Name();
         Write($"{model}/first.gguf", "weights");
@@ -118,10 +118,10 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
 
         var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
 
-        Assert.Equal([$"{model}/first.gguf"], report.GetProperty("registered").EnumerateArray()
+        Assert.Equal([$"{model}/first.gguf", $"{model}/second.gguf"], report.GetProperty("registered").EnumerateArray()
             .Select(r => r.GetProperty("local_path").GetString()).Where(p => p!.StartsWith(model, StringComparison.Ordinal)));
-        Assert.Contains(Skipped(report), s => s == ($"{model}/second.gguf", "duplicate-content"));
-        Assert.Equal(1, (await App.GetAsync($"/api/v1/models/{model}")).Json.GetProperty("latest_version").GetInt32());
+        var second = (await App.GetAsync($"/api/v1/models/{model}/versions/2")).Json;
+        Assert.Equal(($"{model}/second.gguf", 1), (second.GetProperty("local_path").GetString(), second.GetProperty("duplicate_of").GetInt32()));
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
         var refused = Assert.Throws<InvalidDocumentException>(() => DocumentStore.For(o =>
         {
             RegistryStore.Configure(o, db.ConnectionString, CatalogStream.Map);
-            o.Projections.Add(new ModelStateProjection(), ProjectionLifecycle.Live);
+            o.Projections.Add(new NamelessProjection(), ProjectionLifecycle.Live);
         }));
 
         Assert.Contains("'id/Id'", refused.Message);
@@ -55,4 +55,12 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
     {
         public override ModelState? Evolve(ModelState? snapshot, string id, IEvent e) => CatalogStream.Evolve(snapshot ?? ModelState.Initial, e.Data);
     }
+}
+
+/// <summary>A fold of a model's stream into a state that has no id member, which Marten cannot keep as a document.</summary>
+public sealed record NamelessState(int Events);
+
+public sealed class NamelessProjection : SingleStreamProjection<NamelessState, string>
+{
+    public override NamelessState Evolve(NamelessState? snapshot, string id, IEvent e) => new((snapshot?.Events ?? 0) + 1);
 }
