@@ -1,12 +1,10 @@
 using System.Collections.Immutable;
-using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.IntegrationTests.EventStore.OnMarten;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using Wolverine;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.EventStore;
@@ -101,14 +99,4 @@ public sealed class InlineProjectionTests(TestDatabase db) : IClassFixture<TestD
 
     private static RegisterVersion Remote(string name) => new(
         name, null, new VersionSource(SourceType.Url, "https://models.example/m.gguf", null, null), null, null, VersionMetadata.Empty, "alice", null);
-
-    /// <summary>Queues, in the registration's own transaction, a statement that fails when that transaction runs.</summary>
-    private sealed class QueueFailingAtCommit : IVersionDownloadQueue
-    {
-        public ValueTask EnqueueAsync(IDocumentSession session, IMessageContext bus, VersionDownloadRequest request)
-        {
-            session.QueueSqlCommand("SELECT 1 / 0");
-            return ValueTask.CompletedTask;
-        }
-    }
 }
