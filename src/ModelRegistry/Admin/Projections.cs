@@ -1,3 +1,5 @@
+using JasperFx;
+using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
 using ModelRegistry.Catalog;
@@ -28,7 +30,7 @@ internal sealed record ProjectionStatus(
 /// The projections' status from Marten's own progress (<c>mt_event_progression</c>: the high-water mark, the async projections'
 /// shards, a rebuild's shard) and the catalog's state; and rebuild requests, sent as durable messages.
 /// </summary>
-internal sealed class ProjectionAdmin(IDocumentStore store, IWolverineRuntime messaging, TimeProvider clock)
+internal sealed class ProjectionAdmin(IDocumentStore store, IWolverineRuntime messaging, TimeProvider clock, IEnumerable<IProjectionCoordinator> daemons)
 {
     private static readonly string[] AsyncProjections = [ModelStateProjection.ProjectionName];
 
@@ -53,12 +55,25 @@ internal sealed class ProjectionAdmin(IDocumentStore store, IWolverineRuntime me
         {
             var shard = shards.GetValueOrDefault($"{name}:All");
             var checkpoint = shard?.Sequence ?? 0;
-            var state = shard?.PauseReason is not null || shard?.Failure is not null ? ProjectionStates.Faulted : ProjectionStates.Running;
+            var fault = shard?.Failure?.Message ?? shard?.PauseReason ?? PausedHere($"{name}:All");
+            var state = fault is not null ? ProjectionStates.Faulted : ProjectionStates.Running;
             statuses.Add(new ProjectionStatus(name, 1, 1, "async", checkpoint, head, Math.Max(0, head - checkpoint), state,
-                shard?.Failure?.Message ?? shard?.PauseReason, null, shard?.LastUpdated ?? shard?.Timestamp ?? now));
+                fault, null, shard?.LastUpdated ?? shard?.Timestamp ?? now));
         }
 
         return statuses;
+    }
+
+    /// <summary>
+    /// Why the shard is paused in this node's daemon, if it runs it and it is: Marten stores a pause on the shard's progress row,
+    /// which it makes at the shard's first progress, so a shard that faults on the first events it reads is paused only there.
+    /// </summary>
+    private string? PausedHere(string shard)
+    {
+        var daemon = daemons.FirstOrDefault()?.DaemonForMainDatabase();
+        return daemon?.StatusFor(shard) == AgentStatus.Paused
+            ? daemon.CurrentAgents().FirstOrDefault(a => a.Name.Identity == shard)?.Failure?.Message ?? "paused"
+            : null;
     }
 
     /// <summary>Asks for a rebuild of the named projection; false when no projection of that name can be rebuilt here.</summary>

@@ -158,7 +158,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlD
             keys => inline
                 ? LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, operations.Connection), keys, cancellation)
                 : LoadModelsAsync(dataSource.CreateCommand(sql.LoadModels), keys, cancellation),
-            s => operations.QueueOperation(new SqlOperation(s.Sql, s.Parameters)));
+            s => operations.QueueOperation(s.ReturnsRows ? new SqlOperation(s.Sql, s.Parameters) : new SqlCommandOperation(s.Sql, s.Parameters)));
         if (!inline)
         {
             var last = events[^1].Sequence;
@@ -237,7 +237,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlD
         foreach (var (key, streamVersion) in announce)
         {
             productionCache.Invalidate(key, streamVersion);
-            emit(new("SELECT pg_notify($1, $2)", [Text(Channel), Text($"{streamVersion} {key}")]));
+            emit(new("SELECT pg_notify($1, $2)", [Text(Channel), Text($"{streamVersion} {key}")], ReturnsRows: true));
         }
     }
 

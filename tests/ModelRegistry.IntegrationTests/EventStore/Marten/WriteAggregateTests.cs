@@ -51,16 +51,10 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
         Assert.Equal((null, 0L), (stream.Aggregate, stream.StartingVersion));
     }
 
-    private sealed class ModelStateProjection : SingleStreamProjection<ModelState, string>
+    private sealed record Nameless(int Events);
+
+    private sealed class NamelessProjection : SingleStreamProjection<Nameless, string>
     {
-        public override ModelState? Evolve(ModelState? snapshot, string id, IEvent e) => CatalogStream.Evolve(snapshot ?? ModelState.Initial, e.Data);
+        public override Nameless? Evolve(Nameless? snapshot, string id, IEvent e) => new((snapshot?.Events ?? 0) + 1);
     }
-}
-
-/// <summary>A fold of a model's stream into a state that has no id member, which Marten cannot keep as a document.</summary>
-public sealed record NamelessState(int Events);
-
-public sealed class NamelessProjection : SingleStreamProjection<NamelessState, string>
-{
-    public override NamelessState Evolve(NamelessState? snapshot, string id, IEvent e) => new((snapshot?.Events ?? 0) + 1);
 }

@@ -5,8 +5,8 @@ using ModelRegistry.Catalog;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>
-/// The catalog's write-side state under the stream key. Marten wants an <c>Id</c> member on any aggregate, even a live one
-/// (<see cref="WriteAggregateTests"/>), and <see cref="ModelState"/> has none.
+/// The catalog's write-side state under the stream key, folded live by the conformance tests' own projection. Marten wants an
+/// <c>Id</c> member on any aggregate, even a live one (<see cref="WriteAggregateTests"/>).
 /// </summary>
 internal sealed record WriteModel(string Id, ModelState State);
 
