@@ -116,6 +116,49 @@ public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>,
         }
     }
 
+    [Fact]
+    public async Task A_rebuild_clears_away_earlier_copies_but_not_those_of_the_rebuild_that_superseded_it()
+    {
+        var rebuilder = _app.Services.GetRequiredService<CatalogRebuilder>();
+        var (superseded, current) = (Guid.CreateVersion7(), Guid.Empty);
+        await rebuilder.ChangeAsync(state =>
+        {
+            current = state.RequestRebuild(DateTimeOffset.UtcNow);
+            return true;
+        }, CancellationToken.None);
+        var (stale, filling, own) = (Copy("000000000000"), Copy(current.ToString("N")[^12..]), Copy(superseded.ToString("N")[^12..]));
+        foreach (var table in new[] { stale, filling, own })
+        {
+            await db.RowsAsync($"CREATE TABLE {table} (key text)");
+        }
+
+        try
+        {
+            // The superseded rebuild got past its claim before the newer request: it clears its own and older copies, never the ones
+            // the newer rebuild is filling.
+            await rebuilder.DropShadowsAsync(superseded, CancellationToken.None);
+            Assert.Equal([filling], await CopiesAsync());
+
+            // The current rebuild, attempting again, clears what its earlier attempt left.
+            await rebuilder.DropShadowsAsync(current, CancellationToken.None);
+            Assert.Empty(await CopiesAsync());
+        }
+        finally
+        {
+            await rebuilder.ChangeAsync(state =>
+            {
+                (state.State, state.RebuildId, state.RebuildVersion) = (ProjectionStates.Running, null, null);
+                return true;
+            }, CancellationToken.None);
+        }
+
+        static string Copy(string suffix) => $"{CatalogProjection.Models}__rebuild_{suffix}";
+
+        async Task<string[]> CopiesAsync() => (await db.RowsAsync(
+                $"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '{CatalogProjection.Models}\\_\\_rebuild%' ORDER BY 1"))
+            .Select(r => (string)r[0]!).ToArray();
+    }
+
     /// <summary>Models with a few versions for the writers, and many events on other models for the rebuild to replay.</summary>
     private async Task SeedAsync()
     {

@@ -187,8 +187,8 @@ internal sealed partial class CatalogRebuilder(
             return;
         }
 
-        var shadow = CatalogTables.Rebuild($"{ShadowMarker}_{rebuildId.ToString("N")[^12..]}");
-        await DropShadowsAsync(ct);
+        var shadow = CatalogTables.Rebuild(ShadowSuffix(rebuildId));
+        await DropShadowsAsync(rebuildId, ct);
         await ExecuteAsync(CreateSql(shadow), ct);
         LogStarted(logger, rebuildId);
         using (projection.ReplayInto(shadow))
@@ -282,9 +282,16 @@ internal sealed partial class CatalogRebuilder(
         return string.Join(";\n", sql);
     }
 
-    /// <summary>Drops the copies of earlier rebuilds, which will never swap in (superseded, or cut off by a crash).</summary>
-    private async Task DropShadowsAsync(CancellationToken ct)
+    private static string ShadowSuffix(Guid rebuildId) => $"{ShadowMarker}_{rebuildId.ToString("N")[^12..]}";
+
+    /// <summary>
+    /// Drops the copies of earlier rebuilds (superseded, or cut off by a crash) and this one's from an earlier attempt, but not the
+    /// copies of another rebuild that the state names now: a superseded rebuild may come here after the one that superseded it has
+    /// started filling them.
+    /// </summary>
+    internal async Task DropShadowsAsync(Guid rebuildId, CancellationToken ct)
     {
+        var current = (await ChangeAsync(_ => false, ct))?.RebuildId is { } id && id != rebuildId ? ShadowSuffix(id) : null;
         await using var find = dataSource.CreateCommand(
             $"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'catalog\\_%{ShadowMarker.Replace("_", "\\_", StringComparison.Ordinal)}%'");
         var tables = new List<string>();
@@ -292,7 +299,11 @@ internal sealed partial class CatalogRebuilder(
         {
             while (await reader.ReadAsync(ct))
             {
-                tables.Add(reader.GetString(0));
+                var table = reader.GetString(0);
+                if (current is null || !table.EndsWith(current, StringComparison.Ordinal))
+                {
+                    tables.Add(table);
+                }
             }
         }
 
