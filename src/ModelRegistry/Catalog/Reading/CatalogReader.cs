@@ -53,7 +53,7 @@ internal sealed class CatalogReader(
     internal const string ModelColumns =
         "m.key, m.name, m.description, m.tags::text, m.owner, m.locked, m.lock_reason, m.latest_version, m.production_version, "
         + "m.promoted_at, m.promoted_by, m.production_position, m.stream_version, m.created_at, m.updated_at";
-    private const string VersionColumns =
+    internal const string VersionColumns =
         "v.model_key, v.version, v.stage, v.status, v.source_type, v.source_uri, v.source_revision, v.source_file, v.local_path, "
         + "v.size_bytes, v.sha256, v.format, v.metadata::text, v.created_at, v.created_by, v.downloaded_at, v.duplicate_of";
 
@@ -491,7 +491,7 @@ internal sealed class CatalogReader(
         r.GetFieldValue<DateTimeOffset>(13),
         r.GetFieldValue<DateTimeOffset>(14));
 
-    private static VersionRow ReadVersion(NpgsqlDataReader r, int o) => new(
+    internal static VersionRow ReadVersion(NpgsqlDataReader r, int o) => new(
         r.GetString(o),
         r.GetInt32(o + 1),
         CatalogResources.Parse<Stage>(r.GetString(o + 2)),

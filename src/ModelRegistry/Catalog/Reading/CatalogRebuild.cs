@@ -198,7 +198,9 @@ internal sealed partial class CatalogRebuilder(
                 await daemon.RebuildProjectionAsync(CatalogProjection.ProjectionName, ShardTimeout, ct);
             }
 
-            // Statistics before the tables go live, and before the swap's lock: a table without them is planned as if nearly empty.
+            // The copies' own indexes, built once over the replayed rows rather than kept up to date row by row; then statistics, before
+            // the tables go live and before the swap's lock: a table without them is planned as if nearly empty.
+            await ExecuteAsync(IndexSql(shadow), ct);
             await ExecuteAsync(string.Join(";", shadow.Names.Select(n => $"ANALYZE {n.Table}")), ct);
             if (!await SwapAsync(rebuildId, shadow, projection.ReplayedUpTo, ct))
             {
@@ -253,15 +255,23 @@ internal sealed partial class CatalogRebuilder(
         return true;
     }
 
-    /// <summary>The DDL of <paramref name="tables"/>, as Weasel writes the live tables'.</summary>
+    /// <summary>The DDL of <paramref name="tables"/> as Weasel writes the live tables', but of their primary keys' indexes only.</summary>
     private static string CreateSql(CatalogTables tables)
     {
         var migrator = new PostgresqlMigrator();
         var writer = new StringWriter(CultureInfo.InvariantCulture);
-        tables.ModelsTable().WriteCreateStatement(migrator, writer);
-        tables.VersionsTable().WriteCreateStatement(migrator, writer);
+        foreach (var table in new[] { tables.ModelsTable(), tables.VersionsTable() })
+        {
+            table.Indexes.Clear();
+            table.WriteCreateStatement(migrator, writer);
+        }
+
         return writer.ToString();
     }
+
+    /// <summary>The other indexes of <paramref name="tables"/>, as Weasel declares them.</summary>
+    private static string IndexSql(CatalogTables tables) =>
+        string.Join(";\n", new[] { tables.ModelsTable(), tables.VersionsTable() }.SelectMany(t => t.Indexes.Select(i => i.ToDDL(t).TrimEnd(';'))));
 
     /// <summary>The live tables go; the copies, their indexes and keys take the live names.</summary>
     private static string SwapSql(CatalogTables shadow)
