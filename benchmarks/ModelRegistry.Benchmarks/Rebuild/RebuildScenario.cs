@@ -14,11 +14,12 @@ namespace ModelRegistry.Benchmarks.Rebuild;
 /// The catalog projection rebuilt over 1M events (10,000 models × 100, <see cref="CatalogSeed"/>) by the application's own mechanism,
 /// <see cref="CatalogRebuilder.RebuildNowAsync"/> (what <c>registry-projections rebuild catalog</c> and the admin API run): Marten's
 /// daemon replays every event through the projection into copies of the catalog's tables, which are analyzed and swapped in. Timed
-/// from the request until the copies are live, in the application built by its own registrations in this process, once per batch
-/// size tried (<c>Registry:EventStore:RebuildBatchSize</c>, Marten's <c>AsyncOptions.BatchSize</c> for the projection), the
-/// configurations interleaved, three times each; the catalog is checked after every rebuild. Then Marten's daemon alone, replaying
-/// the same events into a projection that writes one row per batch, which is what the projection's own work leaves; and once the
-/// command of the built application, timed from process start to exit.
+/// from the request until the copies are live, in the application built by its own registrations in this process, one instance per
+/// configuration (<see cref="Configurations"/>: <c>Registry:EventStore:RebuildBatchSize</c>, which is Marten's
+/// <c>AsyncOptions.BatchSize</c> for the projection, and whether Marten's connections auto-prepare), the configurations interleaved,
+/// three runs each (one when it takes over a minute); the catalog is checked after every run. Then Marten's daemon alone, replaying
+/// the same events into a projection that writes one row per batch, which is the share of Marten's own reading and bookkeeping; and
+/// once the command of the built application, timed from process start to exit.
 /// </summary>
 internal sealed class RebuildScenario : IScenario
 {
@@ -30,19 +31,24 @@ internal sealed class RebuildScenario : IScenario
 
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(10);
 
-    /// <param name="Hopper">Marten's <c>AsyncOptions.MaximumHopperSize</c> (events loaded ahead of the projection), when not its default of 5,000.</param>
+    /// <summary>A run longer than this is not repeated: its spread is small against its length, and three would take most of an hour.</summary>
+    private static readonly TimeSpan RepeatUpTo = TimeSpan.FromSeconds(60);
+
     /// <param name="AutoPrepare">
-    /// Whether the connection string names <c>Max Auto Prepare</c>, which the application passes to Marten as it is (its own data
-    /// source sets it already): Npgsql then prepares the projection's few statements once per connection instead of PostgreSQL
+    /// Whether the connection string names <c>Max Auto Prepare</c>, which the application hands to Marten as it is (its own data
+    /// source sets it already): Npgsql then prepares the projection's few statements once per connection, instead of PostgreSQL
     /// parsing and planning each of them for every event.
     /// </param>
-    private sealed record Configuration(int Batch, int? Hopper = null, bool AutoPrepare = false)
+    private sealed record Configuration(int Batch, bool AutoPrepare = false)
     {
-        public string Label => $"batch {Batch.ToString("#,0", CultureInfo.InvariantCulture)}"
-                               + (Hopper is { } h ? $", hopper {h.ToString("#,0", CultureInfo.InvariantCulture)}" : "")
-                               + (AutoPrepare ? ", auto-prepared" : "");
+        public string Label => $"batch {Batch.ToString("#,0", CultureInfo.InvariantCulture)}{(AutoPrepare ? ", auto-prepared" : "")}";
     }
 
+    /// <summary>
+    /// The application's settings; the batch that lets the projection fold a model's events (more than 8 of one model in a batch:
+    /// 10 of each of the 10,000 models); each with Marten's statements auto-prepared. Marten's default batch of 500 and a batch of
+    /// 20,000 were slower than 5,000, and a larger <c>MaximumHopperSize</c> (events loaded ahead) changed nothing.
+    /// </summary>
     private static readonly Configuration[] Configurations = [new(AppBatch), new(AppBatch, AutoPrepare: true), new(100_000), new(100_000, AutoPrepare: true)];
 
     public string Name => "rebuild";
@@ -68,14 +74,15 @@ internal sealed class RebuildScenario : IScenario
             var runs = Configurations.ToDictionary(c => c, _ => new List<TimeSpan>());
             for (var rep = 0; rep < context.Repeats; rep++)
             {
-                foreach (var configuration in Configurations.Skip(rep % Configurations.Length).Concat(Configurations.Take(rep % Configurations.Length)))
+                foreach (var configuration in Configurations.Skip(rep % Configurations.Length).Concat(Configurations.Take(rep % Configurations.Length))
+                             .Where(c => runs[c].All(r => r <= RepeatUpTo)))
                 {
                     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var elapsed = await RebuildAsync(hosts[configuration], ct);
                     cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                     await CatalogSeed.VerifyAsync(source, streams, ct);
                     runs[configuration].Add(elapsed);
-                    BenchContext.Log($"rebuild, {configuration.Label,-25} {elapsed.TotalSeconds,6:0.0} s  {events / elapsed.TotalSeconds,8:#,0} events/s  " +
+                    BenchContext.Log($"rebuild, {configuration.Label,-26} {elapsed.TotalSeconds,6:0.0} s  {events / elapsed.TotalSeconds,8:#,0} events/s  " +
                                      $"client CPU {cpu.TotalMicroseconds / events:0} µs/event");
                 }
             }
@@ -84,14 +91,20 @@ internal sealed class RebuildScenario : IScenario
             foreach (var configuration in Configurations)
             {
                 var rate = events / Median(runs[configuration]).TotalSeconds;
-                var app = configuration == new Configuration(AppBatch);
-                rows.Add(new ResultRow($"{(app ? "catalog rebuild" : "  same")}, {events / 1000:#,0}k events, {configuration.Label}{(app ? " (the app's)" : "")}",
-                    rate, "events/s", Goal: app ? Goal.AtLeast(EventsPerSecondGoal) : null));
+                var runsNote = runs[configuration].Count == 1 ? ", one run" : "";
+                if (configuration == new Configuration(AppBatch))
+                {
+                    rows.Add(new ResultRow($"catalog rebuild, {events / 1000:#,0}k events, {configuration.Label} (the app's){runsNote}", rate, "events/s",
+                        Goal: Goal.AtLeast(EventsPerSecondGoal)));
+                    rows.Add(new ResultRow("  same, its slowest run", events / runs[configuration].Max().TotalSeconds, "events/s", Goal: Goal.AtLeast(EventsPerSecondFloor)));
+                }
+                else
+                {
+                    rows.Add(new ResultRow($"  same, {configuration.Label}{runsNote}", rate, "events/s"));
+                }
             }
 
-            var best = Configurations.MaxBy(c => events / Median(runs[c]).TotalSeconds)!;
-            BenchContext.Log($"fastest: {best.Label}; never below {EventsPerSecondFloor:#,0} events/s: " +
-                             $"{(Configurations.All(c => events / Median(runs[c]).TotalSeconds >= EventsPerSecondFloor) ? "held" : "NOT held")} by every configuration");
+            BenchContext.Log($"fastest: {Configurations.MaxBy(c => events / Median(runs[c]).TotalSeconds)!.Label}");
 
             foreach (var host in hosts.Values)
             {
@@ -114,10 +127,7 @@ internal sealed class RebuildScenario : IScenario
 
     private static Task<AppHost> StartAsync(string connectionString, Configuration configuration) =>
         AppHost.StartAsync(configuration.AutoPrepare ? new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString : connectionString,
-            new Dictionary<string, string> { ["Registry:EventStore:RebuildBatchSize"] = configuration.Batch.ToString(CultureInfo.InvariantCulture) },
-            configuration.Hopper is { } hopper
-                ? services => services.ConfigureMarten(o => o.Projections.All.Single(p => p.Name == CatalogProjection.ProjectionName).Options.MaximumHopperSize = hopper)
-                : null);
+            new Dictionary<string, string> { ["Registry:EventStore:RebuildBatchSize"] = configuration.Batch.ToString(CultureInfo.InvariantCulture) });
 
     /// <summary>From the request until the copies are live, with the position the replay has reached every few seconds.</summary>
     private static async Task<TimeSpan> RebuildAsync(AppHost host, CancellationToken ct)
@@ -154,11 +164,13 @@ internal sealed class RebuildScenario : IScenario
         {
             // Marten tears down only the tables it knows as the projection's; this one is ours, emptied as a rebuild would.
             await AppendScenario.ExecuteAsync(source, $"TRUNCATE {StreamStatsProjection.TableName}", ct);
-            var clock = Stopwatch.StartNew();
+            var (clock, cpu) = (Stopwatch.StartNew(), Process.GetCurrentProcess().TotalProcessorTime);
             await daemon.RebuildProjectionAsync(StreamStatsProjection.TableName, TimeSpan.FromMinutes(30), ct);
             runs.Add(clock.Elapsed);
+            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             await StreamStatsProjection.VerifyAsync(source, events / CatalogSeed.EventsPerStream, ct);
-            BenchContext.Log($"Marten's daemon alone, batch {AppBatch:#,0}: {runs[^1].TotalSeconds:0.0} s  {events / runs[^1].TotalSeconds,8:#,0} events/s");
+            BenchContext.Log($"Marten's daemon alone, batch {AppBatch:#,0}: {runs[^1].TotalSeconds,6:0.0} s  {events / runs[^1].TotalSeconds,8:#,0} events/s  " +
+                             $"client CPU {cpu.TotalMicroseconds / events:0} µs/event");
         }
 
         return new ResultRow($"  Marten's daemon alone (one row per batch), batch {AppBatch:#,0}", events / Median(runs).TotalSeconds, "events/s");
