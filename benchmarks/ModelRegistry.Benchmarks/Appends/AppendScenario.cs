@@ -25,8 +25,8 @@ internal sealed class AppendScenario : IScenario
 
     public async Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct)
     {
-        using var quick = await MartenAsync(context.ConnectionString, EventAppendMode.QuickWithServerTimestamps, ct);
-        using var rich = await MartenAsync(context.ConnectionString, EventAppendMode.Rich, ct);
+        using var quick = await MartenAsync(context.ConnectionString, EventAppendMode.QuickWithServerTimestamps);
+        using var rich = await MartenAsync(context.ConnectionString, EventAppendMode.Rich);
         await using var raw = NpgsqlDataSource.Create(context.ConnectionString);
         await CreateRawTableAsync(raw, quick, ct);
         var kinds = new (string Name, Func<string, Func<int, Task>> Writer)[]
@@ -64,7 +64,7 @@ internal sealed class AppendScenario : IScenario
     }
 
     /// <summary>A Marten store configured as the application's (its event types included), in <paramref name="mode"/>, in a schema of its own.</summary>
-    internal static async Task<DocumentStore> MartenAsync(string connectionString, EventAppendMode mode, CancellationToken ct)
+    internal static async Task<DocumentStore> MartenAsync(string connectionString, EventAppendMode mode)
     {
         var schema = mode == EventAppendMode.Rich ? "bench_rich" : "bench_quick";
         var store = DocumentStore.For(o =>

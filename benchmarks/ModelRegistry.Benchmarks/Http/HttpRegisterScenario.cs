@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using ModelRegistry.Benchmarks.Appends;
 using JasperFx.Events;
+using ModelRegistry.Benchmarks.Appends;
 using ModelRegistry.Benchmarks.Harness;
 using Npgsql;
 
@@ -38,7 +38,7 @@ internal sealed class HttpRegisterScenario : IScenario
         using var client = server.CreateClient(Connections);
         await using var raw = NpgsqlDataSource.Create(context.ConnectionString);
         // The bare append in the application's append mode, in a schema of its own beside the application's.
-        using var marten = await AppendScenario.MartenAsync(context.ConnectionString, EventAppendMode.QuickWithServerTimestamps, ct);
+        using var marten = await AppendScenario.MartenAsync(context.ConnectionString, EventAppendMode.QuickWithServerTimestamps);
         await AppendScenario.CreateRawTableAsync(raw, marten, ct);
 
         var kinds = new (string Name, Func<string, Func<int, Task>> Writer)[]
