@@ -52,12 +52,16 @@ internal static class RegistryStore
     /// <summary>Marten's stream for the positions of saves that failed after drawing them.</summary>
     public const string TombstoneStream = "mt_tombstone";
 
-    /// <summary>How many models' states a node keeps between their commands (each is read again only from its last event on).</summary>
-    public const int CachedModelStates = 10_000;
+    /// <summary>
+    /// How many models' states a node keeps between their commands (each is read again only from its last event on). Marten's
+    /// cache rebuilds its map on every take, so each command pays for every entry: at 10,000 that was a sixth of the application's
+    /// CPU under the register-version load.
+    /// </summary>
+    public const int CachedModelStates = 1_000;
 
     public static void Configure(StoreOptions options, string connectionString, Action<IEventStoreOptions> mapEvents)
     {
-        options.Connection(connectionString);
+        options.Connection(AutoPrepared(connectionString));
         options.DatabaseSchemaName = Schema;
         options.Events.DatabaseSchemaName = Schema;
         // Payloads as the event store has always written them: snake_case members, dictionary keys as given, enums in
@@ -123,9 +127,15 @@ internal static class RegistryStore
 
     // Pooled connections keep their session state, so the statements prepared automatically survive; nothing leaves session
     // state behind (settings are local to their transactions).
-    internal static string PooledConnectionString(string connectionString)
+    internal static string PooledConnectionString(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(AutoPrepared(connectionString)) { NoResetOnClose = true }.ConnectionString;
+
+    // Statements sent again and again (Marten's append, the catalog's rows, Wolverine's envelopes) are parsed and planned once per
+    // connection; Npgsql's reset of a pooled connection keeps them (Marten's connections are reset: Wolverine and Marten hold
+    // advisory locks on some, which the reset releases).
+    internal static string AutoPrepared(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.MaxAutoPrepare == 0)
         {
             builder.MaxAutoPrepare = 64;
