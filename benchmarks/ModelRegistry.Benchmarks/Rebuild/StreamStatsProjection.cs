@@ -23,7 +23,7 @@ internal sealed class StreamStatsProjection : IMartenProjection
         RegistryStore.Configure(o, connectionString, CatalogStream.Map);
         o.Events.EnableExtendedProgressionTracking = true;
         o.Projections.Errors.SkipApplyErrors = false;
-        o.Projections.Add(new StreamStatsProjection(), ProjectionLifecycle.Async, TableName, a => a.BatchSize = batchSize);
+        o.Projections.Add(new StreamStatsProjection(), ProjectionLifecycle.Async, TableName, a => (a.BatchSize, a.MaximumHopperSize) = (batchSize, 2 * batchSize));
         o.Storage.ExtendedSchemaObjects.Add(Table());
     });
 

@@ -21,7 +21,7 @@ internal sealed class EventStoreOptions
     public bool RunDaemon { get; set; } = true;
 
     /// <summary>Events per batch when Marten's daemon replays them into a rebuild.</summary>
-    public int RebuildBatchSize { get; set; } = 5000;
+    public int RebuildBatchSize { get; set; } = 100_000;
 }
 
 /// <summary>

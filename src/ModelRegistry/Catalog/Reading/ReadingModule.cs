@@ -29,8 +29,10 @@ internal static class ReadingModule
             options.Storage.ExtendedSchemaObjects.Add(CatalogTables.Live.VersionsTable());
             options.Schema.For<CatalogProjectionState>().UseOptimisticConcurrency(true);
             var rebuildBatch = sp.GetRequiredService<EventStoreOptions>().RebuildBatchSize;
+            // A replay reads the next batch while the projection writes the last one (Marten reads ahead only while fewer events than
+            // the hopper holds are in flight).
             options.Projections.Add(sp.GetRequiredService<CatalogProjection>(), ProjectionLifecycle.Inline, CatalogProjection.ProjectionName,
-                async => async.BatchSize = rebuildBatch);
+                async => (async.BatchSize, async.MaximumHopperSize) = (rebuildBatch, 2 * rebuildBatch));
         });
         services.AddHostedService<CatalogNotifications>();
         return services;
