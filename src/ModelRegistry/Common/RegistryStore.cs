@@ -22,6 +22,12 @@ internal sealed class EventStoreOptions
 
     /// <summary>Events per batch when Marten's daemon replays them into a rebuild.</summary>
     public int RebuildBatchSize { get; set; } = 100_000;
+
+    /// <summary>
+    /// How many models' states this instance keeps between their commands (each is then read again only from its last event
+    /// on); 0 turns Marten's cache off. Marten's cache rebuilds its map on every take, so a take costs every entry.
+    /// </summary>
+    public int CachedModelStates { get; set; } = RegistryStore.CachedModelStates;
 }
 
 /// <summary>
@@ -115,7 +121,10 @@ internal static class RegistryStore
                 store.Projections.Errors.SkipUnknownEvents = false;
                 store.Events.EnableExtendedProgressionTracking = true;
                 store.Projections.Add(new ModelStateProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Async);
-                store.Events.CacheAggregatesForWriting<ModelState>(CachedModelStates);
+                if (options.CachedModelStates > 0)
+                {
+                    store.Events.CacheAggregatesForWriting<ModelState>(options.CachedModelStates);
+                }
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
