@@ -67,7 +67,10 @@ internal static class RegistryStore
 
     public static void Configure(StoreOptions options, string connectionString, Action<IEventStoreOptions> mapEvents)
     {
-        options.Connection(AutoPrepared(connectionString));
+        // Marten's connections do not prepare automatically: its saves are batches of many different statements, and Npgsql's
+        // automatic preparation lost track of a batch's statements after one of them failed (08P01, a bind for another statement's
+        // parameters, on the next save on that connection).
+        options.Connection(connectionString);
         options.DatabaseSchemaName = Schema;
         options.Events.DatabaseSchemaName = Schema;
         // Payloads as the event store has always written them: snake_case members, dictionary keys as given, enums in
@@ -136,15 +139,9 @@ internal static class RegistryStore
 
     // Pooled connections keep their session state, so the statements prepared automatically survive; nothing leaves session
     // state behind (settings are local to their transactions).
-    internal static string PooledConnectionString(string connectionString) =>
-        new NpgsqlConnectionStringBuilder(AutoPrepared(connectionString)) { NoResetOnClose = true }.ConnectionString;
-
-    // Statements sent again and again (Marten's append, the catalog's rows, Wolverine's envelopes) are parsed and planned once per
-    // connection; Npgsql's reset of a pooled connection keeps them (Marten's connections are reset: Wolverine and Marten hold
-    // advisory locks on some, which the reset releases).
-    internal static string AutoPrepared(string connectionString)
+    internal static string PooledConnectionString(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
         if (builder.MaxAutoPrepare == 0)
         {
             builder.MaxAutoPrepare = 64;
