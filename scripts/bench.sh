@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of SPEC §8, as ratios against baselines measured in the same run.
-#   scripts/bench.sh [--quick] [scenario ...]   scenarios: appends, rebuild, marten-rebuild, http-register, http-production, http-versions,
+#   scripts/bench.sh [--quick] [scenario ...]   scenarios: appends, rebuild, http-register, http-production, http-versions,
 #                                              download, hashing, download-memory, crash, startup (default: all)
 # The file scenarios write up to 4 GiB under /var/tmp and delete it; download and download-memory need nginx and curl.
 #   scripts/bench.sh micro [BenchmarkDotNet args]   in-process micro-benchmarks

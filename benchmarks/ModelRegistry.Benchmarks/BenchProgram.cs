@@ -17,7 +17,7 @@ namespace ModelRegistry.Benchmarks;
 internal static class BenchProgram
 {
     private static readonly IScenario[] Scenarios =
-        [new AppendScenario(), new RebuildScenario(), new MartenRebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
+        [new AppendScenario(), new RebuildScenario(), new HttpRegisterScenario(), new HttpProductionScenario(), new HttpVersionsScenario(),
             new DownloadScenario(), new HashingScenario(), new DownloadMemoryScenario(), new CrashScenario(), new StartupScenario()];
 
     public static async Task<int> Main(string[] args)

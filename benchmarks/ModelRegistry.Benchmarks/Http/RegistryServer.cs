@@ -7,7 +7,7 @@ namespace ModelRegistry.Benchmarks.Http;
 
 /// <summary>
 /// The real application as a child process (<see cref="ServerProcess"/>, shared with the tests) with a storage root of
-/// its own and the download worker off. Killed and cleaned up on dispose.
+/// its own. Killed and cleaned up on dispose.
 /// </summary>
 internal sealed class RegistryServer : IAsyncDisposable
 {
@@ -21,11 +21,25 @@ internal sealed class RegistryServer : IAsyncDisposable
 
     public string StorageRoot { get; }
 
-    /// <summary>The application as <c>make run</c> configures it; the download worker runs only where <paramref name="downloads"/> says so.</summary>
-    public static async Task<RegistryServer> StartAsync(string connectionString, CancellationToken ct, bool downloads = false)
+    /// <summary>
+    /// The application as <c>make run</c> configures it, but for what <see cref="ServerProcess"/> sets (a raised rate limit, no
+    /// periodic jobs, warnings only); the download worker runs only where <paramref name="downloads"/> says so, and the application
+    /// logs at its own default level (Information) where <paramref name="defaultLogging"/> says so.
+    /// </summary>
+    public static async Task<RegistryServer> StartAsync(string connectionString, CancellationToken ct, bool downloads = false, bool defaultLogging = false)
     {
         var storageRoot = Directory.CreateTempSubdirectory("mr-bench-storage-").FullName;
-        var settings = downloads ? new Dictionary<string, string>() : new Dictionary<string, string> { ["Registry:Jobs:RunWorker"] = "false" };
+        var settings = new Dictionary<string, string>();
+        if (!downloads)
+        {
+            settings["Registry:Jobs:RunWorker"] = "false";
+        }
+
+        if (defaultLogging)
+        {
+            settings["Logging:LogLevel:Default"] = "Information";
+        }
+
         var server = new RegistryServer(ServerProcess.Create(connectionString, storageRoot, settings), storageRoot);
         try
         {

@@ -1,86 +1,72 @@
-using System.Diagnostics;
 using JasperFx.Events;
+using JasperFx.Events.Projections;
 using Marten;
-using Marten.Events.Projections;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Catalog;
+using ModelRegistry.Common;
 using Npgsql;
-using NpgsqlTypes;
+using IMartenProjection = Marten.Events.Projections.IProjection;
 
 namespace ModelRegistry.Benchmarks.Rebuild;
 
 /// <summary>
-/// One row per stream with its event count and last version, written as one statement per batch. Every event updates
-/// its stream's row, so pages keep free space for HOT updates: without it a rebuild bloats the table with dead rows.
+/// One row per stream with its event count and last version, written as one upsert per batch queued in Marten's session: a
+/// projection whose own work is next to nothing, so its rebuild measures Marten's daemon (reading events, deserializing them,
+/// progress and commits).
 /// </summary>
-internal sealed class StreamStatsProjection : IProjection, IRebuildableProjection
+internal sealed class StreamStatsProjection : IMartenProjection
 {
     public const string TableName = "bench_stream_stats";
 
-    public string Name => TableName;
+    /// <summary>A Marten store configured as the application's, over its events, with this projection alone (async) at <paramref name="batchSize"/>.</summary>
+    public static DocumentStore Store(string connectionString, int batchSize) => DocumentStore.For(o =>
+    {
+        RegistryStore.Configure(o, connectionString, CatalogStream.Map);
+        o.Events.EnableExtendedProgressionTracking = true;
+        o.Projections.Errors.SkipApplyErrors = false;
+        o.Projections.Add(new StreamStatsProjection(), ProjectionLifecycle.Async, TableName, a => (a.BatchSize, a.MaximumHopperSize) = (batchSize, 2 * batchSize));
+        o.Storage.ExtendedSchemaObjects.Add(Table());
+    });
 
-    public int Version => 1;
+    private static Weasel.Postgresql.Tables.Table Table()
+    {
+        var table = new Weasel.Postgresql.Tables.Table($"public.{TableName}");
+        table.AddColumn<string>("stream_id").AsPrimaryKey();
+        table.AddColumn<long>("events").NotNull();
+        table.AddColumn<long>("last_version").NotNull();
+        table.AddColumn<long>("last_position").NotNull();
+        return table;
+    }
 
-    public IReadOnlyList<string> Tables { get; } = [TableName];
-
-    public string CreateTablesSql(Func<string, string> table) => $"""
-        CREATE TABLE IF NOT EXISTS {table(TableName)} (
-            stream_id      text PRIMARY KEY,
-            events         bigint NOT NULL,
-            last_version   bigint NOT NULL,
-            last_position  bigint NOT NULL,
-            last_type      varchar NOT NULL,
-            last_event_at  timestamptz NOT NULL
-        ) WITH (fillfactor = 70)
-        """;
-
-    /// <summary>Time spent in <see cref="ReplayAsync"/>, to tell the projection's share of a rebuild from the store's.</summary>
-    public TimeSpan ApplyTime { get; private set; }
-
-    /// <summary>Inline: the benchmark seeds its events directly, so appends through the store are rare; one statement per event.</summary>
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        var perStream = new Dictionary<string, (long Count, IEvent Last)>();
         foreach (var e in events)
         {
-            operations.QueueSqlCommand('^', $"""
-                INSERT INTO {TableName} AS s (stream_id, events, last_version, last_position, last_type, last_event_at)
-                VALUES (^::text, 1, ^::bigint, coalesce((SELECT seq_id FROM registry.mt_events WHERE id = ^::uuid), 0), ^::varchar, ^::timestamptz)
-                ON CONFLICT (stream_id) DO UPDATE SET events = s.events + 1, last_version = excluded.last_version,
-                    last_position = excluded.last_position, last_type = excluded.last_type, last_event_at = excluded.last_event_at
-                WHERE s.last_version < excluded.last_version
-                """, e.StreamKey!, e.Version, e.Id, e.EventTypeName, e.Timestamp);
+            perStream[e.StreamKey!] = (perStream.GetValueOrDefault(e.StreamKey!).Count + 1, e);
         }
 
+        var rows = perStream.Values.ToArray();
+        operations.QueueSqlCommand('^', $"""
+            INSERT INTO {TableName} AS s (stream_id, events, last_version, last_position)
+            SELECT * FROM unnest(^::text[], ^::bigint[], ^::bigint[], ^::bigint[])
+            ON CONFLICT (stream_id) DO UPDATE SET events = s.events + excluded.events, last_version = excluded.last_version,
+                last_position = excluded.last_position
+            WHERE s.last_position < excluded.last_position
+            """,
+            rows.Select(r => r.Last.StreamKey!).ToArray(), rows.Select(r => r.Count).ToArray(),
+            rows.Select(r => r.Last.Version).ToArray(), rows.Select(r => r.Last.Sequence).ToArray());
         return Task.CompletedTask;
     }
 
-    public async Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-        Func<string, string> table, CancellationToken ct)
+    public static async Task VerifyAsync(NpgsqlDataSource source, int streams, CancellationToken ct)
     {
-        var started = Stopwatch.GetTimestamp();
-        var perStream = new Dictionary<string, (long Count, StoredEvent Last)>();
-        foreach (var e in events)
+        await using var cmd = source.CreateCommand($"SELECT count(*), sum(events), min(last_version) FROM {TableName}");
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var (rows, total, minVersion) = (reader.GetInt64(0), reader.GetDecimal(1), reader.GetInt64(2));
+        if (rows != streams || total != streams * Rebuild.CatalogSeed.EventsPerStream || minVersion != Rebuild.CatalogSeed.EventsPerStream)
         {
-            perStream[e.StreamId] = (perStream.GetValueOrDefault(e.StreamId).Count + 1, e);
+            throw new InvalidOperationException($"Marten's rebuilt table is wrong: {rows} rows, {total} events, lowest last version {minVersion}.");
         }
-
-        var streams = perStream.Values.ToArray();
-        // The guard makes a redelivered batch a no-op; progress commits with these rows, so batches never overlap partially.
-        await using var cmd = new NpgsqlCommand($"""
-            INSERT INTO {table(TableName)} AS s (stream_id, events, last_version, last_position, last_type, last_event_at)
-            SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (stream_id) DO UPDATE SET
-                events = s.events + excluded.events, last_version = excluded.last_version, last_position = excluded.last_position,
-                last_type = excluded.last_type, last_event_at = excluded.last_event_at
-            WHERE s.last_position < excluded.last_position
-            """, connection, transaction);
-        cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = streams.Select(s => s.Last.StreamId).ToArray() });
-        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Count).ToArray() });
-        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.StreamVersion).ToArray() });
-        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.Position).ToArray() });
-        cmd.Parameters.Add(new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Varchar, Value = streams.Select(s => s.Last.Type).ToArray() });
-        cmd.Parameters.Add(new() { Value = streams.Select(s => s.Last.Timestamp).ToArray() });
-        await cmd.ExecuteNonQueryAsync(ct);
-        ApplyTime += Stopwatch.GetElapsedTime(started);
     }
 }

@@ -1,4 +1,4 @@
-using ModelRegistry.EventStore;
+using Marten;
 
 namespace ModelRegistry.Access;
 
@@ -7,7 +7,7 @@ internal static class AccessModule
 {
     public static IServiceCollection AddAccess(this IServiceCollection services)
     {
-        services.AddMigration(ApiKeyStore.Migration);
+        services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(ApiKeyStore.SchemaObject()));
         services.AddSingleton<ApiKeyStore>();
         services.AddRegistryAuthentication();
         return services;

@@ -2,8 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore.Storage;
 using Npgsql;
+using Weasel.Core;
+using Weasel.Postgresql.Tables;
 
 namespace ModelRegistry.Access;
 
@@ -30,18 +31,32 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider cloc
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
-    public static Migration Migration { get; } = new(130, "api keys", """
-        CREATE TABLE mr_api_keys (
-            name           text PRIMARY KEY,
-            role           text NOT NULL CHECK (role IN ('reader', 'publisher', 'admin')),
-            key_id         text NOT NULL UNIQUE,
-            secret_sha256  bytea NOT NULL,
-            created_at     timestamptz NOT NULL DEFAULT now(),
-            created_by     text NULL,
-            revoked_at     timestamptz NULL,
-            revoked_by     text NULL
-        );
-        """);
+    /// <summary>Where the keys are kept.</summary>
+    public const string TableName = "public.mr_api_keys";
+
+    /// <summary>
+    /// The table, which Marten creates and diffs with its own schema (ADR 16). Its constraint and index names are those the
+    /// migration that created it before gave them (PostgreSQL's defaults), so Weasel finds such a table as declared; it never
+    /// drops what it does not declare (<see cref="TableBase{TColumn,TIndex,TForeignKey}.AddOnlyMigrations"/>).
+    /// </summary>
+    public static Table SchemaObject()
+    {
+        var table = new Table(TableName) { PrimaryKeyName = "mr_api_keys_pkey", AddOnlyMigrations = true };
+        table.AddColumn("name", "text").AsPrimaryKey();
+        table.AddColumn("role", "text").NotNull();
+        table.AddColumn("key_id", "text").NotNull();
+        table.AddColumn("secret_sha256", "bytea").NotNull();
+        table.AddColumn("created_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        table.AddColumn("created_by", "text");
+        table.AddColumn("revoked_at", "timestamptz");
+        table.AddColumn("revoked_by", "text");
+        // Written as PostgreSQL renders it back, so the comparison with the database finds no difference.
+        table.CheckConstraints.Add(new TableCheckConstraint("mr_api_keys_role_check",
+            "role = ANY (ARRAY['reader'::text, 'publisher'::text, 'admin'::text])"));
+        // A unique index where the migration made a unique constraint: the same rule, and the constraint's own index has this name.
+        table.Indexes.Add(new IndexDefinition("mr_api_keys_key_id_key") { IsUnique = true, Columns = ["key_id"] });
+        return table;
+    }
 
     private const string Prefix = "mr_";
     private const string Columns = "name, role, key_id, secret_sha256, created_at, created_by, revoked_at";
@@ -53,7 +68,7 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider cloc
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         await using var cmd = dataSource.CreateCommand($"""
-            INSERT INTO mr_api_keys (name, role, key_id, secret_sha256, created_at, created_by) VALUES (@name, @role, @id, @hash, @at, @by)
+            INSERT INTO {TableName} (name, role, key_id, secret_sha256, created_at, created_by) VALUES (@name, @role, @id, @hash, @at, @by)
             ON CONFLICT (name) DO NOTHING
             RETURNING {Columns}
             """);
@@ -71,7 +86,7 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider cloc
 
     public async Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM mr_api_keys ORDER BY name");
+        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM {TableName} ORDER BY name");
         return await ReadAsync(cmd, ct);
     }
 
@@ -79,7 +94,7 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider cloc
     public async Task<bool> RevokeAsync(string name, string? revokedBy, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand($"""
-            UPDATE mr_api_keys SET revoked_at = coalesce(revoked_at, @at), revoked_by = coalesce(revoked_by, @by) WHERE name = @name
+            UPDATE {TableName} SET revoked_at = coalesce(revoked_at, @at), revoked_by = coalesce(revoked_by, @by) WHERE name = @name
             RETURNING {Columns}
             """);
         cmd.Parameters.AddWithValue("name", name);
@@ -104,7 +119,7 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider cloc
 
         if (!_byId.TryGetValue(id, out ApiKey? key))
         {
-            await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM mr_api_keys WHERE key_id = @id");
+            await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM {TableName} WHERE key_id = @id");
             cmd.Parameters.AddWithValue("id", id);
             key = (await ReadAsync(cmd, ct)).SingleOrDefault();
             _byId.Set(id, key, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = CacheFor });

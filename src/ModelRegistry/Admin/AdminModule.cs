@@ -1,7 +1,6 @@
 using ModelRegistry.Access;
 using ModelRegistry.Common;
 using Marten;
-using ModelRegistry.EventStore.Projections;
 using Npgsql;
 
 namespace ModelRegistry.Admin;
@@ -11,17 +10,19 @@ internal static class AdminModule
     public static IServiceCollection AddAdmin(this IServiceCollection services)
     {
         services.AddSingleton<LegacyImport>();
+        services.AddSingleton<ProjectionAdmin>();
         services.AddHostedService<LegacyImportOnStart>();
+        services.AddHostedService<ProjectionVersionCheck>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/v1/admin").WithTags("Admin");
-        admin.MapGet("/projections", async (IProjectionAdmin projections, CancellationToken ct) =>
+        admin.MapGet("/projections", async (ProjectionAdmin projections, CancellationToken ct) =>
             TypedResults.Ok((await projections.GetStatusAsync(ct)).Select(ProjectionStatusResponse.From)))
             .WithName("ListProjections").WithSummary("Each projection's checkpoint, lag and state.");
-        admin.MapPost("/projections/{name}/rebuild", async Task<IResult> (string name, IProjectionAdmin projections, CancellationToken ct) =>
+        admin.MapPost("/projections/{name}/rebuild", async Task<IResult> (string name, ProjectionAdmin projections, CancellationToken ct) =>
             await projections.RequestRebuildAsync(name, ct)
                 ? TypedResults.Accepted("/api/v1/admin/projections", new { name, state = "rebuild_pending" })
                 : throw DomainErrors.NotFound("projection-not-found", $"No projection is named '{name}'."))

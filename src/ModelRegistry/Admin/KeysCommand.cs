@@ -1,7 +1,7 @@
 using JasperFx.CommandLine;
 using ModelRegistry.Access;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
+using Marten;
 
 namespace ModelRegistry.Admin;
 
@@ -37,7 +37,7 @@ public sealed class KeysCommand : JasperFxAsyncCommand<KeysInput>
         using var host = input.BuildHost();
         using var scope = host.Services.CreateScope();
         var services = scope.ServiceProvider;
-        await services.MigrateEventStoreAsync();
+        await services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var keys = services.GetRequiredService<ApiKeyStore>();
         try
         {

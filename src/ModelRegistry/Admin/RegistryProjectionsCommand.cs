@@ -1,6 +1,6 @@
 using JasperFx.CommandLine;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
+using Marten;
+using ModelRegistry.Catalog.Reading;
 
 namespace ModelRegistry.Admin;
 
@@ -15,16 +15,17 @@ public sealed class RegistryProjectionsInput : NetCoreInput
 }
 
 /// <summary>
-/// The registry's own projections (the catalog's read model), which run in the registry's projection daemon, not
-/// Marten's: Marten's <c>projections</c> command does not see them.
+/// The registry's projections with their progress, and the catalog's rebuild without read downtime (into copies of its tables,
+/// swapped in), run in this process while running instances keep serving and writing. Marten's own <c>projections</c> command
+/// replays into the live tables instead.
 /// </summary>
-[Description("Lists the registry's projections with their progress, or requests rebuilds from the running daemon", Name = "registry-projections")]
+[Description("Lists the registry's projections with their progress, or rebuilds the catalog without read downtime", Name = "registry-projections")]
 public sealed class RegistryProjectionsCommand : JasperFxAsyncCommand<RegistryProjectionsInput>
 {
     public RegistryProjectionsCommand()
     {
         Usage("List the projections with their progress (list)").Arguments(x => x.Action);
-        Usage("Request rebuilds (rebuild [name…]); the running daemon's leader performs them").Arguments(x => x.Action, x => x.Names);
+        Usage("Rebuild (rebuild [name…]) in this process; running instances keep serving").Arguments(x => x.Action, x => x.Names);
     }
 
     public override async Task<bool> Execute(RegistryProjectionsInput input)
@@ -32,8 +33,9 @@ public sealed class RegistryProjectionsCommand : JasperFxAsyncCommand<RegistryPr
         using var host = input.BuildHost();
         using var scope = host.Services.CreateScope();
         var services = scope.ServiceProvider;
-        await services.MigrateEventStoreAsync();
-        var admin = services.GetRequiredService<IProjectionAdmin>();
+        await services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var admin = services.GetRequiredService<ProjectionAdmin>();
+        var rebuilder = services.GetRequiredService<CatalogRebuilder>();
         var names = input.Names.ToArray();
         switch (input.Action)
         {
@@ -45,12 +47,21 @@ public sealed class RegistryProjectionsCommand : JasperFxAsyncCommand<RegistryPr
 
                 return true;
             case "rebuild":
-                var targets = names.Length > 0 ? names : (await admin.GetStatusAsync()).Select(s => s.Name).ToArray();
+                var targets = names.Length > 0 ? names : [CatalogProjection.ProjectionName];
                 foreach (var name in targets)
                 {
-                    Console.WriteLine(await admin.RequestRebuildAsync(name)
-                        ? $"{name}: rebuild requested; the running daemon's leader performs it without read downtime."
-                        : $"{name}: no such projection.");
+                    if (!string.Equals(name, CatalogProjection.ProjectionName, StringComparison.OrdinalIgnoreCase))
+                    {
+                        Console.WriteLine(admin.Names.Contains(name)
+                            ? $"{name}: Marten's own projection; rebuild it with `projections rebuild -p {name}`."
+                            : $"{name}: no such projection.");
+                        continue;
+                    }
+
+                    var state = await rebuilder.RebuildNowAsync(CancellationToken.None);
+                    Console.WriteLine(state.State == ProjectionStates.Running
+                        ? $"{name}: rebuilt up to position {state.RebuiltUpTo} and swapped in without read downtime."
+                        : $"{name}: the rebuild failed: {state.LastError}");
                 }
 
                 return true;

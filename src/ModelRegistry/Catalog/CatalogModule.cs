@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelRegistry.Catalog.Archiving;
 using ModelRegistry.Catalog.Compatibility;
+using ModelRegistry.Catalog.Downloading;
 using ModelRegistry.Catalog.Integrity;
 using ModelRegistry.Catalog.Locking;
 using ModelRegistry.Catalog.Promoting;
@@ -11,7 +12,8 @@ using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Catalog.Updating;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
+using Wolverine;
+using JasperFx.Events;
 
 namespace ModelRegistry.Catalog;
 
@@ -22,12 +24,25 @@ internal static class CatalogModule
         services.AddCatalogReads();
         services.AddSingleton<LocalSource>();
         services.AddSingleton<IntegrityChecker>();
-        services.AddHostedService<IntegrityMonitor>();
+        services.AddSingleton<IPeriodicIntegrityCheck, PeriodicIntegrityCheck>();
         services.TryAddSingleton<IVersionDownloadQueue, NoVersionDownloadQueue>();
+        services.TryAddSingleton<IDownloadCompletion, NoDownloadCompletion>();
         services.AddKeyedSingleton<IResponseRenderer, ModelRenderer>(CatalogReplies.ModelView);
         services.AddKeyedSingleton<IResponseRenderer, VersionRenderer>(CatalogReplies.VersionView);
         services.AddKeyedSingleton<IResponseRenderer, RegistryV1EntryRenderer>(RegistryV1Endpoints.EntryView);
         return services;
+    }
+
+    /// <summary>
+    /// The catalog's command handlers and their retry of lost races, its rebuilds, and the periodic integrity check every
+    /// <c>Registry:Integrity:Interval</c> (<see cref="PeriodicSchedules"/>).
+    /// </summary>
+    public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
+    {
+        ModelCommands.ConfigureMessaging(opts);
+        opts.Discovery.IncludeType(typeof(RunIntegrityCheckHandler));
+        var interval = (configuration.GetSection(RegistryOptions.Section).Get<RegistryOptions>() ?? new RegistryOptions()).Integrity.Interval;
+        opts.SchedulePeriodic(PeriodicIntegrityCheck.Schedule, "Registry:Integrity:Interval", interval, occurrence => new RunIntegrityCheck(occurrence));
     }
 
     public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app)
@@ -59,36 +74,25 @@ internal static class CatalogReplies
     public const string ModelView = "model";
     public const string VersionView = "version";
 
-    public static Task<IResult> RunAsync(
-        this HttpCommands commands,
-        HttpContext http,
-        string name,
-        Func<ModelState, DateTimeOffset, IReadOnlyList<object>> decide,
-        Func<ModelState, IReadOnlyList<object>, CommandReply> reply,
-        string? reason = null,
-        InTransaction? inTransaction = null,
-        Func<CancellationToken, Task>? prepare = null) =>
-        commands.RunAsync(http, CatalogStream.Definition, CatalogStream.StreamId(name), decide, reply, reason, inTransaction, prepare);
-
     /// <summary>For commands on a model that must exist already: a name no model can have is simply not found.</summary>
-    public static Task<IResult> RunOnExistingAsync(
+    public static Task<IResult> InvokeOnExistingAsync(
         this HttpCommands commands,
         HttpContext http,
         ModelName name,
-        Func<ModelState, DateTimeOffset, IReadOnlyList<object>> decide,
+        Func<CommandContext, IModelCommand> command,
         Func<ModelState, IReadOnlyList<object>, CommandReply> reply,
         string? reason = null) =>
         CatalogRules.IsModelName(name.Value)
-            ? commands.RunAsync(http, name.Value, decide, reply, reason)
+            ? commands.InvokeAsync(http, command, reply, reason)
             : throw CatalogErrors.ModelNotFound(name.Value);
 
     /// <summary><c>POST …/versions/{v}/{verb}</c> with an optional <c>{reason}</c>, answering the version.</summary>
     public static ModelEndpoints MapVersionCommand(this IEndpointRouteBuilder models, string verb,
-        Func<ModelState, string, int, DateTimeOffset, IReadOnlyList<object>> decide) =>
+        Func<string, int, CommandContext, IModelCommand> command) =>
         models.MapModel("POST", $"versions/{{version:int}}/{verb}",
             (ModelName name, int version, ReasonBody? body, HttpContext http, HttpCommands commands) =>
-                commands.RunOnExistingAsync(http, name,
-                    (state, now) => decide(state, name.Value, version, now),
+                commands.InvokeOnExistingAsync(http, name,
+                    context => command(name.Value, version, context),
                     (state, _) => Version(state, version),
                     body?.Reason))
             .Produces<VersionResource>();
@@ -102,8 +106,6 @@ internal static class CatalogReplies
 
     public static string VersionPath(string name, int version) =>
         ModelRoutes.PathOf(name, "versions/" + version.ToString(CultureInfo.InvariantCulture));
-
-    public static string? ActorOf(HttpContext http) => http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null;
 
     public static string VersionKey(string name, int version) => $"{name}@{version.ToString(CultureInfo.InvariantCulture)}";
 
@@ -130,10 +132,10 @@ internal sealed class VersionRenderer(CatalogReader reader) : IResponseRenderer
 
     // A version registered by this very append is the row its VersionRegistered event makes, unless a later event of the
     // same append changed it again.
-    public object? RenderAppended(string key, AppendResult appended)
+    public object? RenderAppended(string key, IReadOnlyList<IEvent> appended)
     {
         var (name, version) = CatalogReplies.ParseVersionKey(key);
-        var changes = appended.Events.Select(CatalogChanges.Of).OfType<RowChange>()
+        var changes = appended.Select(CatalogChanges.Of).OfType<RowChange>()
             .Where(c => c.NewVersion?.Version == version || c.Version?.Version == version).ToList();
         return changes is [{ NewVersion: { } row }] ? CatalogResources.Version(name, row) : null;
     }

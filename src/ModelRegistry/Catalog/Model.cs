@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
+using JasperFx.Events;
+using Marten.Events.Aggregation;
 
 namespace ModelRegistry.Catalog;
 
@@ -55,9 +55,9 @@ internal sealed record ArtifactMissing(int Version);
 /// <summary>The file changed; <c>ActualSha256</c> is null when what is there was not read to its end (a link out of the root, a device, a longer file).</summary>
 internal sealed record ArtifactCorrupted(int Version, string ExpectedSha256, string? ActualSha256);
 
-internal sealed record VersionSource(SourceType Type, string Uri, string? Revision, string? File);
+public sealed record VersionSource(SourceType Type, string Uri, string? Revision, string? File);
 
-internal sealed record VersionMetadata(
+public sealed record VersionMetadata(
     string? Description,
     IReadOnlyDictionary<string, double> Metrics,
     string? Architecture,
@@ -70,21 +70,21 @@ internal sealed record VersionMetadata(
 }
 
 [JsonConverter(typeof(LowerCaseEnum<SourceType>))]
-internal enum SourceType { Huggingface, Url, Local }
+public enum SourceType { Huggingface, Url, Local }
 
 [JsonConverter(typeof(LowerCaseEnum<ArtifactStatus>))]
-internal enum ArtifactStatus { Pending, Downloading, Ready, Failed, Missing, Corrupted }
+public enum ArtifactStatus { Pending, Downloading, Ready, Failed, Missing, Corrupted }
 
 [JsonConverter(typeof(LowerCaseEnum<Stage>))]
-internal enum Stage { Staging, Production, Archived }
+public enum Stage { Staging, Production, Archived }
 
 [JsonConverter(typeof(LowerCaseEnum<ModelFormat>))]
-internal enum ModelFormat { Gguf, Onnx, Safetensors, Pt, Bin, Other }
+public enum ModelFormat { Gguf, Onnx, Safetensors, Pt, Bin, Other }
 
 internal sealed class LowerCaseEnum<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false)
     where T : struct, Enum;
 
-internal sealed record VersionState(
+public sealed record VersionState(
     int Version,
     Stage Stage,
     ArtifactStatus Status,
@@ -98,7 +98,12 @@ internal sealed record VersionState(
     Guid? DownloadJobId,
     int? DuplicateOf);
 
-internal sealed record ModelState(
+/// <summary>
+/// What a model's commands decide on: its stream folded by <see cref="CatalogStream.Evolve"/>. Marten keeps it as the snapshot of
+/// <see cref="ModelStateProjection"/> keyed by <see cref="Id"/>, the stream key, and caches it between commands.
+/// </summary>
+public sealed record ModelState(
+    string Id,
     bool Exists,
     string Name,
     string? Description,
@@ -109,18 +114,18 @@ internal sealed record ModelState(
     ImmutableSortedDictionary<int, VersionState> Versions,
     int LatestVersion,
     int? ProductionVersion,
-    ImmutableStack<int> ProductionLineage)
+    ImmutableList<int> ProductionLineage)
 {
     public static ModelState Initial { get; } = new(
-        false, "", null, ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal), null, false, null,
-        ImmutableSortedDictionary<int, VersionState>.Empty, 0, null, ImmutableStack<int>.Empty);
+        "", false, "", null, ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal), null, false, null,
+        ImmutableSortedDictionary<int, VersionState>.Empty, 0, null, ImmutableList<int>.Empty);
 
-    public ModelState RequireExisting(string name) => Exists ? this : throw CatalogErrors.ModelNotFound(name);
+    internal ModelState RequireExisting(string name) => Exists ? this : throw CatalogErrors.ModelNotFound(name);
 
-    public ModelState RequireMutable(string name) =>
+    internal ModelState RequireMutable(string name) =>
         RequireExisting(name).Locked ? throw CatalogErrors.ModelLocked(Name, LockReason) : this;
 
-    public VersionState RequireVersion(int version) =>
+    internal VersionState RequireVersion(int version) =>
         Versions.TryGetValue(version, out var v) ? v : throw CatalogErrors.VersionNotFound(Name, version);
 
     /// <summary>
@@ -131,10 +136,37 @@ internal sealed record ModelState(
         sha256 is null ? null : Versions.Values.FirstOrDefault(v => v.Version != except && v.Sha256 == sha256 && v.Status != ArtifactStatus.Failed)?.Version;
 
     public int? PreviousProductionVersion =>
-        ProductionVersion is not null && !ProductionLineage.IsEmpty && ProductionLineage.Pop() is { IsEmpty: false } earlier
-            ? earlier.Peek()
-            : null;
+        ProductionVersion is not null && ProductionLineage.Count > 1 ? ProductionLineage[^2] : null;
 
+    internal ModelState WithVersion(int version, Func<VersionState, VersionState> change) =>
+        Versions.TryGetValue(version, out var v) ? this with { Versions = Versions.SetItem(version, change(v)) } : this;
+
+    internal ModelState WithStage(int version, Stage stage) =>
+        WithVersion(version, v => v with { Stage = stage }) with
+        {
+            ProductionVersion = ProductionVersion == version && stage != Stage.Production ? null : ProductionVersion,
+        };
+}
+
+/// <summary>
+/// <see cref="ModelState"/> as Marten keeps it: an async snapshot of each model's stream, which <c>FetchForWriting</c> takes as
+/// its starting point (with the events appended since) when the node's cache of recently written models has none.
+/// </summary>
+internal sealed class ModelStateProjection : SingleStreamProjection<ModelState, string>
+{
+    public const string ProjectionName = "model-state";
+
+    public ModelStateProjection()
+    {
+        Name = ProjectionName;
+    }
+
+    public override ModelState Evolve(ModelState? snapshot, string id, IEvent e) =>
+        CatalogStream.Evolve(snapshot ?? ModelState.Initial with { Id = id }, e.Data);
+}
+
+internal static class CatalogStream
+{
     public static ModelState Evolve(ModelState state, object @event) => @event switch
     {
         ModelRegistered e => state with
@@ -184,25 +216,12 @@ internal sealed record ModelState(
         _ => state,
     };
 
-    private static ImmutableStack<int> Lineage(ImmutableStack<int> lineage, VersionPromoted promoted)
+    private static ImmutableList<int> Lineage(ImmutableList<int> lineage, VersionPromoted promoted)
     {
-        var walkedBack = promoted.Rollback && !lineage.IsEmpty ? lineage.Pop() : lineage;
-        return !walkedBack.IsEmpty && walkedBack.Peek() == promoted.Version ? walkedBack : walkedBack.Push(promoted.Version);
+        var walkedBack = promoted.Rollback && !lineage.IsEmpty ? lineage.RemoveAt(lineage.Count - 1) : lineage;
+        return !walkedBack.IsEmpty && walkedBack[^1] == promoted.Version ? walkedBack : walkedBack.Add(promoted.Version);
     }
 
-    private ModelState WithVersion(int version, Func<VersionState, VersionState> change) =>
-        Versions.TryGetValue(version, out var v) ? this with { Versions = Versions.SetItem(version, change(v)) } : this;
-
-    private ModelState WithStage(int version, Stage stage) =>
-        WithVersion(version, v => v with { Stage = stage }) with
-        {
-            ProductionVersion = ProductionVersion == version && stage != Stage.Production ? null : ProductionVersion,
-        };
-}
-
-internal static class CatalogStream
-{
-    public static StreamDefinition<ModelState> Definition { get; } = new("model", ModelState.Initial, ModelState.Evolve);
 
     public static string StreamId(string name) => name.ToLowerInvariant();
 
@@ -225,14 +244,6 @@ internal static class CatalogStream
         (typeof(ArtifactMissing), "ArtifactMissing"),
         (typeof(ArtifactCorrupted), "ArtifactCorrupted"),
     ];
-
-    public static void Register(EventTypeRegistry registry)
-    {
-        foreach (var (type, name) in EventTypes)
-        {
-            registry.Register(type, name, 1);
-        }
-    }
 
     public static void Map(Marten.Events.IEventStoreOptions events)
     {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
 using Npgsql;
 
 namespace ModelRegistry.Common;
@@ -79,7 +79,8 @@ internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealth
     {
         try
         {
-            await using var cmd = dataSource.CreateCommand("SELECT 1 FROM mr_schema_migrations LIMIT 1");
+            // A table of ours that every migrated database has: reachable and migrated in one round trip.
+            await using var cmd = dataSource.CreateCommand($"SELECT 1 FROM {IdempotencyStore.TableName} LIMIT 1");
             await cmd.ExecuteScalarAsync(cancellationToken);
             return HealthCheckResult.Healthy();
         }

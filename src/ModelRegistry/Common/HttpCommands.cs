@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using ModelRegistry.Catalog;
+using Wolverine;
 
 namespace ModelRegistry.Common;
 
@@ -18,33 +21,32 @@ internal interface IResponseRenderer
     Task<object?> RenderAsync(string key, DateTimeOffset? asOf, CancellationToken ct);
 
     /// <summary>The resource straight from the events a command just appended, when they alone determine it; null to read it back.</summary>
-    object? RenderAppended(string key, AppendResult appended) => null;
+    object? RenderAppended(string key, IReadOnlyList<IEvent> appended) => null;
 }
 
 /// <summary>
-/// A command over HTTP: If-Match becomes the expected version (412 on mismatch), the decision runs on the one write
-/// path (<see cref="StreamCommands.HandleAsync{TState}"/>) with the request's actor, correlation and causation, the
-/// response carries <c>ETag: "&lt;stream version&gt;"</c>, and an Idempotency-Key replays the first response. Each command
-/// counts once in <c>modelregistry.commands</c> with its outcome.
+/// A model command over HTTP, handed to its Wolverine handler with <see cref="IMessageBus.InvokeAsync{T}(object, CancellationToken, TimeSpan?)"/>:
+/// If-Match becomes the version the handler must find (412 otherwise), the request's actor, correlation, causation and reason go
+/// into the command's events, the response carries <c>ETag: "&lt;stream version&gt;"</c>, and an Idempotency-Key is claimed in the
+/// events' own transaction and replays the first response. Each command counts once in <c>modelregistry.commands</c>.
 /// </summary>
-internal sealed class HttpCommands(
-    IEventStore store, StreamStateCache cache, IdempotencyStore idempotency, IServiceProvider services, TimeProvider clock, RegistryMetrics metrics)
+internal sealed class HttpCommands(IdempotencyStore idempotency, IDocumentStore store, IServiceProvider services, RegistryMetrics metrics)
 {
     private static readonly TimeSpan ReplayWait = TimeSpan.FromSeconds(5);
 
-    public async Task<IResult> RunAsync<TState>(
+    /// <summary>
+    /// Runs the command <paramref name="command"/> builds from the request's context (after an idempotent replay had its chance, so
+    /// a replay does no work such as measuring a file), and answers what <paramref name="reply"/> makes of the model after it.
+    /// </summary>
+    public async Task<IResult> InvokeAsync(
         HttpContext http,
-        StreamDefinition<TState> stream,
-        string streamId,
-        Func<TState, DateTimeOffset, IReadOnlyList<object>> decide,
-        Func<TState, IReadOnlyList<object>, CommandReply> reply,
-        string? reason = null,
-        InTransaction? alsoInTransaction = null,
-        Func<CancellationToken, Task>? prepare = null)
+        Func<CommandContext, CancellationToken, ValueTask<IModelCommand>> command,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply,
+        string? reason = null)
     {
         try
         {
-            var (result, outcome) = await HandleAsync(http, stream, streamId, decide, reply, reason, alsoInTransaction, prepare);
+            var (result, outcome) = await HandleAsync(http, command, reply, reason);
             metrics.CommandHandled(http, outcome);
             return result;
         }
@@ -60,86 +62,59 @@ internal sealed class HttpCommands(
         }
     }
 
-    private async Task<(IResult Result, string Outcome)> HandleAsync<TState>(
+    public Task<IResult> InvokeAsync(HttpContext http, Func<CommandContext, IModelCommand> command,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply, string? reason = null) =>
+        InvokeAsync(http, (context, _) => ValueTask.FromResult(command(context)), reply, reason);
+
+    private async Task<(IResult Result, string Outcome)> HandleAsync(
         HttpContext http,
-        StreamDefinition<TState> stream,
-        string streamId,
-        Func<TState, DateTimeOffset, IReadOnlyList<object>> decide,
-        Func<TState, IReadOnlyList<object>, CommandReply> reply,
-        string? reason,
-        InTransaction? alsoInTransaction,
-        Func<CancellationToken, Task>? prepare)
+        Func<CommandContext, CancellationToken, ValueTask<IModelCommand>> build,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply,
+        string? reason)
     {
         var ct = http.RequestAborted;
         var request = RequestContext.Get(http);
-        var expected = Preconditions.IfMatch(http.Request);
         var scope = IdempotencyScope.Of(http, request);
         if (scope is not null && await idempotency.FindAsync(scope, ct) is { } earlier)
         {
-            return (await ReplayAsync(scope, earlier, ct), CommandOutcome.Replayed);
+            return (await ReplayAsync(scope, earlier, reply, ct), CommandOutcome.Replayed);
         }
 
-        if (prepare is not null)
-        {
-            await prepare(ct);
-        }
-
-        var now = clock.GetUtcNow();
-        var decidedFrom = stream.Initial;
-        var inTransaction = scope is null ? alsoInTransaction : async (transaction, token) =>
-        {
-            if (alsoInTransaction is not null)
-            {
-                await alsoInTransaction(transaction, token);
-            }
-
-            var appended = transaction.Appended;
-            var events = appended.Events.Select(e => e.Data).ToList();
-            var planned = reply(events.Aggregate(decidedFrom, stream.Evolve), events);
-            if (!await idempotency.TryClaimAsync(transaction.Connection, transaction.Transaction, scope, planned, Preconditions.ETag(appended.StreamVersion),
-                    appended.Events[^1].Timestamp, body: null, token))
-            {
-                throw new IdempotencyKeyTakenException();
-            }
-        };
-
-        CommandResult<TState> result;
+        var context = request.Context(http, reason) with { IfMatch = Preconditions.IfMatch(http.Request), Claim = scope?.Claim };
+        var command = await build(context, ct);
+        CommandDone done;
         try
         {
-            result = await store.HandleAsync(stream, streamId, (state, _) =>
-            {
-                decidedFrom = state;
-                return decide(state, now);
-            }, expected, request.Metadata(http, reason), inTransaction, cache, ct);
+            done = await http.RequestServices.GetRequiredService<IMessageBus>().InvokeAsync<CommandDone>(command, ct);
         }
-        catch (IdempotencyKeyTakenException)
+        catch (Exception ex) when (scope is not null && IdempotencyStore.IsClaimTaken(ex))
         {
-            return (await ReplayAsync(scope!, await idempotency.FindAsync(scope!, ct), ct), CommandOutcome.Replayed);
+            return (await ReplayAsync(scope, await idempotency.FindAsync(scope, ct), reply, ct), CommandOutcome.Replayed);
         }
 
-        var decided = result.Appended?.Events.Select(e => e.Data).ToList() ?? [];
-        var final = reply(result.State, decided);
-        var etag = Preconditions.ETag(result.Version);
-        var body = result.Appended is { } appended && Renderer(final.View).RenderAppended(final.View.Key, appended) is { } fromEvents
+        var final = reply(done.State, done.Decided);
+        var etag = Preconditions.ETag(done.Version);
+        var body = done.Events.Count > 0 && Renderer(final.View).RenderAppended(final.View.Key, done.Events) is { } fromEvents
             ? Serialize(fromEvents)
             : await RenderAsync(final.View, asOf: null, ct);
         if (scope is not null)
         {
-            if (result.Appended is not null)
+            if (done.Events.Count > 0)
             {
-                await idempotency.CompleteAsync(scope, body, ct);
+                await idempotency.CompleteAsync(scope, final, etag, done.Events[^1].Timestamp, body, ct);
             }
-            else if (!await idempotency.TryClaimAsync(null, null, scope, final, etag, asOf: null, body, ct))
+            else if (!await idempotency.TryClaimAnsweredAsync(scope, final, etag, body, ct))
             {
-                return (await ReplayAsync(scope, await idempotency.FindAsync(scope, ct), ct), CommandOutcome.Replayed);
+                return (await ReplayAsync(scope, await idempotency.FindAsync(scope, ct), reply, ct), CommandOutcome.Replayed);
             }
         }
 
         return (new ReplyResult(final.Status, final.Location, etag, body, Replayed: false),
-            result.Appended is null ? CommandOutcome.NoOp : CommandOutcome.Appended);
+            done.Events.Count == 0 ? CommandOutcome.NoOp : CommandOutcome.Appended);
     }
 
-    private async Task<IResult> ReplayAsync(IdempotencyScope scope, StoredResponse? stored, CancellationToken ct)
+    private async Task<IResult> ReplayAsync(IdempotencyScope scope, StoredResponse? stored,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply, CancellationToken ct)
     {
         if (stored is null)
         {
@@ -152,8 +127,9 @@ internal sealed class HttpCommands(
                 "This Idempotency-Key was used for a different request body on this route; use a new key for a new request.");
         }
 
-        // The first request may still be rendering its body; if it died between commit and render, render the
-        // resource as it was right after that commit and keep it, so every replay answers the same bytes.
+        // The first request may still be rendering its answer; if it died between its commit and its answer, the answer is made
+        // again from the events it appended, the resource rendered as it was right after that commit, and kept, so every replay
+        // answers the same bytes.
         var deadline = DateTime.UtcNow + ReplayWait;
         while (stored.Body is null && DateTime.UtcNow < deadline)
         {
@@ -163,11 +139,22 @@ internal sealed class HttpCommands(
 
         if (stored.Body is null)
         {
-            await idempotency.CompleteAsync(scope, await RenderAsync(stored.View, stored.AsOf, ct), ct);
+            var (final, asOf) = await ReplyFromStreamAsync(stored, reply, ct);
+            await idempotency.CompleteAsync(scope, final, Preconditions.ETag(stored.VersionAfter), asOf, await RenderAsync(final.View, asOf, ct), ct);
             stored = await idempotency.FindAsync(scope, ct) ?? stored;
         }
 
-        return new ReplyResult(stored.Status, stored.Location, stored.ETag, stored.Body!, Replayed: true);
+        return new ReplyResult(stored.Status!.Value, stored.Location, stored.ETag, stored.Body!, Replayed: true);
+    }
+
+    private async Task<(CommandReply Reply, DateTimeOffset AsOf)> ReplyFromStreamAsync(StoredResponse stored,
+        Func<ModelState, IReadOnlyList<object>, CommandReply> reply, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var state = await session.Events.AggregateStreamAsync<ModelState>(stored.StreamKey, version: stored.VersionAfter, token: ct)
+            ?? throw new InvalidOperationException($"The stream '{stored.StreamKey}' an idempotency key answered for is gone.");
+        var events = await session.Events.FetchStreamAsync(stored.StreamKey, version: stored.VersionAfter, fromVersion: stored.VersionBefore + 1, token: ct);
+        return (reply(state, events.Select(e => e.Data).ToList()), events[^1].Timestamp);
     }
 
     private async Task<byte[]> RenderAsync(ResponseView view, DateTimeOffset? asOf, CancellationToken ct)
@@ -180,8 +167,6 @@ internal sealed class HttpCommands(
     private IResponseRenderer Renderer(ResponseView view) => services.GetRequiredKeyedService<IResponseRenderer>(view.Kind);
 
     private byte[] Serialize(object resource) => JsonSerializer.SerializeToUtf8Bytes(resource, resource.GetType(), services.Options());
-
-    private sealed class IdempotencyKeyTakenException : Exception;
 
     private sealed record ReplyResult(int Status, string? Location, string? ETag, byte[] Body, bool Replayed) : IResult
     {

@@ -1,5 +1,6 @@
 using JasperFx;
 using JasperFx.CodeGeneration;
+using ModelRegistry.Catalog;
 using ModelRegistry.Downloads;
 using Wolverine;
 using Wolverine.Runtime;
@@ -52,7 +53,7 @@ internal sealed class DurabilityOptions
 internal static class Messaging
 {
     /// <summary>
-    /// Wolverine on Marten's database and schema: only the handlers modules name, durability from configuration. Its
+    /// Wolverine on Marten's database and schema: only the handlers and schedules modules name, durability from configuration. Its
     /// handler code is generated ahead of time (<c>make codegen</c>, into <c>Internal/Generated</c>) and compiled into this
     /// assembly: in every environment it is loaded from there and never compiled at run time, so a handler changed without
     /// regenerating stops the start (and fails GeneratedCodeTests).
@@ -74,6 +75,13 @@ internal static class Messaging
             opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             opts.Discovery.DisableConventionalDiscovery();
             durability.ApplyTo(opts.Durability);
+            opts.Policies.AutoApplyTransactions();
+            // The periodic jobs' handlers claim each occurrence (PeriodicSchedules). Set whether or not a job is turned on, so the
+            // generated handler code is the same for every configuration.
+            opts.Durability.MessageDeduplicationMode = MessageDeduplicationMode.CompareByHash;
+            // Likewise Wolverine's table of schedules: the schema is the same whatever the intervals (db-assert compares it).
+            opts.Durability.EnableRecurringMessages = true;
+            CatalogModule.ConfigureMessaging(opts, builder.Configuration);
             DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
         });
         return builder;

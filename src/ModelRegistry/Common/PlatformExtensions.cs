@@ -1,8 +1,7 @@
 using System.Text;
+using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ModelRegistry.EventStore;
-using Wolverine.Marten;
 
 namespace ModelRegistry.Common;
 
@@ -17,10 +16,9 @@ internal static class PlatformExtensions
         // leniently (U+FFFD for a bad byte), the request reaches the application, which parses every header it uses strictly.
         builder.WebHost.ConfigureKestrel(o => o.RequestHeaderEncodingSelector = _ => Encoding.UTF8);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddEventStore(connectionString, marten => RegistryStore.Configure(marten, connectionString, _ => { }), EventTypes.Register,
-            o => builder.Configuration.GetSection("Registry:EventStore").Bind(o), martenServices => martenServices.IntegrateWithWolverine());
+        builder.AddRegistryStore(connectionString);
         builder.AddRegistryMessaging();
-        builder.Services.AddMigration(IdempotencyStore.Migration);
+        builder.Services.ConfigureMarten(o => o.Storage.ExtendedSchemaObjects.Add(IdempotencyStore.SchemaObject()));
         builder.Services.AddSingleton<IdempotencyStore>();
         builder.Services.AddRegistryMetrics();
         builder.Services.AddSingleton<HttpCommands>();

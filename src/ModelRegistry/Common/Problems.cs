@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using ModelRegistry.EventStore;
+using JasperFx;
+using Marten.Exceptions;
 using Npgsql;
 
 namespace ModelRegistry.Common;
@@ -112,9 +113,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     private static ProblemDetails Map(HttpContext http, Exception exception) => exception switch
     {
         DomainException e => Problems.Create(e.Status, e.Code, e.Detail, e.Errors),
-        ConcurrencyException e when http.Request.Headers.IfMatch.Count > 0 => Problems.Create(412, "precondition-failed",
-            $"If-Match named version {e.Expected}, but the model is at version {e.Actual?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "0"}."),
-        ConcurrencyException => Problems.Create(409, "concurrency-conflict",
+        ConcurrencyException or ExistingStreamIdCollisionException when http.Request.Headers.IfMatch.Count > 0 => Problems.Create(412,
+            "precondition-failed", "The model changed after the version If-Match named; read it again."),
+        ConcurrencyException or ExistingStreamIdCollisionException => Problems.Create(409, "concurrency-conflict",
             "The model kept changing while this command was retried; send it again."),
         BadHttpRequestException { StatusCode: 413 } => Problems.Create(413, "body-too-large", "The request body is larger than this route accepts."),
         BadHttpRequestException { StatusCode: 415 } => Problems.Create(415, "unsupported-media-type",
@@ -134,7 +135,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is ModelRegistry.EventStore.StoreUnavailableException || (e is NpgsqlException npgsql && IsDatabaseUnavailable(npgsql)))
+            if (e is NpgsqlException npgsql && IsDatabaseUnavailable(npgsql))
             {
                 return true;
             }

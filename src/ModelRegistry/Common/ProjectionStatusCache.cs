@@ -1,4 +1,4 @@
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
 
 namespace ModelRegistry.Common;
 
@@ -6,7 +6,7 @@ namespace ModelRegistry.Common;
 /// The projections' status as the admin API shows it, read at most once per <see cref="MaxAge"/> however many readiness
 /// probes and metric collections ask: reading it refreshes the high-water mark, which is a query of its own.
 /// </summary>
-internal sealed class ProjectionStatusCache(IProjectionAdmin admin, TimeProvider clock)
+internal sealed class ProjectionStatusCache(ProjectionAdmin admin, TimeProvider clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan SynchronousWait = TimeSpan.FromSeconds(1);

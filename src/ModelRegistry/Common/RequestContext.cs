@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using ModelRegistry.EventStore;
+using ModelRegistry.Catalog;
 
 namespace ModelRegistry.Common;
 
@@ -37,7 +37,7 @@ internal sealed class RequestContext
 
     public byte[] BodySha256() => SHA256.HashData(Body);
 
-    public EventMetadata Metadata(HttpContext http, string? reason = null) =>
+    public CommandContext Context(HttpContext http, string? reason = null) =>
         new(http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null, CorrelationId, CausationId, reason);
 
     public static RequestContext? Find(HttpContext http) => http.Features.Get<RequestContext>();

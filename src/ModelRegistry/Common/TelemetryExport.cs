@@ -1,4 +1,3 @@
-using ModelRegistry.EventStore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -33,7 +32,7 @@ internal static class TelemetryExport
             .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "modelregistry",
                 serviceVersion: typeof(TelemetryExport).Assembly.GetName().Version?.ToString()))
             .WithMetrics(metrics => metrics
-                .AddMeter(EventStoreMetrics.MeterName, "Npgsql")
+                .AddMeter(RegistryMetrics.MeterName, "Npgsql")
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddOtlpExporter())

@@ -2,7 +2,6 @@ using ModelRegistry.Access;
 using System.Security.Cryptography;
 using System.Text;
 using ModelRegistry.Catalog;
-using ModelRegistry.EventStore;
 
 namespace ModelRegistry.Downloads;
 
@@ -24,5 +23,5 @@ internal sealed record DownloadJob(string ModelName, int Version, VersionSource 
     }
 
     /// <summary>The download's events are the requester's doing, caused by this job.</summary>
-    public EventMetadata Metadata(Guid jobId, string? reason = null) => new(Actor ?? SystemActors.Downloads, CorrelationId, jobId.ToString(), reason);
+    public CommandContext Context(Guid jobId, string? reason = null) => new(Actor ?? SystemActors.Downloads, CorrelationId, jobId.ToString(), reason);
 }

@@ -1,5 +1,6 @@
 using ModelRegistry.Access;
 using Microsoft.Extensions.Options;
+using ModelRegistry.Catalog.Downloading;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Common;
@@ -14,6 +15,7 @@ using Marten;
 using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Runtime;
+using Wolverine.Transports;
 
 namespace ModelRegistry.Downloads;
 
@@ -23,14 +25,17 @@ internal static class DownloadsModule
     public static IServiceCollection AddDownloads(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddDownloadProcessing(configuration);
-        services.AddSingleton<IVersionDownloadQueue, VersionDownloadQueue>();
+        services.AddSingleton<VersionDownloadQueue>();
+        services.AddSingleton<IVersionDownloadQueue>(sp => sp.GetRequiredService<VersionDownloadQueue>());
+        services.AddSingleton<IDownloadCompletion>(sp => sp.GetRequiredService<VersionDownloadQueue>());
         services.AddSingleton<DownloadReader>();
         services.AddSingleton<DownloadCancellation>();
         services.AddKeyedSingleton<IResponseRenderer, DownloadRenderer>(DownloadReplies.View);
         services.AddSingleton<StorageScanner>();
         services.AddSingleton<StorageCleaner>();
-        services.AddHostedService<StorageCleanupMonitor>();
+        services.AddSingleton<IPeriodicStorageCleanup, PeriodicStorageCleanup>();
         services.AddHealthChecks().AddCheck<DownloadWorkersHealthCheck>("download-workers", tags: ["ready"]);
+        services.AddHostedService<DownloadQueueWithoutWorker>();
         return services;
     }
 
@@ -93,6 +98,7 @@ internal static class DownloadsModule
     /// The durable <c>downloads</c> queue (its inbox in PostgreSQL, so a download survives the instance that took it) and what a
     /// failed attempt becomes: the worker has recorded it already and says whether to retry (rescheduled, after a backoff with
     /// jitter) or to dead-letter; anything else that fails around an attempt is retried a few times, then fails the download.
+    /// And the periodic storage cleanup, every <c>Registry:Storage:CleanupInterval</c> (<see cref="PeriodicSchedules"/>).
     /// </summary>
     public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
     {
@@ -100,6 +106,10 @@ internal static class DownloadsModule
         // An instance that runs no downloads runs no durability agent either, so it never recovers a download to itself.
         opts.Durability.DurabilityAgentEnabled = worker.RunWorker;
         opts.Discovery.IncludeType(typeof(DownloadVersionHandler));
+        opts.Discovery.IncludeType(typeof(RunStorageCleanupHandler));
+        var cleanupInterval = (configuration.GetSection(RegistryOptions.Section).Get<RegistryOptions>() ?? new RegistryOptions()).Storage.CleanupInterval;
+        opts.SchedulePeriodic(PeriodicStorageCleanup.Schedule, "Registry:Storage:CleanupInterval", cleanupInterval,
+            occurrence => new RunStorageCleanup(occurrence));
         opts.LocalQueue(DownloadJob.Queue).UseDurableInbox().MaximumParallelMessages(Math.Max(1, worker.Concurrency));
         opts.PublishMessage<DownloadVersion>().ToLocalQueue(DownloadJob.Queue);
         opts.Policies.OnException<DownloadAttemptFailedException>().CustomActionIndefinitely(async (_, lifecycle, ex) =>
@@ -128,4 +138,21 @@ internal static class DownloadsModule
             await runtime.Services.GetRequiredService<DownloadWorker>().FailAsync(message, error, CancellationToken.None);
         }
     }
+}
+
+/// <summary>
+/// On an instance that runs no downloads, the local <c>downloads</c> queue stays latched: a registration's download message is
+/// stored owned by no node, and an instance that runs downloads takes it from the inbox.
+/// </summary>
+internal sealed class DownloadQueueWithoutWorker(IWolverineRuntime runtime, DownloadWorkerOptions worker) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!worker.RunWorker && runtime.Endpoints.AgentForLocalQueue(DownloadJob.Queue) is IListenerCircuit queue)
+        {
+            await queue.PauseAsync(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

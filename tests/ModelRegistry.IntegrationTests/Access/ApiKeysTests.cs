@@ -43,7 +43,7 @@ public sealed class ApiKeysTests(RegistryFixture fixture) : IClassFixture<Regist
             s.StatusCodeShouldBe(202);
         });
 
-        Assert.All(await App.StreamAsync(model), e => Assert.Equal(name, e.Metadata.Actor));
+        Assert.All(await App.StreamAsync(model), e => Assert.Equal(name, e.UserName));
     }
 
     [Fact]

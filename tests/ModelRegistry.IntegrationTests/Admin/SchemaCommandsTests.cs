@@ -4,8 +4,8 @@ using Npgsql;
 namespace ModelRegistry.IntegrationTests.Admin;
 
 /// <summary>
-/// Marten's schema commands on an empty database: <c>db-apply</c> creates Marten's tables and applies the registry's
-/// numbered migrations, <c>db-assert</c> fails while one is pending, <c>db-patch</c> scripts it.
+/// Marten's schema commands on an empty database: <c>db-apply</c> creates Marten's tables with the registry's own tables and
+/// indexes (the catalog's among them), <c>db-assert</c> fails while one of them is missing, <c>db-patch</c> scripts it.
 /// </summary>
 public sealed class SchemaCommandsTests : IAsyncLifetime
 {
@@ -23,7 +23,7 @@ public sealed class SchemaCommandsTests : IAsyncLifetime
     private Task<AppCommandResult> RunAsync(params string[] args) => AppCommand.RunAsync(_database.ConnectionString, _storageRoot, args);
 
     [Fact]
-    public async Task Db_apply_creates_Martens_schema_and_applies_the_migrations_which_db_assert_and_db_patch_check()
+    public async Task Db_apply_creates_Martens_schema_with_the_registrys_own_objects_which_db_assert_and_db_patch_check()
     {
         var before = await RunAsync("db-assert");
         var applied = await RunAsync("db-apply");
@@ -34,15 +34,19 @@ public sealed class SchemaCommandsTests : IAsyncLifetime
         Assert.Contains("0 failed", applied.Out, StringComparison.Ordinal);
         Assert.True(asserted.ExitCode == 0, asserted.ToString());
         Assert.True(await ScalarAsync<bool>("SELECT to_regclass('registry.mt_events') IS NOT NULL"));
-        var ids = await IdsAsync();
-        Assert.Contains(4, ids);
-        Assert.Contains(113, ids);
-        Assert.Contains(130, ids);
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('public.mr_api_keys') IS NOT NULL AND to_regclass('public.mr_idempotency_keys') IS NOT NULL"));
         Assert.True(await ScalarAsync<bool>("SELECT to_regclass('registry.ix_mt_events_user_seq') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"));
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('public.catalog_models') IS NOT NULL AND to_regclass('public.catalog_versions') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('public.catalog_models_name_description_idx') IS NOT NULL"));
 
-        // A migration not applied yet: db-assert fails, db-patch writes it, db-apply applies it.
-        await ScalarAsync<int>("WITH gone AS (DELETE FROM mr_schema_migrations WHERE id = 113 RETURNING id) SELECT count(*)::int FROM gone");
-        await ScalarAsync<int>("DROP INDEX registry.ix_mt_events_user_seq; SELECT 1");
+        // Missing: an audit index, the keys' role check and a catalog index: db-assert fails, db-patch writes them, db-apply applies them.
+        await ScalarAsync<int>("""
+            DROP INDEX registry.ix_mt_events_user_seq;
+            ALTER TABLE public.mr_api_keys DROP CONSTRAINT mr_api_keys_role_check;
+            DROP INDEX public.catalog_versions_model_key_stage_idx;
+            SELECT 1
+            """);
         var pending = await RunAsync("db-assert");
         var patch = Path.Combine(_storageRoot, "patch.sql");
         var patched = await RunAsync("db-patch", patch, "--database", "marten://store/");
@@ -51,12 +55,17 @@ public sealed class SchemaCommandsTests : IAsyncLifetime
         Assert.Equal(1, pending.ExitCode);
         Assert.True(patched.ExitCode == 0, patched.ToString());
         var sql = await File.ReadAllTextAsync(patch);
-        Assert.Contains("-- migration 113:", sql, StringComparison.Ordinal);
-        Assert.Contains("INSERT INTO mr_schema_migrations (id, name) VALUES (113,", sql, StringComparison.Ordinal);
-        Assert.DoesNotContain("-- migration 130:", sql, StringComparison.Ordinal);
+        Assert.Contains("CREATE INDEX IF NOT EXISTS ix_mt_events_user_seq ON registry.mt_events", sql, StringComparison.Ordinal);
+        Assert.Contains("mr_api_keys_role_check CHECK (role = ANY (ARRAY['reader'::text, 'publisher'::text, 'admin'::text]))", sql,
+            StringComparison.Ordinal);
+        Assert.Contains("CREATE INDEX catalog_versions_model_key_stage_idx ON public.catalog_versions", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("ix_mt_events_type_seq", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("mr_idempotency_keys", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("catalog_models", sql, StringComparison.Ordinal);
         Assert.True(reapplied.ExitCode == 0, reapplied.ToString());
-        Assert.Equal(ids, await IdsAsync());
+        Assert.True(await ScalarAsync<bool>("SELECT to_regclass('public.catalog_versions_model_key_stage_idx') IS NOT NULL"));
         Assert.True(await ScalarAsync<bool>("SELECT to_regclass('registry.ix_mt_events_user_seq') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'mr_api_keys_role_check')"));
         Assert.Equal(0, (await RunAsync("db-assert")).ExitCode);
     }
 
@@ -70,21 +79,6 @@ public sealed class SchemaCommandsTests : IAsyncLifetime
         {
             Assert.Matches($@"(?m)^\s+{command}\s", help.Out);
         }
-    }
-
-    private async Task<List<int>> IdsAsync()
-    {
-        await using var conn = new NpgsqlConnection(_database.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT id FROM mr_schema_migrations ORDER BY id", conn);
-        var ids = new List<int>();
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            ids.Add(reader.GetInt32(0));
-        }
-
-        return ids;
     }
 
     private async Task<T> ScalarAsync<T>(string sql)

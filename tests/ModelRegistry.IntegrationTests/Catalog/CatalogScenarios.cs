@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Alba;
 using ModelRegistry.Catalog;
-using ModelRegistry.EventStore;
+using JasperFx.Events;
 using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.IntegrationTests.Catalog;
@@ -54,9 +54,9 @@ internal static class CatalogScenarios
         app.Scenario(s => { s.Post.SnakeJson(new { reason }).ToUrl($"{Models}/{name}/lock"); s.StatusCodeShouldBe(200); });
 
     public static async Task<ModelState> FoldAsync(this RegistryApp app, string name) =>
-        (await app.StreamAsync(name)).Select(e => e.Data).Aggregate(ModelState.Initial, ModelState.Evolve);
+        (await app.StreamAsync(name)).Select(e => e.Data).Aggregate(ModelState.Initial, CatalogStream.Evolve);
 
-    public static IReadOnlyList<string> Types(this IEnumerable<StoredEvent> events) => events.Select(e => e.Type).ToList();
+    public static IReadOnlyList<string> Types(this IEnumerable<IEvent> events) => events.Select(e => e.EventTypeName).ToList();
 
     public static int Int(this JsonElement json, string property) => json.GetProperty(property).GetInt32();
 

@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog.Registering;
-using ModelRegistry.EventStore;
+using Marten;
+using Wolverine;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
@@ -218,9 +219,9 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
 
         Assert.Equal("order-4711", response.Header("X-Correlation-Id"));
         var registered = Assert.Single(await App.StreamAsync(name));
-        Assert.Equal("order-4711", registered.Metadata.CorrelationId);
-        Assert.Equal("admin", registered.Metadata.Actor);
-        Assert.False(string.IsNullOrEmpty(registered.Metadata.CausationId));
+        Assert.Equal("order-4711", registered.CorrelationId);
+        Assert.Equal("admin", registered.UserName);
+        Assert.False(string.IsNullOrEmpty(registered.CausationId));
     }
 
     [Fact]
@@ -236,7 +237,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
         });
 
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", response.Header("X-Correlation-Id"));
-        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", Assert.Single(await App.StreamAsync(name)).Metadata.CorrelationId);
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", Assert.Single(await App.StreamAsync(name)).CorrelationId);
     }
 
     [Fact]
@@ -248,7 +249,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
 
         var correlation = Guid.Parse(response.Header("X-Correlation-Id")!);
         Assert.Equal(7, correlation.Version);
-        Assert.Equal(correlation.ToString(), Assert.Single(await App.StreamAsync(name)).Metadata.CorrelationId);
+        Assert.Equal(correlation.ToString(), Assert.Single(await App.StreamAsync(name)).CorrelationId);
     }
 
     [Fact]
@@ -344,7 +345,7 @@ public sealed class HttpPlumbingTests(RegistryFixture fixture) : IClassFixture<R
 
     private sealed class BrokenQueue : IVersionDownloadQueue
     {
-        public Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct) =>
+        public ValueTask EnqueueAsync(IDocumentSession session, IMessageContext bus, VersionDownloadRequest request) =>
             throw new InvalidOperationException("queue exploded in /srv/secret/path");
     }
 }

@@ -49,7 +49,7 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
             s.StatusCodeShouldBe(201);
         });
 
-        Assert.Equal("cause-7", Assert.Single(await App.StreamAsync(name)).Metadata.CausationId);
+        Assert.Equal("cause-7", Assert.Single(await App.StreamAsync(name)).CausationId);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class IdempotentCommandsTests(RegistryFixture fixture) : IClassFix
             })));
 
         Assert.All(responses, r => Assert.Equal(responses[0].Bytes, r.Bytes));
-        Assert.Single(await App.StreamAsync(name), e => e.Type == "VersionRegistered");
+        Assert.Single(await App.StreamAsync(name), e => e.EventTypeName == "VersionRegistered");
     }
 
     [Fact]

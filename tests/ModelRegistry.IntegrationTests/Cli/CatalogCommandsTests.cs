@@ -134,8 +134,8 @@ public sealed class CatalogCommandsTests(RegistryFixture fixture) : IClassFixtur
         Assert.Equal(1, (await ModelAsync(name)).Int("production_version"));
         var events = await App.StreamAsync(name);
         Assert.Equal(new VersionPromoted(1, Stage.Production, 2, true), events[^1].Data);
-        Assert.Equal("v2 is slow", events[^1].Metadata.Reason);
-        Assert.Contains(events, e => e.Data is VersionPromoted { Version: 2 } && e.Metadata.Reason == "better recall");
+        Assert.Equal("v2 is slow", events[^1].Reason());
+        Assert.Contains(events, e => e.Data is VersionPromoted { Version: 2 } && e.Reason() == "better recall");
     }
 
     [Fact]

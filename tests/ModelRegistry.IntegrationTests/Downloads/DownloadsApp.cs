@@ -10,8 +10,13 @@ namespace ModelRegistry.IntegrationTests.Downloads;
 /// </summary>
 internal static class DownloadsApp
 {
-    public static Task<RegistryApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server) =>
-        RegistryApp.StartAsync(db.ConnectionString, storageRoot, new Dictionary<string, string?>
+    /// <param name="settings">Settings added to or overriding these.</param>
+    public static Task<RegistryApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
+        RegistryApp.StartAsync(db.ConnectionString, storageRoot, new Dictionary<string, string?>(Defaults(server).Concat(settings ?? new Dictionary<string, string?>())
+            .GroupBy(s => s.Key).Select(g => g.Last())));
+
+    private static Dictionary<string, string?> Defaults(LoopbackServer server) => new()
         {
             ["Registry:Downloads:AllowedHosts"] = $"127.0.0.1:{server.Port}",
             ["Registry:HuggingFace:Endpoint"] = server.Url("/hub"),
@@ -22,7 +27,7 @@ internal static class DownloadsApp
             // Instances of a class may share its database: none may take the others' messages at start.
             ["Registry:Durability:Mode"] = "Balanced",
             ["Registry:Durability:ScheduledJobPollingTime"] = "00:00:00.100",
-        });
+        };
 
     /// <summary>A GET whatever it answers, for tests that wait for a state.</summary>
     public static Task<IScenarioResult> GetAsync(this RegistryApp app, string url) =>
@@ -33,5 +38,5 @@ internal static class DownloadsApp
         });
 
     public static async Task<IReadOnlyList<object>> EventsAsync(this RegistryApp app, string model) =>
-        (await app.Store.ReadStreamAsync(CatalogStream.StreamId(model))).Select(e => e.Data).ToList();
+        (await app.StreamAsync(model)).Select(e => e.Data).ToList();
 }

@@ -9,6 +9,9 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
 
     private protected LoopbackServer Server { get; private set; } = null!;
 
+    /// <summary>Settings of this class's apps beyond <see cref="DownloadsApp"/>'s.</summary>
+    private protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
     private protected RegistryApp App { get; private set; } = null!;
 
     private protected TestDatabase Database => db;
@@ -16,7 +19,7 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await LoopbackServer.StartAsync();
-        App = await DownloadsApp.StartAsync(db, Root, Server);
+        App = await DownloadsApp.StartAsync(db, Root, Server, Settings);
     }
 
     public virtual async Task DisposeAsync()
@@ -27,12 +30,12 @@ public abstract class DownloadsTestClass(TestDatabase db) : IAsyncLifetime
     }
 
     /// <summary>A second app on the same database, storage root and file server, with a download worker of its own.</summary>
-    private protected Task<RegistryApp> StartAnotherAsync() => DownloadsApp.StartAsync(db, Root, Server);
+    private protected Task<RegistryApp> StartAnotherAsync() => DownloadsApp.StartAsync(db, Root, Server, Settings);
 
     /// <summary>Stops the app and starts a new one on the same database, storage root and file server.</summary>
     protected async Task RestartAsync()
     {
         await App.DisposeAsync();
-        App = await DownloadsApp.StartAsync(db, Root, Server);
+        App = await DownloadsApp.StartAsync(db, Root, Server, Settings);
     }
 }

@@ -1,109 +1,142 @@
-using ModelRegistry.EventStore;
+using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.Common;
+using ModelRegistry.IntegrationTests.EventStore.OnMarten;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
+using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.EventStore;
 
+/// <summary>
+/// A reader paging through the audit while eight writers run commands, another role's writer rolls transactions back and holds
+/// some open past Marten's stale-sequence threshold before committing them: it sees every committed event once, in order. Also
+/// when the app runs as a role that cannot see other roles' transactions in <c>pg_stat_activity</c>.
+/// </summary>
 public sealed class GapSafeReadingUnderLoadTests(TestDatabase db) : IClassFixture<TestDatabase>
 {
+    private static readonly TimeSpan HeldPastTheStaleThreshold = TimeSpan.FromSeconds(4);
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_reader_following_concurrent_writers_sees_every_committed_event_exactly_once(bool asSuperuser)
     {
-        await using (var migrated = await EventStoreHost.StartAsync(db.ConnectionString, TestEvents.Register, options: o => o.RunDaemon = false))
+        var root = Directory.CreateTempSubdirectory("mr-load-").FullName;
+        await using (await RegistryApp.StartAsync(db.ConnectionString, root))
         {
-            await ClearAsync();
         }
 
-        await using var host = await EventStoreHost.StartAsync(asSuperuser ? db.ConnectionString : await CreateUnprivilegedRoleAsync(),
-            TestEvents.Register, options: o => o.RunDaemon = false);
-        using var stop = new CancellationTokenSource();
-        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        var role = asSuperuser ? null : await CreateApplicationRoleAsync();
+        try
         {
-            var rollbacks = 0;
-            for (var i = 0; i < 150; i++)
+            await using var app = await RegistryApp.StartAsync(role?.ConnectionString ?? db.ConnectionString, root);
+            var run = NewName("load");
+            var start = await LastPositionAsync();
+            var checkpoint = start;
+            // Each round, another role's transaction draws a position and holds it open past the stale-sequence threshold while
+            // eight writers commit positions after it (and roll some back): the reader asks for what comes after it meanwhile.
+            var writing = Task.Run(async () =>
             {
-                if (i % 10 == 0)
+                for (var round = 0; round < 3; round++)
                 {
-                    await AppendAndRollBackAsync($"load-{w}");
-                    rollbacks++;
-                }
+                    await AppendAndCommitLateAsync($"{run}-late-{round}", () => Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+                    {
+                        for (var i = 0; i < 20; i++)
+                        {
+                            if (i % 10 == 0)
+                            {
+                                await AppendAndRollBackAsync($"{run}-{w}");
+                            }
 
-                await host.Store.AppendAsync($"load-{w}-{i % 5}", "test", ExpectedVersion.Any, [TestEvents.Inc()], EventMetadata.None);
+                            await app.InvokeAsync(Version($"{run}-{w}-{i % 5}"));
+                        }
+                    }))));
+                }
+            });
+
+            var seen = new List<long>();
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (!writing.IsCompleted || checkpoint < (await PositionsAfterAsync(start)).LastOrDefault())
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the reader is stuck at {checkpoint}");
+                var page = await app.ReadAsync(checkpoint, 200);
+                seen.AddRange(page.Select(e => e.Position));
+                checkpoint = page.Count > 0 ? page[^1].Position : checkpoint;
             }
 
-            return rollbacks;
-        })).ToList();
-
-        var seen = new List<long>();
-        var checkpoint = 0L;
-        var allWritten = Task.WhenAll(writers);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!allWritten.IsCompleted || checkpoint < (await PositionsAsync()).LastOrDefault())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the reader is stuck at {checkpoint}");
-            var batch = await host.Store.ReadAllAsync(checkpoint, 50);
-            seen.AddRange(batch.Select(e => e.Position));
-            checkpoint = batch.Count > 0 ? batch[^1].Position : checkpoint;
+            await writing;
+            var stored = await PositionsAfterAsync(start);
+            Assert.Equal(3 * 8 * 20 + 8 * 5 + 3, stored.Count);
+            Assert.Equal(stored, seen);
         }
+        finally
+        {
+            if (role is not null)
+            {
+                await DropAsync(role.Name);
+            }
 
-        await allWritten;
-        var stored = await PositionsAsync();
-        Assert.Equal(8 * 150, stored.Count);
-        Assert.Equal(stored, seen);
+            Directory.Delete(root, recursive: true);
+        }
     }
 
-    private async Task ClearAsync()
-    {
-        await using var conn = new NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("TRUNCATE registry.mt_events, registry.mt_streams CASCADE", conn);
-        await cmd.ExecuteNonQueryAsync();
-    }
+    /// <summary>A ready version with the next free number (a new model's first also registers the model).</summary>
+    private static RegisterVersion Version(string name) => new(
+        name, null, new VersionSource(SourceType.Local, "weights.gguf", null, null), null, null, VersionMetadata.Empty, "loader",
+        new MeasuredFile($"{name}/{Guid.NewGuid():N}.gguf", 7, new string('d', 64)));
 
-    /// <summary>An application role that may not read other sessions' transaction ids.</summary>
-    private async Task<string> CreateUnprivilegedRoleAsync()
+    private sealed record Role(string Name, string ConnectionString);
+
+    /// <summary>A login role with every right on the database's objects, but no superuser and no pg_read_all_stats.</summary>
+    private async Task<Role> CreateApplicationRoleAsync()
     {
         var role = $"mr_app_{Guid.NewGuid():N}"[..20];
-        await using var conn = new NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"""
-            CREATE ROLE {role} LOGIN;
-            GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};
-            GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};
-            GRANT ALL ON SCHEMA public TO {role};
-            GRANT ALL ON SCHEMA registry TO {role};
-            GRANT ALL ON ALL TABLES IN SCHEMA registry TO {role};
-            GRANT ALL ON ALL SEQUENCES IN SCHEMA registry TO {role};
-            GRANT ALL ON ALL FUNCTIONS IN SCHEMA registry TO {role};
-            """, conn);
-        await cmd.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role }.ConnectionString;
+        var schemas = (await db.RowsAsync("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"))
+            .Select(r => (string)r[0]!);
+        await db.RowsAsync($"CREATE ROLE {role} LOGIN; GRANT ALL ON DATABASE \"{db.Name}\" TO {role}; " + string.Concat(schemas.Select(s => $"""
+            GRANT ALL ON SCHEMA {s} TO {role};
+            GRANT ALL ON ALL TABLES IN SCHEMA {s} TO {role};
+            GRANT ALL ON ALL SEQUENCES IN SCHEMA {s} TO {role};
+            GRANT ALL ON ALL FUNCTIONS IN SCHEMA {s} TO {role};
+            """)));
+        return new Role(role, new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role }.ConnectionString);
     }
 
+    private async Task DropAsync(string role)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await db.RowsAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
+    }
+
+    /// <summary>Draws a position as another role's writer and rolls it back: a hole nothing will fill.</summary>
     private async Task AppendAndRollBackAsync(string stream)
     {
         await using var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-await RawAppend.ExecuteAsync(conn, tx, stream, "Incremented", 1, """{"amount": 1}""");
+        await RawAppend.ExecuteAsync(conn, tx, stream, "ModelLocked", 1, """{"reason": "rolled back"}""");
         await Task.Delay(3);
         await tx.RollbackAsync();
     }
 
-    private async Task<List<long>> PositionsAsync()
+    /// <summary>
+    /// Draws a position as another role's writer and commits it only once <paramref name="whileHeld"/> is done and Marten would call
+    /// its gap stale.
+    /// </summary>
+    private async Task AppendAndCommitLateAsync(string stream, Func<Task> whileHeld)
     {
         await using var conn = new NpgsqlConnection(db.ConnectionString);
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT seq_id FROM registry.mt_events WHERE stream_id <> 'mt_tombstone' ORDER BY seq_id", conn);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var list = new List<long>();
-        while (await reader.ReadAsync())
-        {
-            list.Add(reader.GetInt64(0));
-        }
-
-        return list;
+        await using var tx = await conn.BeginTransactionAsync();
+        await RawAppend.ExecuteAsync(conn, tx, stream, "ModelLocked", 1, """{"reason": "committed late"}""");
+        await Task.WhenAll(whileHeld(), Task.Delay(HeldPastTheStaleThreshold));
+        await tx.CommitAsync();
     }
+
+    private async Task<long> LastPositionAsync() => await db.ScalarAsync<long>("SELECT coalesce(max(seq_id), 0) FROM registry.mt_events");
+
+    private async Task<List<long>> PositionsAfterAsync(long start) =>
+        (await db.RowsAsync("SELECT seq_id FROM registry.mt_events WHERE seq_id > $1 AND stream_id <> $2 ORDER BY seq_id", start, RegistryStore.TombstoneStream))
+        .Select(r => (long)r[0]!).ToList();
 }

@@ -1,128 +1,102 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Reading;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.IntegrationTests.EventStore.OnMarten;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using Npgsql;
+using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.EventStore;
 
-public sealed class InlineProjectionTests(TestDatabase db) : IClassFixture<TestDatabase>
+/// <summary>
+/// The catalog is an inline projection: its rows are written in the transaction that appends the events, so a command's change is
+/// in the catalog when the command returns, and a command that fails leaves neither its events nor its rows.
+/// </summary>
+public sealed class InlineProjectionTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private const string RefusedByTheCatalog = "refused-by-the-catalog.gguf";
 
-    private Task<EventStoreHost> StartAsync(params CounterProjection[] projections) =>
-        EventStoreHost.StartAsync(db.ConnectionString, TestEvents.Register, s =>
-        {
-            foreach (var p in projections)
-            {
-                s.AddInlineProjection(p);
-            }
-        });
+    private readonly string _root = Directory.CreateTempSubdirectory("mr-inline-").FullName;
+    private RegistryApp _app = null!;
 
-    [Fact]
-    public async Task An_inline_projection_is_written_in_the_same_transaction_as_the_append()
+    public async Task InitializeAsync()
     {
-        var projection = new CounterProjection("inline-same-tx");
-        await using var host = await StartAsync(projection);
+        _app = await RegistryApp.StartAsync(db.ConnectionString, _root,
+            services: s => s.AddSingleton<IVersionDownloadQueue, QueueFailingAtCommit>());
+        // A rule of the catalog's own table that no event knows of: a row that breaks it fails the transaction that writes it.
+        await db.RowsAsync($"ALTER TABLE {CatalogProjection.Versions} DROP CONSTRAINT IF EXISTS test_refused, ADD CONSTRAINT test_refused CHECK (source_uri <> '{RefusedByTheCatalog}')");
+    }
 
-        await host.Store.AppendAsync("inline-1", "test", ExpectedVersion.Any, [TestEvents.Inc(2), TestEvents.Inc(3)], EventMetadata.None);
-        Assert.Equal((2L, 5L), await CountAsync(projection, "inline-1"));
-
-        await Assert.ThrowsAsync<InvalidOperationException>(() => host.Store.AppendAsync("inline-1", "test", ExpectedVersion.Any,
-            [TestEvents.Inc(100)], EventMetadata.None, (_, _) => throw new InvalidOperationException("rolled back")));
-        Assert.Equal((2L, 5L), await CountAsync(projection, "inline-1"));
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
     }
 
     [Fact]
-    public async Task A_rebuild_request_is_claimed_by_one_instance_only()
+    public async Task A_commands_rows_are_in_the_catalog_when_the_command_returns()
     {
-        var projection = new CounterProjection("claimed-once");
-        await using var host = await StartAsync(projection);
-        await host.Store.AppendAsync("claim-1", "test", ExpectedVersion.Any, [TestEvents.Inc()], EventMetadata.None);
-        var store = host.Services.GetRequiredService<ProjectionStore>();
-        await using (var pending = host.DataSource.CreateCommand("UPDATE mr_projection_progress SET state = 'rebuild_pending' WHERE name = 'claimed-once'"))
-        {
-            await pending.ExecuteNonQueryAsync();
-        }
+        var name = NewName();
 
-        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.TryClaimRebuildAsync(projection.Name, Guid.NewGuid(), default)));
+        var done = await _app.InvokeAsync(Local(name, "weights.gguf"));
 
-        // This host's own rebuild loop may have been first; either way no two claims succeed. A claim of this test runs no
-        // rebuild, so a new request hands it back to the host's loop.
-        Assert.True(claims.Count(c => c) <= 1);
-        Assert.True(await host.Projections.RequestRebuildAsync(projection.Name));
-        await host.Projections.WaitForNonStaleAsync(Timeout);
-        Assert.Equal((1L, 1L), await CountAsync(projection, "claim-1"));
+        Assert.Equal(new object?[] { done.Version, 1 }, await ModelRowAsync(name));
+        Assert.Equal([1], await VersionRowsAsync(name));
     }
 
     [Fact]
-    public async Task A_rebuild_that_keeps_failing_faults_the_projection_with_its_error()
+    public async Task A_command_whose_transaction_fails_after_its_append_leaves_neither_events_nor_rows()
     {
-        var projection = new FailingOnNote("rebuild-faulting");
-        await using var host = await StartAsync(projection);
-        await host.Store.AppendAsync("fault-1", "test", ExpectedVersion.Any, [TestEvents.Inc()], EventMetadata.None);
-        await host.Store.AppendAsync("fault-1", "test", ExpectedVersion.Any, [new NewEvent(new Noted("poison"))], EventMetadata.None);
-        await host.Store.AppendAsync("fault-1", "test", ExpectedVersion.Any, [TestEvents.Inc()], EventMetadata.None);
+        var name = NewName();
+        await _app.InvokeAsync(Local(name, "weights.gguf"));
 
-        Assert.True(await host.Projections.RequestRebuildAsync(projection.Name));
-        await WaitUntilAsync(async () => (await StateAsync(projection.Name)) == "faulted");
-        var status = Assert.Single(await host.Projections.GetStatusAsync(), s => s.Name == projection.Name);
-        Assert.Contains("poison", status.LastError);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => host.Projections.WaitForNonStaleAsync(Timeout));
+        await Assert.ThrowsAnyAsync<Exception>(() => _app.InvokeAsync(Remote(name)));
 
-        // The live table kept every event meanwhile.
-        Assert.Equal((3L, 2L), await CountAsync(projection, "fault-1"));
+        Assert.Equal(2, (await _app.StreamAsync(name)).Count);
+        Assert.Equal(new object?[] { 2L, 1 }, await ModelRowAsync(name));
+        Assert.Equal([1], await VersionRowsAsync(name));
     }
 
     [Fact]
-    public async Task The_status_reports_version_lifecycle_checkpoint_head_and_lag()
+    public async Task A_first_command_whose_catalog_rows_fail_leaves_no_stream_and_no_rows()
     {
-        await using var host = await StartAsync(new CounterProjection("inline-status"));
-        await host.Store.AppendAsync("status-1", "test", ExpectedVersion.Any, [TestEvents.Inc()], EventMetadata.None);
-        await host.Projections.WaitForNonStaleAsync(Timeout);
+        var name = NewName();
 
-        var status = Assert.Single(await host.Projections.GetStatusAsync(), s => s.Name == "inline-status");
-        Assert.Equal(("inline", "running", 1, 1, 0L), (status.Lifecycle, status.State, status.Version, status.StoredVersion, status.Lag));
-        Assert.Equal(status.Head, status.Checkpoint);
-        Assert.True(status.Head > 0);
+        await Assert.ThrowsAnyAsync<Exception>(() => _app.InvokeAsync(Local(name, RefusedByTheCatalog)));
+
+        Assert.Empty(await _app.StreamAsync(name));
+        await using var session = _app.Store.QuerySession();
+        Assert.Null(await session.Events.FetchStreamStateAsync(CatalogStream.StreamId(name)));
+        Assert.Null(await ModelRowAsync(name));
     }
 
-    private async Task<(long Events, long Total)> CountAsync(CounterProjection projection, string stream)
+    [Fact]
+    public async Task A_command_whose_catalog_rows_fail_appends_none_of_its_events()
     {
-        await using var conn = new NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"SELECT events, total FROM {projection.Tables[0]} WHERE stream_id = @s", conn);
-        cmd.Parameters.AddWithValue("s", stream);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
+        var name = NewName();
+        await _app.InvokeAsync(Local(name, "weights.gguf"));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => _app.InvokeAsync(Local(name, RefusedByTheCatalog)));
+
+        Assert.Equal(2, (await _app.StreamAsync(name)).Count);
+        Assert.Equal(new object?[] { 2L, 1 }, await ModelRowAsync(name));
+        var after = await _app.InvokeAsync(Local(name, "weights.gguf"));
+        Assert.Equal(2, Assert.Single(after.Decided.OfType<VersionRegistered>()).Version);
     }
 
-    private async Task<string> StateAsync(string name)
-    {
-        await using var conn = new NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT state FROM mr_projection_progress WHERE name = @n", conn);
-        cmd.Parameters.AddWithValue("n", name);
-        return (string)(await cmd.ExecuteScalarAsync())!;
-    }
+    private async Task<object?[]?> ModelRowAsync(string name) =>
+        (await db.RowsAsync($"SELECT stream_version, latest_version FROM {CatalogProjection.Models} WHERE key = $1", CatalogStream.StreamId(name)))
+        .SingleOrDefault();
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(20);
-        }
-    }
+    private async Task<List<int>> VersionRowsAsync(string name) =>
+        (await db.RowsAsync($"SELECT version FROM {CatalogProjection.Versions} WHERE model_key = $1 ORDER BY version", CatalogStream.StreamId(name)))
+        .Select(r => (int)r[0]!).ToList();
 
-    /// <summary>Projects inline, but its replay cannot get past a note.</summary>
-    private sealed class FailingOnNote(string name) : CounterProjection(name)
-    {
-        public override Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-            Func<string, string> table, CancellationToken ct) =>
-            events.FirstOrDefault(e => e.Data is Noted) is { Data: Noted note }
-                ? throw new InvalidOperationException($"cannot project note '{note.Text}'")
-                : base.ReplayAsync(connection, transaction, events, table, ct);
-    }
+    private static RegisterVersion Local(string name, string uri) => new(
+        name, null, new VersionSource(SourceType.Local, uri, null, null), null, null, VersionMetadata.Empty, "alice",
+        new MeasuredFile($"{name}/{uri}", 7, new string('c', 64)));
+
+    private static RegisterVersion Remote(string name) => new(
+        name, null, new VersionSource(SourceType.Url, "https://models.example/m.gguf", null, null), null, null, VersionMetadata.Empty, "alice", null);
 }

@@ -1,45 +1,61 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
+using ModelRegistry.Catalog;
+using ModelRegistry.Catalog.Promoting;
+using ModelRegistry.Catalog.Reading;
+using ModelRegistry.Catalog.Registering;
+using ModelRegistry.IntegrationTests.EventStore.OnMarten;
 using ModelRegistry.IntegrationTests.Infrastructure;
-using Npgsql;
+using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.EventStore;
 
-public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>
+/// <summary>
+/// The catalog rebuilt from the first event through the admin API (Marten's daemon replays into copies of the tables, which are
+/// swapped in with the events committed meanwhile) while commands keep appending and reads keep answering.
+/// </summary>
+public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private const int Writable = 25;
+    private const int Padding = 100;
 
-    private Task<EventStoreHost> StartAsync(IEnumerable<CounterProjection> projections, int rebuildBatch = 5000) =>
-        EventStoreHost.StartAsync(db.ConnectionString, TestEvents.Register, s =>
-        {
-            foreach (var p in projections)
-            {
-                s.AddInlineProjection(p);
-            }
-        }, o => o.RebuildBatchSize = rebuildBatch);
+    private readonly string _root = Directory.CreateTempSubdirectory("mr-rebuild-").FullName;
+    private RegistryApp _app = null!;
+
+    private ProjectionAdmin Projections => _app.Services.GetRequiredService<ProjectionAdmin>();
+
+    public async Task InitializeAsync() => _app = await RegistryApp.StartAsync(db.ConnectionString, _root,
+        new Dictionary<string, string?> { ["Registry:EventStore:RebuildBatchSize"] = "400" });
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
 
     [Fact]
     public async Task A_rebuild_while_eight_writers_append_loses_no_event_and_reads_keep_answering()
     {
-        CounterProjection[] projections = [new("inline-rebuilt"), new("inline-reference")];
-        await using var host = await StartAsync(projections, rebuildBatch: 400);
-        for (var i = 0; i < 40; i++)
-        {
-            await host.Store.AppendAsync($"rb-{i % 20}", "test", ExpectedVersion.Any,
-                Enumerable.Range(1, 50).Select(n => TestEvents.Inc(n)).ToList(), EventMetadata.None);
-        }
-
-        using var stopWriting = new CancellationTokenSource();
+        await SeedAsync();
+        using var stop = new CancellationTokenSource();
         var rebuilding = 0;
         var appendedDuringRebuild = 0;
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
-            var appended = 0;
-            while (!stopWriting.IsCancellationRequested && appended < 300)
+            var commands = 0;
+            while (!stop.IsCancellationRequested && commands < 300)
             {
-                await host.Store.AppendAsync($"rb-{(w * 7 + appended) % 25}", "test", ExpectedVersion.Any, [TestEvents.Inc(w + 1)], EventMetadata.None);
-                appended++;
+                var name = $"rb-{(w * 7 + commands) % Writable}";
+                var done = await _app.InvokeAsync(LocalVersion(name));
+                if (commands % 3 == 0)
+                {
+                    await _app.InvokeAsync(new PromoteVersion(name, Assert.Single(done.Decided.OfType<VersionRegistered>()).Version, Stage.Production));
+                }
+
+                commands++;
                 if (Volatile.Read(ref rebuilding) == 1)
                 {
                     Interlocked.Increment(ref appendedDuringRebuild);
@@ -47,144 +63,130 @@ public sealed class RebuildTests(TestDatabase db) : IClassFixture<TestDatabase>
 
                 await Task.Delay(5);
             }
-
-            return appended;
         })).ToList();
-        var reads = 0;
-        var reader = Task.Run(async () =>
+        var failedReads = new ConcurrentQueue<string>();
+        var readsDuringRebuild = 0;
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
         {
-            while (!stopWriting.IsCancellationRequested)
+            for (var i = 0; !stop.IsCancellationRequested; i++)
             {
-                foreach (var table in new[] { "inline-rebuilt" }.Select(CounterProjection.TableFor))
+                var url = i % 2 == 0 ? $"{Models}/rb-{(r + i) % Writable}" : "/api/v1/models?limit=50";
+                var read = await _app.Scenario(s => { s.Get.Url(url); s.IgnoreStatusCode(); });
+                if (read.Status != 200)
                 {
-                    await using var conn = new NpgsqlConnection(db.ConnectionString);
-                    await conn.OpenAsync();
-                    await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {table}", conn);
-                    await cmd.ExecuteScalarAsync();
-                    reads++;
+                    failedReads.Enqueue($"{url}: {read.Status} {read.Text}");
+                }
+                else if (Volatile.Read(ref rebuilding) == 1)
+                {
+                    Interlocked.Increment(ref readsDuringRebuild);
                 }
             }
-        });
+        })).ToList();
 
         await Task.Delay(200);
-        Assert.True(await host.Projections.RequestRebuildAsync("inline-rebuilt"));
-        await WaitUntilAsync(async () => (await host.Projections.GetStatusAsync()).Any(s => s.State == "rebuilding"));
+        await _app.Scenario(s => { s.Post.Url("/api/v1/admin/projections/catalog/rebuild"); s.StatusCodeShouldBe(202); });
+        await Eventually.HoldsAsync(async () => (await CatalogAsync()).State == "rebuilding", within: TimeSpan.FromSeconds(120));
         Volatile.Write(ref rebuilding, 1);
-        await WaitUntilAsync(async () => (await host.Projections.GetStatusAsync()).All(s => s.State == "running"),
-            async () => string.Join("; ", (await host.Projections.GetStatusAsync()).Select(s => $"{s.Name} {s.State} cp {s.Checkpoint} head {s.Head} rb {s.RebuildPosition} err {s.LastError}")));
+        await Eventually.HoldsAsync(async () => (await CatalogAsync()).State == "running",
+            () => $"{CatalogAsync().Result}\n{string.Join('\n', _app.Logs.Where(l => l.Category.EndsWith(nameof(CatalogRebuilder), StringComparison.Ordinal)))}",
+            within: TimeSpan.FromSeconds(120));
+        Volatile.Write(ref rebuilding, 0);
         await Task.Delay(200);
-        await stopWriting.CancelAsync();
-        var written = (await Task.WhenAll(writers)).Sum();
-        await reader;
-        await host.Projections.WaitForNonStaleAsync(Timeout);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers.Concat(readers));
+        await Projections.WaitForNonStaleAsync(TimeSpan.FromSeconds(60));
 
-        Assert.True(appendedDuringRebuild > 0 && reads > 0);
-        var truth = await RowsAsync("""
-            SELECT stream_id, count(*), sum((data->>'amount')::bigint), max(version) FROM registry.mt_events WHERE stream_id LIKE 'rb-%' GROUP BY stream_id ORDER BY stream_id
-            """);
-        Assert.Equal(2000 + written, truth.Sum(r => r.Events));
-        foreach (var name in projections.Select(p => p.Name).Reverse())
+        Assert.Empty(failedReads);
+        Assert.True(appendedDuringRebuild > 0 && readsDuringRebuild > 0, $"{appendedDuringRebuild} appends and {readsDuringRebuild} reads during the rebuild");
+        Assert.Empty(await db.RowsAsync($"""
+            SELECT s.id, s.version, m.stream_version FROM registry.mt_streams s LEFT JOIN {CatalogProjection.Models} m ON m.key = s.id
+            WHERE s.id <> 'mt_tombstone' AND m.stream_version IS DISTINCT FROM s.version
+            """));
+        Assert.Empty(await db.RowsAsync($"""
+            SELECT e.stream_id, count(*), (SELECT count(*) FROM {CatalogProjection.Versions} v WHERE v.model_key = e.stream_id)
+            FROM registry.mt_events e WHERE e.type = 'VersionRegistered' GROUP BY e.stream_id
+            HAVING count(*) <> (SELECT count(*) FROM {CatalogProjection.Versions} v WHERE v.model_key = e.stream_id)
+            """));
+        var future = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        foreach (var name in Enumerable.Range(0, Writable).Select(k => $"rb-{k}").Append("padding-0"))
         {
-            Assert.Equal(truth, await RowsAsync($"SELECT stream_id, events, total, last_version FROM {CounterProjection.TableFor(name)} WHERE stream_id LIKE 'rb-%' ORDER BY stream_id"));
+            var live = await _app.Scenario(s => { s.Get.Url($"{Models}/{name}?versions_limit=200"); s.StatusCodeShouldBe(200); });
+            var folded = await _app.Scenario(s => { s.Get.Url($"{Models}/{name}?versions_limit=200&as_of={future}"); s.StatusCodeShouldBe(200); });
+            Assert.Equal(folded.Text, live.Text);
         }
     }
 
     [Fact]
-    public async Task A_bumped_projection_version_rebuilds_at_start()
+    public async Task A_rebuild_clears_away_earlier_copies_but_not_those_of_the_rebuild_that_superseded_it()
     {
-        await using (var v1 = await StartAsync([new CounterProjection("bumped", version: 1)]))
+        var rebuilder = _app.Services.GetRequiredService<CatalogRebuilder>();
+        var (superseded, current) = (Guid.CreateVersion7(), Guid.Empty);
+        await rebuilder.ChangeAsync(state =>
         {
-            await v1.Store.AppendAsync("bump-1", "test", ExpectedVersion.Any, [TestEvents.Inc(4), TestEvents.Inc(5)], EventMetadata.None);
-            await v1.Projections.WaitForNonStaleAsync(Timeout);
+            current = state.RequestRebuild(DateTimeOffset.UtcNow);
+            return true;
+        }, CancellationToken.None);
+        var (stale, filling, own) = (Copy("000000000000"), Copy(current.ToString("N")[^12..]), Copy(superseded.ToString("N")[^12..]));
+        foreach (var table in new[] { stale, filling, own })
+        {
+            await db.RowsAsync($"CREATE TABLE {table} (key text)");
         }
 
-        await using (var conn = new NpgsqlConnection(db.ConnectionString))
+        try
         {
-            await conn.OpenAsync();
-            await using var damage = new NpgsqlCommand($"UPDATE {CounterProjection.TableFor("bumped")} SET total = -1", conn);
-            await damage.ExecuteNonQueryAsync();
+            // The superseded rebuild got past its claim before the newer request: it clears its own and older copies, never the ones
+            // the newer rebuild is filling.
+            await rebuilder.DropShadowsAsync(superseded, CancellationToken.None);
+            Assert.Equal([filling], await CopiesAsync());
+
+            // The current rebuild, attempting again, clears what its earlier attempt left.
+            await rebuilder.DropShadowsAsync(current, CancellationToken.None);
+            Assert.Empty(await CopiesAsync());
         }
-
-        await using var v2 = await StartAsync([new CounterProjection("bumped", version: 2)]);
-        await v2.Projections.WaitForNonStaleAsync(Timeout);
-
-        var status = Assert.Single(await v2.Projections.GetStatusAsync());
-        Assert.Equal((2, 2, "running"), (status.Version, status.StoredVersion, status.State));
-        // The swapped-in table went live with statistics (ANALYZE by the rebuild, not autovacuum's).
-        await Eventually.HoldsAsync(() => AnalyzedAsync(CounterProjection.TableFor("bumped")));
-        Assert.Equal([("bump-1", 2L, 9L, 2L)], await RowsAsync($"SELECT stream_id, events, total, last_version FROM {CounterProjection.TableFor("bumped")} WHERE stream_id = 'bump-1'"));
-    }
-
-    [Fact]
-    public async Task Old_payloads_are_upcast_on_read_so_a_replay_sees_the_current_schema()
-    {
-        await using (var conn = new NpgsqlConnection(db.ConnectionString))
+        finally
         {
-            await using var host = await StartAsync([]);
-            await conn.OpenAsync();
-await RawAppend.ExecuteAsync(conn, null, "upcast-1", "Incremented", 1, """{"amount": 3}""");
-            await RawAppend.ExecuteAsync(conn, null, "upcast-1", "Incremented", 2, """{"amount": 4, "unit": "x"}""");
-        }
-
-        var projection = new UpcastCounter("upcast-replay");
-        await using var current = await EventStoreHost.StartAsync(db.ConnectionString, r => r
-            .Register<IncrementedV2>("Incremented", schemaVersion: 2)
-            .Upcast("Incremented", 1, json =>
+            await rebuilder.ChangeAsync(state =>
             {
-                json["amount"] = json["amount"]!.GetValue<int>() * 10;
-                json["unit"] = "legacy";
-                return json;
-            }), s => s.AddInlineProjection(projection));
-
-        var events = await current.Store.ReadStreamAsync("upcast-1");
-        Assert.Equal([new IncrementedV2(30, "legacy"), new IncrementedV2(4, "x")], events.Select(e => e.Data));
-        Assert.All(events, e => Assert.Equal(2, e.SchemaVersion));
-
-        await current.Projections.WaitForNonStaleAsync(Timeout);
-        Assert.Equal([("upcast-1", 2L, 34L, 2L)], await RowsAsync($"SELECT stream_id, events, total, last_version FROM {projection.Tables[0]}"));
-    }
-
-    private sealed record IncrementedV2(int Amount, string Unit);
-
-    /// <summary>Counts the upcast payloads: a replay sees the current schema.</summary>
-    private sealed class UpcastCounter(string name) : CounterProjection(name)
-    {
-        protected override long Amount(object data) => data is IncrementedV2 v ? v.Amount : base.Amount(data);
-    }
-
-    private async Task<bool> AnalyzedAsync(string table)
-    {
-        await using var conn = new NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = $1", conn)
-        {
-            Parameters = { new() { Value = table } },
-        };
-        return await cmd.ExecuteScalarAsync() is true;
-    }
-
-    private async Task<List<(string Stream, long Events, long Total, long LastVersion)>> RowsAsync(string sql)
-    {
-        await using var conn = new NpgsqlConnection(db.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var rows = new List<(string, long, long, long)>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                (state.State, state.RebuildId, state.RebuildVersion) = (ProjectionStates.Running, null, null);
+                return true;
+            }, CancellationToken.None);
         }
 
-        return rows;
+        static string Copy(string suffix) => $"{CatalogProjection.Models}__rebuild_{suffix}";
+
+        async Task<string[]> CopiesAsync() => (await db.RowsAsync(
+                $"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '{CatalogProjection.Models}\\_\\_rebuild%' ORDER BY 1"))
+            .Select(r => (string)r[0]!).ToArray();
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<Task<string>>? describe = null)
+    /// <summary>Models with a few versions for the writers, and many events on other models for the rebuild to replay.</summary>
+    private async Task SeedAsync()
     {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!await condition())
+        await using var session = _app.Store.LightweightSession();
+        for (var k = 0; k < Writable; k++)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"condition not reached in time: {(describe is null ? "" : await describe())}");
-            await Task.Delay(10);
+            var name = $"rb-{k}";
+            session.Events.StartStream(name, [Registered(name), .. Enumerable.Range(1, 20).Select(v => (object)Ready(name, v))]);
+        }
+
+        await session.SaveChangesAsync();
+        for (var p = 0; p < Padding; p++)
+        {
+            await using var padding = _app.Store.LightweightSession();
+            var name = $"padding-{p}";
+            padding.Events.StartStream(name, [Registered(name), .. Enumerable.Range(1, 100).Select(i => (object)new ModelUpdated($"description {i}", null))]);
+            await padding.SaveChangesAsync();
         }
     }
+
+    private static ModelRegistered Registered(string name) => new(name, null, ImmutableDictionary<string, string>.Empty, "seeder");
+
+    private static VersionRegistered Ready(string name, int version) => new(version, new VersionSource(SourceType.Local, $"{name}/{version}.gguf", null, null),
+        new string('e', 64), ModelFormat.Gguf, VersionMetadata.Empty, ArtifactStatus.Ready, $"{name}/{version}.gguf", 7, null);
+
+    private static RegisterVersion LocalVersion(string name) => new(
+        name, null, new VersionSource(SourceType.Local, "weights.gguf", null, null), null, null, VersionMetadata.Empty, "writer",
+        new MeasuredFile($"{name}/{Guid.NewGuid():N}.gguf", 7, new string('f', 64)));
+
+    private async Task<ProjectionStatus> CatalogAsync() => Assert.Single(await Projections.GetStatusAsync(), s => s.Name == "catalog");
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using ModelRegistry.EventStore;
+using ModelRegistry.Common;
 
 namespace ModelRegistry.IntegrationTests.Infrastructure;
 
@@ -25,7 +25,7 @@ public sealed class MetricsRecorder : IDisposable
         var factory = services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Meter.Name == EventStoreMetrics.MeterName)
+            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Meter.Name == RegistryMetrics.MeterName)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

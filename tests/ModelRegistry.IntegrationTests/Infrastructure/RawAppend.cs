@@ -1,13 +1,12 @@
 using ModelRegistry.Common;
-using ModelRegistry.EventStore.Storage;
 using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Appends a stored payload as a row of Marten's tables, as an earlier version of the code could have written it (any type name,
-/// any schema version), on a connection and transaction the test controls. The stream row comes first, so the transaction has
-/// its id before it draws a position, as Marten's own append.
+/// any schema version, any payload), on a connection and transaction the test controls. The stream row comes first, so the
+/// transaction has its id before it draws a position, as Marten's own append.
 /// </summary>
 internal static class RawAppend
 {
@@ -25,7 +24,15 @@ internal static class RawAppend
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = json });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = EventRows.StoredTypeName(type, schemaVersion) });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = EventNames.StoredTypeName(type, schemaVersion) });
         return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The same on a connection of its own, committed at once.</summary>
+    public static async Task<long> ExecuteAsync(string connectionString, string stream, string type, int schemaVersion, string json)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        return await ExecuteAsync(conn, null, stream, type, schemaVersion, json);
     }
 }

@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using ModelRegistry.EventStore;
+using JasperFx.Events;
+using Marten;
+using ModelRegistry.Catalog;
+using Wolverine;
 
 namespace ModelRegistry.IntegrationTests.Infrastructure;
 
@@ -46,7 +49,7 @@ public sealed class RegistryApp : IAsyncDisposable
 
     public IServiceProvider Services => Host.Services;
 
-    public IEventStore Store => Services.GetRequiredService<IEventStore>();
+    public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
 
     /// <summary>A handler that reaches this app in memory, for clients that build their own <see cref="HttpClient"/>.</summary>
     public HttpMessageHandler CreateHandler() => Host.Server.CreateHandler();
@@ -67,7 +70,6 @@ public sealed class RegistryApp : IAsyncDisposable
             builder.UseSetting("ConnectionStrings:Registry", connectionString);
             builder.UseSetting("Registry:Storage:Root", storageRoot);
             builder.UseSetting("Registry:Auth:BootstrapAdminKey", AdminKey);
-            builder.UseSetting("Registry:EventStore:PollInterval", "00:00:00.050");
             // Catalog tests look at versions as registered; the Downloads tests run the worker themselves.
             builder.UseSetting("Registry:Jobs:RunWorker", "false");
             // One instance on its own database takes every durable message at start; tests of several instances run Balanced.
@@ -108,8 +110,18 @@ public sealed class RegistryApp : IAsyncDisposable
     /// <summary>Runs one of Alba's scenarios on this app; a failed expectation prints the app's error log too.</summary>
     public Task<IScenarioResult> Scenario(Action<Scenario> configure) => Host.Scenario(configure, () => Errors);
 
-    public async Task<IReadOnlyList<StoredEvent>> StreamAsync(string modelName) =>
-        await Store.ReadStreamAsync(modelName.ToLowerInvariant());
+    public async Task<IReadOnlyList<IEvent>> StreamAsync(string modelName)
+    {
+        await using var session = Store.QuerySession();
+        return await session.Events.FetchStreamAsync(CatalogStream.StreamId(modelName));
+    }
+
+    /// <summary>Runs a command on a model's stream in this app, as its endpoints and workers do.</summary>
+    public async Task<CommandDone> InvokeAsync(IModelCommand command)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync<CommandDone>(command);
+    }
 
     /// <summary>Writes a file under the storage root and returns its relative path.</summary>
     public string WriteFile(string relativePath, string content = "model bytes") =>

@@ -53,6 +53,9 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             // A URL must pass the egress policy to be registered; the loads' URLs are on reserved domains and never fetched.
             ["Registry:Downloads:AllowedHosts"] = "example.com, *.invalid",
+            // The periodic jobs run on the hour and at midnight UTC; a run that crossed one would check and clean beside the test.
+            ["Registry:Integrity:Interval"] = "00:00:00",
+            ["Registry:Storage:CleanupInterval"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -1,23 +1,30 @@
+using System.Text.Json;
 using Alba;
-using JasperFx.Events;
-using Marten;
-using Marten.Events.Projections;
-using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
 namespace ModelRegistry.IntegrationTests.Observability;
 
+/// <summary>
+/// A stored event no projection can read (a payload that does not fit its type) faults every projection that meets it, visibly:
+/// Marten's daemon pauses the async model-state projection, a rebuild of the catalog gives up; neither skips the event.
+/// </summary>
 public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("mr-faulted-").FullName;
+    private readonly string _poisoned = NewName("poisoned");
     private RegistryApp _app = null!;
 
-    public async Task InitializeAsync() =>
-        _app = await RegistryApp.StartAsync(db.ConnectionString, _root, services: s => s.AddInlineProjection<FailingProjection>());
+    private ProjectionAdmin Projections => _app.Services.GetRequiredService<ProjectionAdmin>();
+
+    public async Task InitializeAsync()
+    {
+        _app = await RegistryApp.StartAsync(db.ConnectionString, _root);
+        await _app.RegisterModel(_poisoned);
+        await RawAppend.ExecuteAsync(db.ConnectionString, _poisoned, "VersionRegistered", 1, """{"version": "one", "source": 7}""");
+    }
 
     public async Task DisposeAsync()
     {
@@ -26,11 +33,8 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
     }
 
     [Fact]
-    public async Task A_faulted_projection_makes_ready_unhealthy_and_names_it()
+    public async Task A_faulted_async_projection_makes_ready_unhealthy_and_names_it_with_its_error()
     {
-        await _app.RegisterModel(NewName());
-        await _app.Services.GetRequiredService<IProjectionAdmin>().RequestRebuildAsync(FailingProjection.ProjectionName);
-
         IScenarioResult ready = null!;
         await Eventually.HoldsAsync(async () =>
         {
@@ -41,29 +45,36 @@ public sealed class FaultedProjectionTests(TestDatabase db) : IClassFixture<Test
         Assert.Equal("unhealthy", ready.Json.Str("status"));
         var projections = ready.Json.GetProperty("checks").GetProperty("projections");
         Assert.Equal("unhealthy", projections.Str("status"));
-        Assert.Contains(FailingProjection.ProjectionName, projections.Str("description"), StringComparison.Ordinal);
-        Assert.Contains("cannot project", projections.Str("description"), StringComparison.Ordinal);
-        Assert.Equal("faulted", projections.GetProperty("data").GetProperty(FailingProjection.ProjectionName).Str("state"));
+        Assert.Contains("model-state", projections.Str("description"), StringComparison.Ordinal);
+        Assert.Equal("faulted", projections.GetProperty("data").GetProperty("model-state").Str("state"));
         Assert.Equal("healthy", ready.Json.GetProperty("checks").GetProperty("postgresql").Str("status"));
+        JsonElement status = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var listed = await _app.Scenario(s => { s.Get.Url("/api/v1/admin/projections"); s.StatusCodeShouldBe(200); });
+            status = Assert.Single(listed.Json.EnumerateArray(), p => p.Str("name") == "model-state");
+            return status.Str("state") == "faulted";
+        }, () => status.ToString());
+        Assert.Equal("async", status.Str("lifecycle"));
+        Assert.False(string.IsNullOrWhiteSpace(status.Str("last_error")));
     }
 
-    /// <summary>Projects nothing inline; its rebuild cannot get past the first event.</summary>
-    private sealed class FailingProjection : IProjection, IRebuildableProjection
+    [Fact]
+    public async Task A_catalog_rebuild_that_keeps_failing_faults_the_catalog_with_its_error_while_the_live_tables_keep_answering()
     {
-        public const string ProjectionName = "always-failing";
+        await _app.Scenario(s => { s.Post.Url("/api/v1/admin/projections/catalog/rebuild"); s.StatusCodeShouldBe(202); });
 
-        public string Name => ProjectionName;
+        await Eventually.HoldsAsync(async () => (await CatalogAsync()).State == "faulted",
+            () => JsonSerializer.Serialize(Projections.GetStatusAsync().GetAwaiter().GetResult()));
 
-        public int Version => 1;
-
-        public IReadOnlyList<string> Tables { get; } = ["test_always_failing"];
-
-        public string CreateTablesSql(Func<string, string> table) => $"CREATE TABLE IF NOT EXISTS {table(Tables[0])} (stream_id text)";
-
-        public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) => Task.CompletedTask;
-
-        public Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-            Func<string, string> table, CancellationToken ct) =>
-            throw new InvalidOperationException($"cannot project {events[0].Type}");
+        Assert.False(string.IsNullOrWhiteSpace((await CatalogAsync()).LastError));
+        var waiting = await Assert.ThrowsAsync<InvalidOperationException>(() => Projections.WaitForNonStaleAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("faulted", waiting.Message, StringComparison.Ordinal);
+        await _app.Scenario(s => { s.Get.Url($"{Models}/{_poisoned}"); s.StatusCodeShouldBe(200); });
+        var later = NewName("later");
+        await _app.RegisterModel(later);
+        await _app.Scenario(s => { s.Get.Url($"{Models}/{later}"); s.StatusCodeShouldBe(200); });
     }
+
+    private async Task<ProjectionStatus> CatalogAsync() => Assert.Single(await Projections.GetStatusAsync(), s => s.Name == "catalog");
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -89,7 +89,7 @@ public sealed class RequestTelemetryTests(RegistryFixture fixture) : IClassFixtu
     public async Task The_projection_lag_gauge_reports_every_projection_the_admin_api_lists()
     {
         await App.RegisterLocalVersion(NewName());
-        var projections = App.Services.GetRequiredService<IProjectionAdmin>();
+        var projections = App.Services.GetRequiredService<ProjectionAdmin>();
         await projections.WaitForNonStaleAsync(Timeout);
         using var metrics = new MetricsRecorder(App.Services);
 

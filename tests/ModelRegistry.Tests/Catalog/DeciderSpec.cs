@@ -9,7 +9,7 @@ using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Updating;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
+using Marten;
 
 namespace ModelRegistry.Tests.Catalog;
 
@@ -17,11 +17,12 @@ internal static class DeciderSpec
 {
     public static readonly DateTimeOffset Now = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public static EventTypeRegistry Registry { get; } = CreateRegistry();
+    /// <summary>The store's configuration: its stored type names and its serializer.</summary>
+    public static StoreOptions Store { get; } = StoredForm();
 
     public static Scenario Given(params object[] events) => new(Flatten(events).ToList());
 
-    public static ModelState Fold(IEnumerable<object> events) => events.Aggregate(ModelState.Initial, ModelState.Evolve);
+    public static ModelState Fold(IEnumerable<object> events) => events.Aggregate(ModelState.Initial, CatalogStream.Evolve);
 
     public static IReadOnlyList<object> Decide(ModelState state, object command) => command switch
     {
@@ -42,16 +43,26 @@ internal static class DeciderSpec
         _ => throw new ArgumentException($"No decider for {command.GetType().Name}.", nameof(command)),
     };
 
-    public static string Describe(object @event) => $"{Registry.Describe(@event).Name} {Registry.Serialize(@event)}";
+    /// <summary>An event as the store keeps it: its stored type name and its payload.</summary>
+    public static string Describe(object @event) => $"{StoredName(@event.GetType())} {Serialize(@event)}";
+
+    public static string StoredName(Type type) => ((JasperFx.Events.IEventRegistry)Store.Events).EventMappingFor(type).EventTypeName;
+
+    public static string Serialize(object @event) => Store.Serializer().ToJson(@event);
+
+    /// <summary>A payload read back as the event type stored under <paramref name="storedName"/>.</summary>
+    public static object Read(string storedName, string json) =>
+        Store.Serializer().FromJson(CatalogStream.EventTypes.Single(t => StoredName(t.Type) == storedName).Type,
+            new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
 
     private static IEnumerable<object> Flatten(IEnumerable<object> items) =>
         items.SelectMany(i => i is IEnumerable nested and not string ? Flatten(nested.Cast<object>()) : [i]);
 
-    private static EventTypeRegistry CreateRegistry()
+    private static StoreOptions StoredForm()
     {
-        var registry = new EventTypeRegistry();
-        EventTypes.Register(registry);
-        return registry;
+        var options = new StoreOptions();
+        RegistryStore.Configure(options, "Host=localhost", CatalogStream.Map);
+        return options;
     }
 }
 
@@ -76,7 +87,7 @@ internal sealed class Outcome(ModelState before, IReadOnlyList<object> events, D
 {
     public IReadOnlyList<object> Events => NoError(events);
 
-    public ModelState State => NoError(events).Aggregate(before, ModelState.Evolve);
+    public ModelState State => NoError(events).Aggregate(before, CatalogStream.Evolve);
 
     public Outcome Then(params object[] expected)
     {

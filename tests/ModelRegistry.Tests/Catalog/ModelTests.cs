@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using ModelRegistry.Catalog;
+using ModelRegistry.Common;
 using ModelRegistry.Catalog.Archiving;
 using ModelRegistry.Catalog.Downloading;
 using ModelRegistry.Catalog.Integrity;
@@ -40,7 +41,7 @@ public sealed class ModelTests
 
     public static TheoryData<int> EventIndexes => [.. Enumerable.Range(0, OneOfEach.Length)];
 
-    private static JsonElement Payload(object @event) => JsonDocument.Parse(Registry.Serialize(@event)).RootElement;
+    private static JsonElement Payload(object @event) => JsonDocument.Parse(DeciderSpec.Serialize(@event)).RootElement;
 
     private static string[] Fields(JsonElement json) => [.. json.EnumerateObject().Select(p => p.Name)];
 
@@ -50,19 +51,17 @@ public sealed class ModelTests
             ["ModelRegistered", "ModelUpdated", "VersionRegistered", "VersionDownloadStarted", "VersionDownloaded", "VersionDownloadFailed",
                 "VersionPromoted", "VersionDemoted", "VersionArchived", "VersionRestored", "ModelLocked", "ModelUnlocked",
                 "ArtifactVerified", "ArtifactMissing", "ArtifactCorrupted"],
-            OneOfEach.Select(e => Registry.Describe(e)).Select(d => d.SchemaVersion == 1 ? d.Name : $"{d.Name}@{d.SchemaVersion}"));
+            OneOfEach.Select(e => EventNames.SplitTypeName(DeciderSpec.StoredName(e.GetType()))).Select(d => d.SchemaVersion == 1 ? d.Type : $"{d.Type}@{d.SchemaVersion}"));
 
     [Theory]
     [MemberData(nameof(EventIndexes))]
     public void Every_event_reads_back_as_it_was_written(int index)
     {
         var written = OneOfEach[index];
-        var (name, schema) = Registry.Describe(written);
+        var read = DeciderSpec.Read(DeciderSpec.StoredName(written.GetType()), DeciderSpec.Serialize(written));
 
-        var read = Registry.Read(name, schema, Registry.Serialize(written));
-
-        Assert.IsType(written.GetType(), read.Data);
-        Assert.Equal(Registry.Serialize(written), Registry.Serialize(read.Data));
+        Assert.IsType(written.GetType(), read);
+        Assert.Equal(DeciderSpec.Serialize(written), DeciderSpec.Serialize(read));
     }
 
     [Fact]
@@ -113,7 +112,7 @@ public sealed class ModelTests
     {
         var state = Fold([Events.ModelRegistered(), Events.ReadyVersion(1)]);
 
-        Assert.Same(state, ModelState.Evolve(state, JsonDocument.Parse("{\"version\":1}").RootElement));
+        Assert.Same(state, CatalogStream.Evolve(state, JsonDocument.Parse("{\"version\":1}").RootElement));
     }
 
     [Fact]
@@ -143,7 +142,7 @@ public sealed class ModelTests
         }
 
         var state = Fold(events);
-        var stored = Fold(events.Select(e => Registry.Read(Registry.Describe(e).Name, 1, Registry.Serialize(e)).Data));
+        var stored = Fold(events.Select(e => DeciderSpec.Read(DeciderSpec.StoredName(e.GetType()), DeciderSpec.Serialize(e))));
 
         Assert.Equal(("TheBloke/TinyLlama", "Tiny", "alice", true, "release freeze"), (state.Name, state.Description, state.Owner, state.Locked, state.LockReason));
         Assert.Equal((1, 2), (state.ProductionVersion, state.LatestVersion));
@@ -154,6 +153,6 @@ public sealed class ModelTests
             (v1.Stage, v1.Status, v1.LocalPath, v1.SizeBytes, v1.Sha256, v1.Format, v1.Metadata.ContextLength));
         Assert.Equal((Stage.Archived, ArtifactStatus.Ready, "tiny/v2.gguf", 200L, Events.Sha(2), "main", (DateTimeOffset?)Now),
             (v2.Stage, v2.Status, v2.LocalPath, v2.SizeBytes, v2.Sha256, v2.Source.Revision, v2.DownloadedAt));
-        Assert.Equal(JsonSerializer.Serialize(state, Registry.JsonOptions), JsonSerializer.Serialize(stored, Registry.JsonOptions));
+        Assert.Equal(DeciderSpec.Serialize(state), DeciderSpec.Serialize(stored));
     }
 }

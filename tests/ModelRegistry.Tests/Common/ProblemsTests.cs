@@ -40,15 +40,11 @@ public sealed class ProblemsTests
         Assert.Contains("/problems/database-unavailable", await new StreamReader(http.Response.Body).ReadToEndAsync());
     }
 
-    [Theory]
-    [InlineData("marten")]
-    [InlineData("store")]
-    public async Task A_database_failure_reported_inside_another_exception_answers_503(string wrapper)
+    [Fact]
+    public async Task A_database_failure_reported_inside_another_exception_answers_503()
     {
         var lost = new NpgsqlException("Exception while reading from stream", new IOException("connection reset"));
-        Exception exception = wrapper == "marten"
-            ? new InvalidOperationException("Marten Command Failure", lost)
-            : new ModelRegistry.EventStore.StoreUnavailableException(new InvalidOperationException("Connection is not open"));
+        Exception exception = new InvalidOperationException("Marten Command Failure", lost);
 
         var http = await HandledAsync(exception);
 

@@ -33,8 +33,8 @@ internal static class RegistryV1Endpoints
             (state, version, status) => Entry(state, version, status));
 
     private static Task<IResult> ActivateAsync(ModelName name, int version, HttpContext http, HttpCommands commands) =>
-        commands.RunOnExistingAsync(http, name,
-            (state, now) => PromoteVersion.Decide(state, new PromoteVersion(name.Value, version, Stage.Production), now),
+        commands.InvokeOnExistingAsync(http, name,
+            context => new PromoteVersion(name.Value, version, Stage.Production) { Context = context },
             (state, _) => Entry(state, version, StatusCodes.Status200OK));
 
     private static async Task<RegistryV1List> ListAsync([Microsoft.AspNetCore.Mvc.FromQuery(Name = "model_name")] string? modelName, CatalogReader reader, CancellationToken ct)

@@ -1,7 +1,13 @@
+using JasperFx.Events;
+using Marten;
 namespace ModelRegistry.Catalog.Downloading;
 
-internal sealed record FailDownload(string Name, int Version, Guid JobId, string Reason)
+public sealed record FailDownload(string Name, int Version, Guid JobId, string Reason) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, FailDownload command, DateTimeOffset now)
     {
         var target = state.RequireExisting(command.Name).RequireVersion(command.Version);
@@ -12,4 +18,10 @@ internal sealed record FailDownload(string Name, int Version, Guid JobId, string
             _ => [new VersionDownloadFailed(target.Version, command.Reason)],
         };
     }
+}
+
+public static class FailDownloadHandler
+{
+    public static CommandDone Handle(FailDownload command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => FailDownload.Decide(state, command, clock.GetUtcNow()));
 }

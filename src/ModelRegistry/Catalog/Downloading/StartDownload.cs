@@ -1,9 +1,15 @@
+using JasperFx.Events;
+using Marten;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Downloading;
 
-internal sealed record StartDownload(string Name, int Version, Guid JobId)
+public sealed record StartDownload(string Name, int Version, Guid JobId) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, StartDownload command, DateTimeOffset now)
     {
         var target = state.RequireExisting(command.Name).RequireVersion(command.Version);
@@ -24,4 +30,10 @@ internal static class DownloadErrors
 
     public static DomainException AlreadyReady(string name, VersionState version) =>
         DomainErrors.Conflict("version-already-ready", $"Version {version.Version} of '{name}' is already downloaded.");
+}
+
+public static class StartDownloadHandler
+{
+    public static CommandDone Handle(StartDownload command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => StartDownload.Decide(state, command, clock.GetUtcNow()));
 }

@@ -1,11 +1,10 @@
 using ModelRegistry.Access;
-using Microsoft.Extensions.Options;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
-using Npgsql;
+using Wolverine;
+using Wolverine.Attributes;
+using Wolverine.Runtime;
 
 namespace ModelRegistry.Catalog.Integrity;
 
@@ -24,10 +23,10 @@ internal sealed record IntegrityReport(int Checked, int Ready, int Missing, int 
 /// matches appends nothing, so a daily check leaves the streams as they are. Files are found by
 /// <see cref="LocalSource.FindRecordedAsync"/>, so a check never reads past the storage root or a file's recorded size.
 /// </summary>
-internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader reader, LocalSource localSource, TimeProvider clock,
+internal sealed partial class IntegrityChecker(IWolverineRuntime messaging, CatalogReader reader, LocalSource localSource,
     ILogger<IntegrityChecker> logger)
 {
-    public async Task<IntegrityReport> CheckAllAsync(EventMetadata metadata, CancellationToken ct)
+    public async Task<IntegrityReport> CheckAllAsync(CommandContext context, CancellationToken ct)
     {
         var statuses = new List<ArtifactStatus>();
         var changed = new List<IntegrityChange>();
@@ -37,9 +36,8 @@ internal sealed partial class IntegrityChecker(IEventStore store, CatalogReader 
             try
             {
                 var found = await localSource.FindRecordedAsync(artifact.LocalPath, artifact.SizeBytes, ct);
-                var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(artifact.Name),
-                    (state, _) => RecordIntegrity.Decide(state, new RecordIntegrity(artifact.Name, artifact.Version, found), clock.GetUtcNow()),
-                    null, metadata, ct: ct);
+                var result = await new MessageBus(messaging).InvokeAsync<CommandDone>(
+                    new RecordIntegrity(artifact.Name, artifact.Version, found) { Context = context }, ct);
                 var status = result.State.Versions[artifact.Version].Status;
                 statuses.Add(status);
                 if (status != artifact.Status)
@@ -81,7 +79,7 @@ internal static class CheckIntegrityEndpoints
     public static IEndpointRouteBuilder MapCheckIntegrity(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/integrity", (HttpContext http, IntegrityChecker checker) =>
-                checker.CheckAllAsync(RequestContext.Get(http).Metadata(http, "integrity check"), http.RequestAborted))
+                checker.CheckAllAsync(RequestContext.Get(http).Context(http, "integrity check"), http.RequestAborted))
             .WithTags("Catalog").WithName("CheckIntegrity").RequireRole(Role.Admin)
             .WithSummary("Hashes every ready, missing or corrupted version's file again and records what changed.");
         return app;
@@ -95,24 +93,44 @@ internal static class CheckIntegrityEndpoints
             throw CatalogErrors.ModelNotFound(name.Value);
         }
 
-        FileFound found = new FileFound.Nothing();
-        return commands.RunAsync(http, name.Value,
-            (state, now) => RecordIntegrity.Decide(state, new RecordIntegrity(name.Value, version, found), now),
-            (state, _) => CatalogReplies.Version(state, version),
-            prepare: async ct => found = await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path } recorded
-                ? await localSource.FindRecordedAsync(path, recorded.SizeBytes, ct)
-                : new FileFound.Nothing());
+        return commands.InvokeAsync(http,
+            async (context, ct) => new RecordIntegrity(name.Value, version,
+                await reader.GetVersionAsync(name.Value, version, null, ct) is { LocalPath: { } path } recorded
+                    ? await localSource.FindRecordedAsync(path, recorded.SizeBytes, ct)
+                    : new FileFound.Nothing()) { Context = context },
+            (state, _) => CatalogReplies.Version(state, version));
     }
 }
 
-/// <summary>Checks every file each <c>Registry:Integrity:Interval</c> (one instance at a time; zero turns it off).</summary>
-internal sealed class IntegrityMonitor(IntegrityChecker checker, IOptions<RegistryOptions> options, NpgsqlDataSource dataSource, TimeProvider clock,
-    ILogger<IntegrityMonitor> logger) : PeriodicWork(dataSource, clock, logger)
+/// <summary>An occurrence of the periodic integrity check (<c>Registry:Integrity:Interval</c>, see <see cref="PeriodicSchedules"/>).</summary>
+public sealed record RunIntegrityCheck(DateTimeOffset Occurrence);
+
+/// <summary>The periodic integrity check as Wolverine runs it; public because Wolverine's generated handler names it.</summary>
+public interface IPeriodicIntegrityCheck
 {
-    protected override TimeSpan Interval => options.Value.Integrity.Interval;
+    Task RunAsync(DateTimeOffset occurrence, CancellationToken ct);
+}
 
-    protected override string LockName => "modelregistry:integrity-check";
+/// <summary>Runs an occurrence once, even when two instances invoke it while Wolverine moves the schedule between them.</summary>
+[Deduplicated]
+public static class RunIntegrityCheckHandler
+{
+    public static Task Handle(RunIntegrityCheck message, IPeriodicIntegrityCheck check, CancellationToken cancellation) =>
+        check.RunAsync(message.Occurrence, cancellation);
+}
 
-    protected override Task RunAsync(CancellationToken ct) =>
-        checker.CheckAllAsync(new EventMetadata(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+internal sealed partial class PeriodicIntegrityCheck(IntegrityChecker checker, ILogger<PeriodicIntegrityCheck> logger) : IPeriodicIntegrityCheck
+{
+    public const string Schedule = "integrity-check";
+
+    public async Task RunAsync(DateTimeOffset occurrence, CancellationToken ct)
+    {
+        var report = await checker.CheckAllAsync(
+            new CommandContext(SystemActors.Integrity, Guid.CreateVersion7().ToString(), null, "periodic integrity check"), ct);
+        LogChecked(logger, occurrence, report.Checked, report.Changed.Count, report.Unchecked);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "The periodic integrity check of {Occurrence:O} checked {Checked} versions: {Changed} changed status, {Unchecked} could not be checked")]
+    private static partial void LogChecked(ILogger logger, DateTimeOffset occurrence, int @checked, int changed, int @unchecked);
 }

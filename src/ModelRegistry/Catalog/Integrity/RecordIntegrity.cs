@@ -1,9 +1,11 @@
+using JasperFx.Events;
+using Marten;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Integrity;
 
 /// <summary>What a check found where a version's file belongs.</summary>
-internal abstract record FileFound
+public abstract record FileFound
 {
     /// <summary>No file there.</summary>
     public sealed record Nothing : FileFound;
@@ -17,8 +19,12 @@ internal abstract record FileFound
     public sealed record Hashed(string Sha256) : FileFound;
 }
 
-internal sealed record RecordIntegrity(string Name, int Version, FileFound Found)
+public sealed record RecordIntegrity(string Name, int Version, FileFound Found) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, RecordIntegrity command, DateTimeOffset now)
     {
         var target = state.RequireExisting(command.Name).RequireVersion(command.Version);
@@ -37,4 +43,10 @@ internal sealed record RecordIntegrity(string Name, int Version, FileFound Found
             _ => [new ArtifactCorrupted(target.Version, expected, actual)],
         };
     }
+}
+
+public static class RecordIntegrityHandler
+{
+    public static CommandDone Handle(RecordIntegrity command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => RecordIntegrity.Decide(state, command, clock.GetUtcNow()));
 }

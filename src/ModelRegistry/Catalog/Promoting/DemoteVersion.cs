@@ -1,9 +1,15 @@
+using JasperFx.Events;
+using Marten;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Promoting;
 
-internal sealed record DemoteVersion(string Name, int Version)
+public sealed record DemoteVersion(string Name, int Version) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, DemoteVersion command, DateTimeOffset now)
     {
         var target = state.RequireMutable(command.Name).RequireVersion(command.Version);
@@ -16,11 +22,17 @@ internal sealed record DemoteVersion(string Name, int Version)
     }
 }
 
+public static class DemoteVersionHandler
+{
+    public static CommandDone Handle(DemoteVersion command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => DemoteVersion.Decide(state, command, clock.GetUtcNow()));
+}
+
 internal static class DemoteVersionEndpoint
 {
     public static IEndpointRouteBuilder MapDemoteVersion(this IEndpointRouteBuilder models)
     {
-        models.MapVersionCommand("demote", (state, name, version, now) => DemoteVersion.Decide(state, new DemoteVersion(name, version), now))
+        models.MapVersionCommand("demote", (name, version, context) => new DemoteVersion(name, version) { Context = context })
             .WithNames("DemoteVersion").WithSummary("Moves a production version back to staging; a staging version stays as it is.");
         return models;
     }

@@ -1,3 +1,5 @@
+using JasperFx.Events;
+using Marten;
 using FluentValidation;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
@@ -6,7 +8,8 @@ namespace ModelRegistry.Catalog.Promoting;
 
 internal sealed record PromoteVersionRequest(string? Stage, string? Reason)
 {
-    public PromoteVersion ToCommand(string name, int version) => new(name, version, CatalogRules.Parse<Stage>(Stage!));
+    public PromoteVersion ToCommand(string name, int version, CommandContext context) =>
+        new(name, version, CatalogRules.Parse<Stage>(Stage!)) { Context = context };
 }
 
 internal sealed class PromoteVersionRequestValidator : AbstractValidator<PromoteVersionRequest>
@@ -19,8 +22,12 @@ internal sealed class PromoteVersionRequestValidator : AbstractValidator<Promote
     }
 }
 
-internal sealed record PromoteVersion(string Name, int Version, Stage Stage)
+public sealed record PromoteVersion(string Name, int Version, Stage Stage) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, PromoteVersion command, DateTimeOffset now)
     {
         var target = state.RequireMutable(command.Name).RequireVersion(command.Version);
@@ -53,14 +60,20 @@ internal sealed record PromoteVersion(string Name, int Version, Stage Stage)
     }
 }
 
+public static class PromoteVersionHandler
+{
+    public static CommandDone Handle(PromoteVersion command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => PromoteVersion.Decide(state, command, clock.GetUtcNow()));
+}
+
 internal static class PromoteVersionEndpoint
 {
     public static IEndpointRouteBuilder MapPromoteVersion(this IEndpointRouteBuilder models)
     {
         models.MapModel("POST", "versions/{version:int}/promote",
             (ModelName name, int version, PromoteVersionRequest request, HttpContext http, HttpCommands commands) =>
-                commands.RunOnExistingAsync(http, name,
-                    (state, now) => PromoteVersion.Decide(state, request.ToCommand(name.Value, version), now),
+                commands.InvokeOnExistingAsync(http, name,
+                    context => request.ToCommand(name.Value, version, context),
                     (state, _) => CatalogReplies.Version(state, version),
                     request.Reason))
             .WithNames("PromoteVersion")

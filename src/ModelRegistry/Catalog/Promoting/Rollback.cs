@@ -1,10 +1,16 @@
+using JasperFx.Events;
+using Marten;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 
 namespace ModelRegistry.Catalog.Promoting;
 
-internal sealed record Rollback(string Name)
+public sealed record Rollback(string Name) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, Rollback command, DateTimeOffset now)
     {
         state.RequireMutable(command.Name);
@@ -19,13 +25,19 @@ internal sealed record Rollback(string Name)
     }
 }
 
+public static class RollbackHandler
+{
+    public static CommandDone Handle(Rollback command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => Rollback.Decide(state, command, clock.GetUtcNow()));
+}
+
 internal static class RollbackEndpoint
 {
     public static IEndpointRouteBuilder MapRollback(this IEndpointRouteBuilder models)
     {
         models.MapModel("POST", "rollback", (ModelName name, ReasonBody? body, HttpContext http, HttpCommands commands) =>
-            commands.RunOnExistingAsync(http, name,
-                (state, now) => Rollback.Decide(state, new Rollback(name.Value), now),
+            commands.InvokeOnExistingAsync(http, name,
+                context => new Rollback(name.Value) { Context = context },
                 (state, _) => CatalogReplies.Model(state),
                 body?.Reason))
             .WithNames("Rollback").WithSummary("Puts the version that was in production before the current one back.").Produces<ModelResource>();

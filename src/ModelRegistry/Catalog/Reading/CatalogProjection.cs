@@ -3,27 +3,105 @@ using System.Text.Json;
 using JasperFx.Events;
 using Marten;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
 using Npgsql;
 using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 using IMartenProjection = Marten.Events.Projections.IProjection;
 
 namespace ModelRegistry.Catalog.Reading;
 
 /// <summary>
-/// The catalog read model, an inline Marten projection so a client that got a 2xx reads its own change: one row per model (with
-/// its production pointer) and one per version. Each event becomes at most two single-row statements, queued in Marten's unit of
-/// work after the append itself, so they run in the append's transaction and the production position is looked up by event id
-/// (inline, Marten has not read positions back yet). Each is guarded by the model row's stream version, so replays are no-ops
-/// (a new version's row needs no guard in the append's own transaction). Changes to a production pointer are announced with
-/// pg_notify, which PostgreSQL delivers on commit only. A rebuild replays stored events through the same code into shadow
-/// tables (<see cref="IRebuildableProjection"/>).
+/// The tables the catalog lives in: the live ones, or a rebuild's copies, declared once for Marten's schema management. Their
+/// indexes and primary keys carry PostgreSQL's own names for them (<c>{table}_{columns}_idx</c>, <c>{table}_pkey</c>), so a rebuild's
+/// copy renamed into place renames its indexes with it to exactly the live names.
 /// </summary>
-internal sealed class CatalogProjection(ProductionCache productionCache) : IMartenProjection, IRebuildableProjection
+internal sealed record CatalogTables(string Models, string Versions)
 {
+    public static CatalogTables Live { get; } = new(CatalogProjection.Models, CatalogProjection.Versions);
+
+    /// <summary>A rebuild's copies of the live tables.</summary>
+    public static CatalogTables Rebuild(string suffix) => new(Live.Models + suffix, Live.Versions + suffix);
+
+    public IReadOnlyList<(string Table, string Live)> Names => [(Models, Live.Models), (Versions, Live.Versions)];
+
+    public Table ModelsTable()
+    {
+        var table = new Table(new PostgresqlObjectName("public", Models, SchemaUtils.IdentifierUsage.General)) { PrimaryKeyName = $"{Models}_pkey" };
+        table.AddColumn("key", "text").AsPrimaryKey();
+        table.AddColumn("name", "text").NotNull();
+        table.AddColumn("description", "text");
+        table.AddColumn("tags", "jsonb").NotNull().DefaultValueByString("{}");
+        table.AddColumn("owner", "text");
+        table.AddColumn("locked", "boolean").NotNull().DefaultValueByExpression("false");
+        table.AddColumn("lock_reason", "text");
+        table.AddColumn("latest_version", "integer").NotNull().DefaultValue(0);
+        table.AddColumn("production_version", "integer");
+        table.AddColumn("promoted_at", "timestamptz");
+        table.AddColumn("promoted_by", "text");
+        table.AddColumn("production_position", "bigint");
+        table.AddColumn("stream_version", "bigint").NotNull();
+        table.AddColumn("created_at", "timestamptz").NotNull();
+        table.AddColumn("updated_at", "timestamptz").NotNull();
+        table.WithFillFactor(70);
+        var tags = new IndexDefinition($"{Models}_tags_idx") { Columns = ["tags"] };
+        tags.ToGinWithJsonbPathOps();
+        table.Indexes.Add(tags);
+        // q's trigram index covers the name, not the key: pg_trgm also answers '=', and on a table without statistics yet (a new
+        // database, a rebuild just swapped in) the planner took it for key lookups at a hundred times the cost.
+        table.Indexes.Add(new IndexDefinition($"{Models}_name_description_idx")
+        {
+            Method = IndexMethod.gin,
+            Columns = ["name gin_trgm_ops", "description gin_trgm_ops"],
+        });
+        return table;
+    }
+
+    public Table VersionsTable()
+    {
+        var table = new Table(new PostgresqlObjectName("public", Versions, SchemaUtils.IdentifierUsage.General)) { PrimaryKeyName = $"{Versions}_pkey" };
+        table.AddColumn("model_key", "text").AsPrimaryKey();
+        table.AddColumn("version", "integer").AsPrimaryKey();
+        table.AddColumn("stage", "text").NotNull();
+        table.AddColumn("status", "text").NotNull();
+        table.AddColumn("source_type", "text").NotNull();
+        table.AddColumn("source_uri", "text").NotNull();
+        table.AddColumn("source_revision", "text");
+        table.AddColumn("source_file", "text");
+        table.AddColumn("local_path", "text");
+        table.AddColumn("size_bytes", "bigint");
+        table.AddColumn("sha256", "text");
+        table.AddColumn("format", "text").NotNull();
+        table.AddColumn("metadata", "jsonb");
+        table.AddColumn("created_at", "timestamptz").NotNull();
+        table.AddColumn("created_by", "text");
+        table.AddColumn("downloaded_at", "timestamptz");
+        table.AddColumn("duplicate_of", "integer");
+        table.Indexes.Add(new IndexDefinition($"{Versions}_local_path_idx") { Columns = ["local_path"], Predicate = "local_path IS NOT NULL" });
+        table.Indexes.Add(new IndexDefinition($"{Versions}_model_key_stage_idx") { Columns = ["model_key", "stage"] });
+        table.Indexes.Add(new IndexDefinition($"{Versions}_model_key_status_idx") { Columns = ["model_key", "status"] });
+        return table;
+    }
+}
+
+/// <summary>
+/// The catalog read model, an inline Marten projection so a client that got a 2xx reads its own change: one row per model (with
+/// its production pointer) and one per version. Inline, each event becomes at most two single-row statements, queued in Marten's
+/// unit of work after the append itself, so they run in the append's transaction and the production position is looked up by event
+/// id (Marten has not read positions back yet); the model row's stream version guards its updates. Changes to a production pointer
+/// are announced with pg_notify, which PostgreSQL delivers on commit only. Marten's daemon replays stored events in pages when it
+/// rebuilds the projection: each page is folded into the rows it touches in memory and written with one statement per table, into
+/// the rebuild's copies of the tables (<see cref="ReplayInto"/>).
+/// </summary>
+internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlDataSource dataSource) : IMartenProjection
+{
+    public const string ProjectionName = "catalog";
     public const string Models = "catalog_models";
     public const string Versions = "catalog_versions";
+
+    /// <summary>Bump it to rebuild the catalog from the first event when the new code starts.</summary>
+    public const int Version = 1;
+
     public const string Channel = "mr_catalog";
 
     // A version row written again (a replay, or a registration the live table has already) takes every column of the new one.
@@ -35,7 +113,6 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
             created_by = excluded.created_by, downloaded_at = excluded.downloaded_at, duplicate_of = excluded.duplicate_of
         """;
 
-    private const int StatementsPerRoundTrip = 1000;
     private const int ChangesPerStreamApplied = 8;
 
     internal static readonly JsonSerializerOptions ColumnJson = new(JsonSerializerDefaults.Web)
@@ -46,119 +123,152 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
 
     private const string Events = $"{RegistryStore.Schema}.mt_events";
 
-    // The SQL for the live tables and for a rebuild's shadow copies, formatted once.
-    private readonly ConcurrentDictionary<(string Models, string Versions), Statements> _statements = new();
+    // The SQL for the live tables and for a rebuild's copies, formatted once.
+    private readonly ConcurrentDictionary<CatalogTables, Statements> _statements = new();
+    private CatalogTables? _replayTarget;
+    private long _replayedUpTo;
 
-    public string Name => "catalog";
+    /// <summary>The highest position a replay into the current target has applied.</summary>
+    public long ReplayedUpTo => Interlocked.Read(ref _replayedUpTo);
 
-    public int Version => 1;
-
-    public IReadOnlyList<string> Tables { get; } = [Models, Versions];
-
-    public string CreateTablesSql(Func<string, string> table)
+    /// <summary>Until disposed, what Marten's daemon replays goes into <paramref name="target"/>, not the live tables.</summary>
+    public IDisposable ReplayInto(CatalogTables target)
     {
-        var models = table(Models);
-        var versions = table(Versions);
-        // Indexes stay unnamed so a rebuild's shadow copies never clash with the live ones; the trigram index
-        // for q is there only where pg_trgm could be installed (migration 110), substring search works without it.
-        // It covers the name, not the key: pg_trgm also answers '=', and on a table without statistics yet (a new
-        // database, a rebuild just swapped in) the planner took it for key lookups at a hundred times the cost.
-        return $$"""
-            DO $ddl$
-            BEGIN
-                IF to_regclass('{{models}}') IS NULL THEN
-                    CREATE TABLE {{models}} (
-                        key                 text PRIMARY KEY,
-                        name                text NOT NULL,
-                        description         text NULL,
-                        tags                jsonb NOT NULL DEFAULT '{}',
-                        owner               text NULL,
-                        locked              boolean NOT NULL DEFAULT false,
-                        lock_reason         text NULL,
-                        latest_version      integer NOT NULL DEFAULT 0,
-                        production_version  integer NULL,
-                        promoted_at         timestamptz NULL,
-                        promoted_by         text NULL,
-                        production_position bigint NULL,
-                        stream_version      bigint NOT NULL,
-                        created_at          timestamptz NOT NULL,
-                        updated_at          timestamptz NOT NULL
-                    ) WITH (fillfactor = 70);
-                    CREATE INDEX ON {{models}} USING gin (tags jsonb_path_ops);
-                    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-                        EXECUTE 'CREATE INDEX ON {{models}} USING gin (name gin_trgm_ops, description gin_trgm_ops)';
-                    END IF;
-                END IF;
-                IF to_regclass('{{versions}}') IS NULL THEN
-                    CREATE TABLE {{versions}} (
-                        model_key        text NOT NULL,
-                        version          integer NOT NULL,
-                        stage            text NOT NULL,
-                        status           text NOT NULL,
-                        source_type      text NOT NULL,
-                        source_uri       text NOT NULL,
-                        source_revision  text NULL,
-                        source_file      text NULL,
-                        local_path       text NULL,
-                        size_bytes       bigint NULL,
-                        sha256           text NULL,
-                        format           text NOT NULL,
-                        metadata         jsonb NULL,
-                        created_at       timestamptz NOT NULL,
-                        created_by       text NULL,
-                        downloaded_at    timestamptz NULL,
-                        duplicate_of     integer NULL,
-                        PRIMARY KEY (model_key, version)
-                    );
-                    CREATE INDEX ON {{versions}} (local_path) WHERE local_path IS NOT NULL;
-                    CREATE INDEX ON {{versions}} (model_key, stage);
-                    CREATE INDEX ON {{versions}} (model_key, status);
-                END IF;
-            END
-            $ddl$;
-            """;
+        if (Interlocked.CompareExchange(ref _replayTarget, target, null) is not null)
+        {
+            throw new InvalidOperationException("A rebuild of the catalog is under way in this process already.");
+        }
+
+        Interlocked.Exchange(ref _replayedUpTo, 0);
+        return new Replay(this);
     }
 
-    /// <summary>Inline: the events of one append, in its transaction, before Marten has read their positions back.</summary>
+    /// <summary>Inline, the events of one append in its transaction (positions not read back yet); replayed, stored events.</summary>
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var changes = events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
-        if (changes.Count == 0)
+        if (events.Count == 0)
         {
             return;
         }
 
-        var sql = StatementsFor(static t => t);
-        await WriteAsync(changes, sql, inline: true, keys => LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, operations.Connection), keys, cancellation),
-            s => operations.QueueOperation(new SqlOperation(s.Sql, s.Parameters)));
-    }
-
-    public async Task ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredEvent> events,
-        Func<string, string> table, CancellationToken ct)
-    {
-        var sql = StatementsFor(table);
         var changes = events.Select(CatalogChanges.Of).OfType<RowChange>().ToList();
-        var statements = new List<Statement>();
-        await WriteAsync(changes, sql, inline: false, keys => LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, connection, transaction), keys, ct),
-            statements.Add);
-        foreach (var chunk in statements.Chunk(StatementsPerRoundTrip))
+        Action<Statement> emit = s => operations.QueueOperation(s.ReturnsRows ? new SqlOperation(s.Sql, s.Parameters) : new SqlCommandOperation(s.Sql, s.Parameters));
+        if (events[0].Sequence == 0)
         {
-            await using var round = new NpgsqlBatch(connection, transaction);
-            foreach (var statement in chunk)
+            if (changes.Count > 0)
             {
-                round.BatchCommands.Add(Command(statement.Sql, statement.Parameters));
+                var live = StatementsFor(CatalogTables.Live);
+                await WriteAsync(changes, live, keys => LoadModelsAsync(new NpgsqlCommand(live.LoadModels, operations.Connection), keys, cancellation), emit);
             }
 
-            await round.ExecuteNonQueryAsync(ct);
+            return;
+        }
+
+        if (changes.Count > 0)
+        {
+            await ReplayAsync(changes, StatementsFor(_replayTarget ?? CatalogTables.Live), emit, cancellation);
+        }
+
+        var last = events[^1].Sequence;
+        long seen;
+        while ((seen = Interlocked.Read(ref _replayedUpTo)) < last && Interlocked.CompareExchange(ref _replayedUpTo, last, seen) != seen)
+        {
         }
     }
 
-    public void SwappedIn() => productionCache.Clear();
+    /// <summary>
+    /// Stored events (Marten's daemon replaying a page of them, or a rebuild's tail), applied in bulk: the rows they touch are read
+    /// once, the page is folded into them in memory as <see cref="CatalogView"/> folds, and each table is written with one statement
+    /// over arrays. A change to rows already at or past its stream version is skipped, as the single-row statements' guards do.
+    /// Marten applies a shard's pages one after another, each committed before the next is read, so the rows read are current.
+    /// </summary>
+    private async Task ReplayAsync(List<RowChange> changes, Statements sql, Action<Statement> emit, CancellationToken ct)
+    {
+        var keys = changes.Select(c => c.Key).Distinct(StringComparer.Ordinal).ToArray();
+        var patched = changes.Where(c => c.Version is not null).Select(c => (c.Key, c.Version!.Version)).Distinct().ToArray();
+        var views = keys.ToDictionary(k => k, _ => CatalogView.Initial, StringComparer.Ordinal);
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        {
+            foreach (var row in await LoadModelsAsync(new NpgsqlCommand(sql.LoadModels, conn), keys, ct))
+            {
+                views[row.Key] = views[row.Key] with { Model = row };
+            }
 
-    private Statements StatementsFor(Func<string, string> table) =>
-        _statements.GetOrAdd((table(Models), table(Versions)), static t => new Statements(t.Models, t.Versions));
+            if (patched.Length > 0)
+            {
+                await using var load = new NpgsqlCommand(sql.LoadVersions, conn);
+                load.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = patched.Select(p => p.Key).ToArray() });
+                load.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = patched.Select(p => p.Version).ToArray() });
+                await using var reader = await load.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var row = CatalogReader.ReadVersion(reader, 0);
+                    views[row.ModelKey] = views[row.ModelKey] with { Versions = views[row.ModelKey].Versions.SetItem(row.Version, row) };
+                }
+            }
+        }
 
-    private async Task WriteAsync(List<RowChange> changes, Statements sql, bool inline, Func<string[], Task<List<ModelRow>>> load, Action<Statement> emit)
+        var changedModels = new HashSet<string>(StringComparer.Ordinal);
+        var changedVersions = new HashSet<(string Key, int Version)>();
+        foreach (var change in changes)
+        {
+            var view = views[change.Key];
+            if (!view.Accepts(change))
+            {
+                continue;
+            }
+
+            view = views[change.Key] = view.Apply(change);
+            changedModels.Add(change.Key);
+            if (change.NewVersion is { } added)
+            {
+                changedVersions.Add((change.Key, added.Version));
+            }
+
+            if (change.Version is { } p && view.Versions.ContainsKey(p.Version))
+            {
+                changedVersions.Add((change.Key, p.Version));
+            }
+        }
+
+        if (changedModels.Count > 0)
+        {
+            var models = changedModels.Select(k => views[k].Model!).ToArray();
+            emit(new(sql.UpsertModels,
+            [
+                Texts(models, m => m.Key), Texts(models, m => m.Name), Texts(models, m => m.Description), Jsons(models, m => m.Tags),
+                Texts(models, m => m.Owner), Values(NpgsqlDbType.Boolean, models, m => m.Locked), Texts(models, m => m.LockReason),
+                Values(NpgsqlDbType.Integer, models, m => m.LatestVersion), Values(NpgsqlDbType.Integer, models, m => m.ProductionVersion),
+                Times(models, m => m.PromotedAt), Texts(models, m => m.PromotedBy), Values(NpgsqlDbType.Bigint, models, m => m.ProductionPosition),
+                Values(NpgsqlDbType.Bigint, models, m => m.StreamVersion), Times(models, m => m.CreatedAt), Times(models, m => m.UpdatedAt),
+            ]));
+        }
+
+        if (changedVersions.Count > 0)
+        {
+            var versions = changedVersions.Select(k => views[k.Key].Versions[k.Version]).ToArray();
+            emit(new(sql.UpsertVersions,
+            [
+                Texts(versions, v => v.ModelKey), Values(NpgsqlDbType.Integer, versions, v => v.Version),
+                Texts(versions, v => CatalogResources.Lower(v.Stage)), Texts(versions, v => CatalogResources.Lower(v.Status)),
+                Texts(versions, v => CatalogResources.Lower(v.Source.Type)), Texts(versions, v => v.Source.Uri),
+                Texts(versions, v => v.Source.Revision), Texts(versions, v => v.Source.File), Texts(versions, v => v.LocalPath),
+                Values(NpgsqlDbType.Bigint, versions, v => v.SizeBytes), Texts(versions, v => v.Sha256),
+                Texts(versions, v => CatalogResources.Lower(v.Format)), Jsons(versions, v => IsEmpty(v.Metadata) ? null : v.Metadata),
+                Times(versions, v => v.CreatedAt), Texts(versions, v => v.CreatedBy), Times(versions, v => v.DownloadedAt),
+                Values(NpgsqlDbType.Integer, versions, v => v.DuplicateOf),
+            ]));
+        }
+    }
+
+    private sealed class Replay(CatalogProjection projection) : IDisposable
+    {
+        public void Dispose() => Interlocked.Exchange(ref projection._replayTarget, null);
+    }
+
+    private Statements StatementsFor(CatalogTables tables) => _statements.GetOrAdd(tables, static t => new Statements(t.Models, t.Versions));
+
+    private async Task WriteAsync(List<RowChange> changes, Statements sql, Func<string[], Task<List<ModelRow>>> load, Action<Statement> emit)
     {
         // Updating one row thousands of times in a transaction is quadratic in PostgreSQL (none of its versions can be pruned
         // yet), so the model row of a stream with many events here (a rebuild, a bulk append) is read once, folded in memory and
@@ -191,15 +301,15 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
                 }
 
                 folded[change.Key] = view.Apply(change) with { Versions = view.Versions };
-                WriteVersion(emit, sql, change, guarded: false);
+                WriteVersion(emit, sql, change);
             }
             else
             {
-                WriteVersion(emit, sql, change, guarded: !inline);
+                WriteVersion(emit, sql, change);
                 WriteModel(emit, sql, change);
             }
 
-            if (inline && change.AffectsProduction)
+            if (change.AffectsProduction)
             {
                 announce[change.Key] = change.StreamVersion;
             }
@@ -219,7 +329,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
         foreach (var (key, streamVersion) in announce)
         {
             productionCache.Invalidate(key, streamVersion);
-            emit(new("SELECT pg_notify($1, $2)", [Text(Channel), Text($"{streamVersion} {key}")]));
+            emit(new("SELECT pg_notify($1, $2)", [Text(Channel), Text($"{streamVersion} {key}")], ReturnsRows: true));
         }
     }
 
@@ -239,9 +349,8 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
         }
     }
 
-    private static void WriteVersion(Action<Statement> emit, Statements sql, RowChange c, bool guarded)
+    private static void WriteVersion(Action<Statement> emit, Statements sql, RowChange c)
     {
-        var guard = Long(guarded ? c.StreamVersion : null);
         if (c.NewVersion is { } v)
         {
             emit(new(sql.InsertVersion,
@@ -249,7 +358,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
                 Text(c.Key), Int(v.Version), Text(CatalogResources.Lower(v.Stage)), Text(CatalogResources.Lower(v.Status)),
                 Text(CatalogResources.Lower(v.Source.Type)), Text(v.Source.Uri), Text(v.Source.Revision), Text(v.Source.File),
                 Text(v.LocalPath), Long(v.SizeBytes), Text(v.Sha256), Text(CatalogResources.Lower(v.Format)), Json(IsEmpty(v.Metadata) ? null : v.Metadata),
-                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), Int(v.DuplicateOf), guard,
+                Time(v.CreatedAt), Text(v.CreatedBy), Time(v.DownloadedAt), Int(v.DuplicateOf),
             ]));
         }
 
@@ -259,7 +368,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
             [
                 Text(c.Key), Int(p.Version), Text(p.Stage is { } s ? CatalogResources.Lower(s) : null),
                 Text(p.Status is { } st ? CatalogResources.Lower(st) : null), Text(p.LocalPath), Long(p.SizeBytes), Text(p.Sha256),
-                Time(p.DownloadedAt), Int(p.DuplicateOf), guard,
+                Time(p.DownloadedAt), Int(p.DuplicateOf),
             ]));
         }
     }
@@ -294,8 +403,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
         public string InsertVersion { get; } = $"""
             INSERT INTO {versions} AS v (model_key, version, stage, status, source_type, source_uri, source_revision, source_file,
                 local_path, size_bytes, sha256, format, metadata, created_at, created_by, downloaded_at, duplicate_of)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
-            WHERE $18::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $18)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
             {VersionConflict}
             """;
 
@@ -303,10 +411,35 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
             UPDATE {versions} SET stage = coalesce($3, stage), status = coalesce($4, status), local_path = coalesce($5, local_path),
                 size_bytes = coalesce($6, size_bytes), sha256 = coalesce($7, sha256), downloaded_at = coalesce($8, downloaded_at),
                 duplicate_of = coalesce(duplicate_of, $9)
-            WHERE model_key = $1 AND version = $2 AND ($10::bigint IS NULL OR EXISTS (SELECT 1 FROM {models} WHERE key = $1 AND stream_version < $10))
+            WHERE model_key = $1 AND version = $2
             """;
 
         public string LoadModels { get; } = $"SELECT {CatalogReader.ModelColumns} FROM {models} m WHERE m.key = ANY($1)";
+
+        public string LoadVersions { get; } = $"""
+            SELECT {CatalogReader.VersionColumns} FROM {versions} v
+            WHERE (v.model_key, v.version) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+            """;
+
+        public string UpsertModels { get; } = $"""
+            INSERT INTO {models} AS m (key, name, description, tags, owner, locked, lock_reason, latest_version, production_version,
+                promoted_at, promoted_by, production_position, stream_version, created_at, updated_at)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::boolean[], $7::text[], $8::int[],
+                $9::int[], $10::timestamptz[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[])
+            ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
+                owner = excluded.owner, locked = excluded.locked, lock_reason = excluded.lock_reason, latest_version = excluded.latest_version,
+                production_version = excluded.production_version, promoted_at = excluded.promoted_at, promoted_by = excluded.promoted_by,
+                production_position = excluded.production_position, stream_version = excluded.stream_version, updated_at = excluded.updated_at
+            WHERE m.stream_version < excluded.stream_version
+            """;
+
+        public string UpsertVersions { get; } = $"""
+            INSERT INTO {versions} AS v (model_key, version, stage, status, source_type, source_uri, source_revision, source_file,
+                local_path, size_bytes, sha256, format, metadata, created_at, created_by, downloaded_at, duplicate_of)
+            SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                $10::bigint[], $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[], $15::text[], $16::timestamptz[], $17::int[])
+            {VersionConflict}
+            """;
 
         public string UpsertModel { get; } = $"""
             INSERT INTO {models} AS m (key, name, description, tags, owner, locked, lock_reason, latest_version, production_version,
@@ -342,17 +475,6 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
     private static bool IsEmpty(VersionMetadata m) =>
         m is { Description: null, Architecture: null, Quantization: null, ContextLength: null, Metrics.Count: 0, Tags.Count: 0 };
 
-    private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(p);
-        }
-
-        return command;
-    }
-
     private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
     private static NpgsqlParameter Int(int? value) => new() { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)value ?? DBNull.Value };
@@ -365,6 +487,21 @@ internal sealed class CatalogProjection(ProductionCache productionCache) : IMart
 
     private static NpgsqlParameter Time(DateTimeOffset? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value?.ToUniversalTime() ?? DBNull.Value };
+
+    private static NpgsqlParameter Texts<T>(T[] rows, Func<T, string?> column) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = rows.Select(column).ToArray() };
+
+    private static NpgsqlParameter Jsons<T, TValue>(T[] rows, Func<T, TValue?> column) where TValue : class =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb, Value = rows.Select(r => column(r) is { } v ? JsonSerializer.Serialize(v, ColumnJson) : null).ToArray() };
+
+    private static NpgsqlParameter Times<T>(T[] rows, Func<T, DateTimeOffset?> column) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = rows.Select(r => column(r)?.UtcDateTime).ToArray() };
+
+    private static NpgsqlParameter Values<T, TValue>(NpgsqlDbType type, T[] rows, Func<T, TValue?> column) where TValue : struct =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | type, Value = rows.Select(column).ToArray() };
+
+    private static NpgsqlParameter Values<T, TValue>(NpgsqlDbType type, T[] rows, Func<T, TValue> column) where TValue : struct =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | type, Value = rows.Select(column).ToArray() };
 
     private static NpgsqlParameter Json<T>(T? value) where T : class =>
         new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = value is null ? DBNull.Value : JsonSerializer.Serialize(value, ColumnJson) };

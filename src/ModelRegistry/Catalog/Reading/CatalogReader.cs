@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -40,16 +41,19 @@ internal sealed record ArtifactOnRecord(string Name, int Version, string LocalPa
 /// </summary>
 internal sealed class CatalogReader(
     NpgsqlDataSource dataSource,
-    IEventStore store,
+    IDocumentStore store,
+    EventNames names,
     ProductionCache productionCache,
     IOptions<CatalogReadOptions> options)
 {
+    private static readonly TimeSpan SafeHeadWait = TimeSpan.FromSeconds(2);
+
     private const string Models = CatalogProjection.Models;
     private const string Versions = CatalogProjection.Versions;
     internal const string ModelColumns =
         "m.key, m.name, m.description, m.tags::text, m.owner, m.locked, m.lock_reason, m.latest_version, m.production_version, "
         + "m.promoted_at, m.promoted_by, m.production_position, m.stream_version, m.created_at, m.updated_at";
-    private const string VersionColumns =
+    internal const string VersionColumns =
         "v.model_key, v.version, v.stage, v.status, v.source_type, v.source_uri, v.source_revision, v.source_file, v.local_path, "
         + "v.size_bytes, v.sha256, v.format, v.metadata::text, v.created_at, v.created_by, v.downloaded_at, v.duplicate_of";
 
@@ -335,94 +339,100 @@ internal sealed class CatalogReader(
     public async Task<Page<HistoryItem>?> GetHistoryAsync(string name, int limit, long afterVersion, CancellationToken ct)
     {
         var key = CatalogStream.StreamId(name);
-        var events = await store.ReadStreamAsync(key, afterVersion + 1, limit + 1, ct: ct);
-        if (events.Count == 0 && await store.GetStreamVersionAsync(key, ct) is null)
+        await using var session = store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey == key && e.Version > afterVersion)
+            .OrderBy(e => e.Version)
+            .Take(limit + 1)
+            .ToListAsync(ct);
+        if (events.Count == 0 && await session.Events.FetchStreamStateAsync(key, ct) is null)
         {
             return null;
         }
 
         return new Page<HistoryItem>(events.Take(limit).Select(Item).ToList(),
-            events.Count > limit ? ReadQuery.Cursor('h', events[limit - 1].StreamVersion) : null);
+            events.Count > limit ? ReadQuery.Cursor('h', events[limit - 1].Version) : null);
     }
 
     /// <summary>
-    /// Events across all streams in position order, never past the gap-safe head, so paging on with the cursor
-    /// cannot skip an event that commits late with a smaller position.
+    /// Events across all streams in position order, never past Marten's high-water mark, so paging on with the cursor cannot
+    /// skip an event that commits late with a smaller position.
     /// </summary>
     public async Task<Page<HistoryItem>> GetAuditAsync(AuditQuery query, CancellationToken ct)
     {
         var safeHead = await SafeHeadAsync(ct);
-        await using var cmd = dataSource.CreateCommand();
-        string Param<T>(T value)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
-            return "$" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
-        }
-
-        var sql = new StringBuilder($"SELECT {EventRows.Columns} FROM {RegistryStore.Schema}.mt_events " +
-            $"WHERE seq_id > {Param(query.After)} AND seq_id <= {Param(safeHead)} AND stream_id <> '{EventRows.TombstoneStream}'");
+        await using var session = store.QuerySession();
+        var events = session.Events.QueryAllRawEvents().Where(e => e.Sequence > query.After && e.Sequence <= safeHead && e.StreamKey != RegistryStore.TombstoneStream);
         if (query.Actor is { } actor)
         {
-            sql.Append($" AND user_name = {Param(actor)}");
+            events = events.Where(e => e.UserName == actor);
         }
 
         if (query.Types is { Count: > 0 } types)
         {
-            sql.Append($" AND type = ANY({Param(types.ToArray())})");
+            var stored = names.StoredNames(types).ToArray();
+            events = events.Where(e => stored.Contains(e.EventTypeName));
         }
 
         if (query.StreamId is { } stream)
         {
-            sql.Append($" AND stream_id = {Param(stream)}");
+            events = events.Where(e => e.StreamKey == stream);
         }
 
         if (query.From is { } from)
         {
-            sql.Append($" AND timestamp >= {Param(from.ToUniversalTime())}");
+            var start = from.ToUniversalTime();
+            events = events.Where(e => e.Timestamp >= start);
         }
 
         if (query.To is { } to)
         {
-            sql.Append($" AND timestamp < {Param(to.ToUniversalTime())}");
+            var end = to.ToUniversalTime();
+            events = events.Where(e => e.Timestamp < end);
         }
 
-        sql.Append($" ORDER BY seq_id LIMIT {Param(query.Limit + 1)}");
-        cmd.CommandText = sql.ToString();
-        var items = new List<HistoryItem>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            items.Add(Item(EventRows.Read(store.Types, reader)));
-        }
-
+        var items = (await events.OrderBy(e => e.Sequence).Take(query.Limit + 1).ToListAsync(ct)).Select(Item).ToList();
         return new Page<HistoryItem>(items.Take(query.Limit).ToList(),
             items.Count > query.Limit ? ReadQuery.Cursor('a', items[query.Limit - 1].Position) : null);
     }
 
     /// <summary>
-    /// The gap-safe head, given a moment to catch up with what has been appended: observers (daemons, other readers)
-    /// briefly hold transaction ids too, and a client reading the audit right after its own change expects to see it.
+    /// Marten's high-water mark, given a moment to reach the events committed before the request: a client reading the audit right
+    /// after its own change expects to see it, and the mark follows commits only as often as the daemon polls.
     /// </summary>
     private async Task<long> SafeHeadAsync(CancellationToken ct)
     {
-        var head = await store.GetHeadAsync(ct);
-        var safe = await store.GetSafeHeadAsync(ct);
-        for (var attempt = 0; safe < head && attempt < 20; attempt++)
+        long committed;
+        await using (var cmd = dataSource.CreateCommand($"SELECT coalesce(max(seq_id), 0) FROM {RegistryStore.Schema}.mt_events"))
         {
-            await Task.Delay(5, ct);
-            safe = await store.GetSafeHeadAsync(ct);
+            committed = (long)(await cmd.ExecuteScalarAsync(ct))!;
         }
 
-        return safe;
+        var deadline = DateTime.UtcNow + SafeHeadWait;
+        var mark = await store.Advanced.ProjectionProgressFor(new ShardName(ShardState.HighWaterMark), token: ct);
+        while (mark < committed && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(25, ct);
+            mark = await store.Advanced.ProjectionProgressFor(new ShardName(ShardState.HighWaterMark), token: ct);
+        }
+
+        return mark;
     }
 
-    public static HistoryItem Item(StoredEvent e) => new(
-        e.Position, e.Id, e.StreamId, e.StreamVersion, e.Type, e.SchemaVersion, e.Timestamp,
-        e.Metadata.Actor, e.Metadata.CorrelationId, e.Metadata.CausationId, e.Metadata.Reason, e.Json);
+    public HistoryItem Item(IEvent e)
+    {
+        var (type, schemaVersion) = names.Of(e);
+        return new HistoryItem(e.Sequence, e.Id, e.StreamKey!, e.Version, type, schemaVersion, e.Timestamp, e.UserName, e.CorrelationId,
+            e.CausationId, e.GetHeader(RegistryStore.ReasonHeader)?.ToString(), names.Json(e));
+    }
 
     /// <summary>The model's rows as they were at <paramref name="asOf"/>, folded from its stream.</summary>
-    public async Task<CatalogView> FoldAsync(string key, DateTimeOffset asOf, CancellationToken ct) =>
-        (await store.AggregateAsync(key, CatalogView.Initial, CatalogView.Evolve, new AsOf(Timestamp: asOf), ct)).State;
+    public async Task<CatalogView> FoldAsync(string key, DateTimeOffset asOf, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(key, timestamp: asOf, token: ct);
+        return events.Aggregate(CatalogView.Initial, CatalogView.Evolve);
+    }
 
     private static List<VersionRow> PageOf(CatalogView view, int limit, int? before, out string? next)
     {
@@ -481,7 +491,7 @@ internal sealed class CatalogReader(
         r.GetFieldValue<DateTimeOffset>(13),
         r.GetFieldValue<DateTimeOffset>(14));
 
-    private static VersionRow ReadVersion(NpgsqlDataReader r, int o) => new(
+    internal static VersionRow ReadVersion(NpgsqlDataReader r, int o) => new(
         r.GetString(o),
         r.GetInt32(o + 1),
         CatalogResources.Parse<Stage>(r.GetString(o + 2)),

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using JasperFx.Events;
-using ModelRegistry.EventStore;
 
 namespace ModelRegistry.Catalog.Reading;
 
@@ -89,10 +88,7 @@ internal sealed record RowChange(
 
 internal static class CatalogChanges
 {
-    /// <summary>The row change a stored event makes, or null for events that are not the catalog's.</summary>
-    public static RowChange? Of(StoredEvent e) => Of(e.StreamId, e.StreamVersion, e.Position, e.Id, e.Timestamp, e.Metadata.Actor, e.Data);
-
-    /// <summary>The row change an event being appended makes (as an inline Marten projection sees it), or null.</summary>
+    /// <summary>The row change an event makes (as stored, or being appended as an inline Marten projection sees it), or null.</summary>
     public static RowChange? Of(IEvent e) => Of(e.StreamKey!, e.Version, e.Sequence, e.Id, e.Timestamp, e.UserName, e.Data);
 
     private static RowChange? Of(string key, long streamVersion, long position, Guid id, DateTimeOffset at, string? actor, object data)
@@ -141,7 +137,7 @@ internal sealed record CatalogView(ModelRow? Model, ImmutableSortedDictionary<in
 {
     public static CatalogView Initial { get; } = new(null, ImmutableSortedDictionary<int, VersionRow>.Empty);
 
-    public static CatalogView Evolve(CatalogView view, StoredEvent e) => CatalogChanges.Of(e) is { } change ? view.Apply(change) : view;
+    public static CatalogView Evolve(CatalogView view, IEvent e) => CatalogChanges.Of(e) is { } change ? view.Apply(change) : view;
 
     public VersionRow? Production =>
         Model?.ProductionVersion is { } version ? Versions.GetValueOrDefault(version) : null;

@@ -4,7 +4,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
+using JasperFx.Events;
+using Marten;
 
 namespace ModelRegistry.Catalog.Reading;
 
@@ -16,7 +17,7 @@ namespace ModelRegistry.Catalog.Reading;
 /// <see cref="ModelSignals"/> wakes it (a commit anywhere, through NOTIFY) and at every heartbeat.
 /// </summary>
 internal sealed class ProductionWatch(
-    IEventStore store,
+    IDocumentStore store,
     ModelSignals signals,
     IOptions<CatalogReadOptions> options,
     IOptions<JsonOptions> json,
@@ -30,9 +31,12 @@ internal sealed class ProductionWatch(
     {
         var key = CatalogStream.StreamId(name);
         var resumeAfter = LastEventId(http.Request);
-        if (await store.GetStreamVersionAsync(key, http.RequestAborted) is null)
+        await using (var session = store.QuerySession())
         {
-            throw CatalogErrors.ModelNotFound(name);
+            if (await session.Events.FetchStreamStateAsync(key, http.RequestAborted) is null)
+            {
+                throw CatalogErrors.ModelNotFound(name);
+            }
         }
 
         using var stop = ServerSentEvents.Start(http, lifetime);
@@ -52,17 +56,22 @@ internal sealed class ProductionWatch(
             while (true)
             {
                 var wake = signals.Next(key);
-                var events = await store.ReadStreamAsync(key, streamVersion + 1, ct: ct);
+                IReadOnlyList<IEvent> events;
+                await using (var session = store.QuerySession())
+                {
+                    events = await session.Events.FetchStreamAsync(key, fromVersion: streamVersion + 1, token: ct);
+                }
+
                 // The events of one append share their timestamp and count as one change (a promotion demotes the
                 // previous version in the same append).
                 foreach (var append in events.GroupAdjacent())
                 {
                     view = append.Aggregate(view, CatalogView.Evolve);
-                    streamVersion = append[^1].StreamVersion;
+                    streamVersion = append[^1].Version;
                     var next = view.Model is { } model ? CatalogResources.Pointer(model, view.Production) : null;
-                    if (next != current && append[^1].Position > emitAfter)
+                    if (next != current && append[^1].Sequence > emitAfter)
                     {
-                        await SendAsync(response, append[^1].Position, next, view, ct);
+                        await SendAsync(response, append[^1].Sequence, next, view, ct);
                     }
 
                     current = next;
@@ -129,7 +138,7 @@ internal sealed class ProductionWatch(
 internal static class AppendGrouping
 {
     /// <summary>Consecutive events with the same timestamp: those of one append (one transaction).</summary>
-    public static IEnumerable<IReadOnlyList<StoredEvent>> GroupAdjacent(this IReadOnlyList<StoredEvent> events)
+    public static IEnumerable<IReadOnlyList<IEvent>> GroupAdjacent(this IReadOnlyList<IEvent> events)
     {
         var start = 0;
         for (var i = 1; i <= events.Count; i++)

@@ -1,66 +1,14 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Common;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Storage;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Postgresql;
 
 namespace ModelRegistry.Catalog.Reading;
 
 internal static class ReadingModule
 {
-    // Audit pages are keyset scans on seq_id within one filter; pg_trgm, where it can be installed, lets q use an index.
-    private static readonly Migration AuditIndexes = new(110, "catalog reads: audit indexes, pg_trgm when available", """
-        DO $$
-        BEGIN
-            CREATE EXTENSION IF NOT EXISTS pg_trgm;
-        EXCEPTION WHEN OTHERS THEN
-            RAISE NOTICE 'pg_trgm is not available; model search scans the catalog';
-        END
-        $$;
-        -- The events moved into Marten's schema (migration 113 indexes them there); a database made before keeps these.
-        DO $$
-        BEGIN
-            IF to_regclass('mt_events') IS NOT NULL THEN
-                CREATE INDEX IF NOT EXISTS ix_mt_events_user_seq ON mt_events (user_name, seq_id) WHERE user_name IS NOT NULL;
-                CREATE INDEX IF NOT EXISTS ix_mt_events_type_seq ON mt_events (type, seq_id);
-                CREATE INDEX IF NOT EXISTS ix_mt_events_stream_seq ON mt_events (stream_id, seq_id);
-            END IF;
-        END
-        $$;
-        """);
-
-    // The audit's keyset scans on Marten's events; Marten leaves these indexes alone (RegistryStore ignores them).
-    private static readonly Migration MartenAuditIndexes = new(113, "catalog reads: audit indexes on Marten's events", $"""
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[0]} ON {RegistryStore.Schema}.mt_events (user_name, seq_id) WHERE user_name IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[1]} ON {RegistryStore.Schema}.mt_events (type, seq_id);
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[2]} ON {RegistryStore.Schema}.mt_events (stream_id, seq_id);
-        CREATE INDEX IF NOT EXISTS {RegistryStore.AuditIndexes[3]} ON {RegistryStore.Schema}.mt_events (timestamp, seq_id);
-        """);
-
-    // The trigram index of q moves from the key to the name (see CatalogProjection.CreateTablesSql), for catalogs created before.
-    private static readonly Migration NameSearchIndex = new(111, "catalog reads: the q trigram index covers the name, not the key", """
-        DO $$
-        DECLARE
-            old record;
-        BEGIN
-            -- The live table, and the shadow copy of a rebuild that was under way.
-            FOR old IN SELECT tablename, indexname FROM pg_indexes
-                       WHERE schemaname = current_schema() AND tablename IN ('catalog_models', 'catalog_models__rebuild')
-                         AND indexdef LIKE '%(key gin_trgm_ops%'
-            LOOP
-                EXECUTE format('DROP INDEX %I', old.indexname);
-                EXECUTE format('CREATE INDEX ON %I USING gin (name gin_trgm_ops, description gin_trgm_ops)', old.tablename);
-            END LOOP;
-        END
-        $$;
-        """);
-
-    // duplicate_of (see CatalogProjection.CreateTablesSql) for catalogs created before, and the shadow copy of a rebuild under way.
-    private static readonly Migration DuplicateOfColumn = new(112, "catalog reads: versions name the earlier version with their content", """
-        ALTER TABLE IF EXISTS catalog_versions ADD COLUMN IF NOT EXISTS duplicate_of integer NULL;
-        ALTER TABLE IF EXISTS catalog_versions__rebuild ADD COLUMN IF NOT EXISTS duplicate_of integer NULL;
-        """);
-
     public static IServiceCollection AddCatalogReads(this IServiceCollection services)
     {
         services.AddOptions<CatalogReadOptions>().BindConfiguration(CatalogReadOptions.Section);
@@ -69,11 +17,23 @@ internal static class ReadingModule
         services.AddSingleton<ModelSignals>();
         services.AddSingleton<CatalogReader>();
         services.AddSingleton<ProductionWatch>();
-        services.AddInlineProjection<CatalogProjection>();
-        services.AddMigration(AuditIndexes);
-        services.AddMigration(NameSearchIndex);
-        services.AddMigration(DuplicateOfColumn);
-        services.AddMigration(MartenAuditIndexes);
+        services.AddSingleton<EventNames>();
+        services.AddSingleton<CatalogProjection>();
+        services.AddSingleton<CatalogRebuilder>();
+        services.AddSingleton<ICatalogRebuilder>(sp => sp.GetRequiredService<CatalogRebuilder>());
+        services.ConfigureMarten((sp, options) =>
+        {
+            // Before the tables: the search index needs pg_trgm (a trusted extension: the database's owner may create it).
+            options.Storage.ExtendedSchemaObjects.Add(new Extension("pg_trgm"));
+            options.Storage.ExtendedSchemaObjects.Add(CatalogTables.Live.ModelsTable());
+            options.Storage.ExtendedSchemaObjects.Add(CatalogTables.Live.VersionsTable());
+            options.Schema.For<CatalogProjectionState>().UseOptimisticConcurrency(true);
+            var rebuildBatch = sp.GetRequiredService<EventStoreOptions>().RebuildBatchSize;
+            // A replay reads the next batch while the projection writes the last one (Marten reads ahead only while fewer events than
+            // the hopper holds are in flight).
+            options.Projections.Add(sp.GetRequiredService<CatalogProjection>(), ProjectionLifecycle.Inline, CatalogProjection.ProjectionName,
+                async => (async.BatchSize, async.MaximumHopperSize) = (rebuildBatch, 2 * rebuildBatch));
+        });
         services.AddHostedService<CatalogNotifications>();
         return services;
     }

@@ -12,14 +12,17 @@ using IStorageOperation = Weasel.Storage.IStorageOperation;
 
 namespace ModelRegistry.Catalog.Reading;
 
-/// <summary>One SQL statement with numbered parameters (<c>$1</c>, …), each typed, so a null is a typed null.</summary>
-internal readonly record struct Statement(string Sql, NpgsqlParameter[] Parameters);
+/// <summary>
+/// One SQL statement with numbered parameters (<c>$1</c>, …), each typed, so a null is a typed null; <see cref="ReturnsRows"/> when
+/// it answers a result set (a SELECT).
+/// </summary>
+internal readonly record struct Statement(string Sql, NpgsqlParameter[] Parameters, bool ReturnsRows = false);
 
 /// <summary>
 /// A <see cref="Statement"/> queued in Marten's unit of work (it runs in the session's transaction, after the append). Marten's
 /// own <c>QueueSqlCommand</c> binds untyped values; this keeps the parameter types, and lets a parameter be used more than once.
 /// </summary>
-internal sealed partial class SqlOperation(string sql, NpgsqlParameter[] parameters) : IStorageOperation
+internal partial class SqlOperation(string sql, NpgsqlParameter[] parameters) : IStorageOperation
 {
     private static readonly ConcurrentDictionary<string, (string Sql, int[] Parameters)> Placeholders = new();
 
@@ -58,3 +61,10 @@ internal sealed partial class SqlOperation(string sql, NpgsqlParameter[] paramet
     [GeneratedRegex(@"\$(\d+)")]
     private static partial Regex Numbered();
 }
+
+/// <summary>
+/// A <see cref="SqlOperation"/> whose statement answers no result set (an INSERT or UPDATE). Marten reads past an operation's
+/// result set unless it is marked so, and past one that has none it would skip the next operation's instead: a document saved
+/// with a version check later in the batch would read nothing back and fail as a concurrency conflict.
+/// </summary>
+internal sealed class SqlCommandOperation(string sql, NpgsqlParameter[] parameters) : SqlOperation(sql, parameters), NoDataReturnedCall;

@@ -1,3 +1,6 @@
+using JasperFx.Events;
+using Marten;
+using Wolverine;
 using System.Collections.Immutable;
 using FluentValidation;
 using ModelRegistry.Catalog.Reading;
@@ -9,7 +12,7 @@ namespace ModelRegistry.Catalog.Registering;
 internal sealed record RegisterVersionRequest(
     int? Version, SourceRequest? Source, string? Sha256, string? Format, MetadataRequest? Metadata, bool? IfNewContent = null)
 {
-    public RegisterVersion ToCommand(string name, string? owner, MeasuredFile? local) => new(
+    public RegisterVersion ToCommand(string name, CommandContext context, MeasuredFile? local) => new(
         name,
         Version,
         new VersionSource(CatalogRules.Parse<SourceType>(Source!.Type!), Source.Uri!, Source.Revision, Source.File),
@@ -24,9 +27,12 @@ internal sealed record RegisterVersionRequest(
                 Metadata.Quantization,
                 Metadata.ContextLength,
                 Metadata.Tags ?? ImmutableDictionary<string, string>.Empty),
-        owner,
+        context.Actor,
         local,
-        IfNewContent == true);
+        IfNewContent == true)
+    {
+        Context = context,
+    };
 }
 
 internal sealed record SourceRequest(string? Type, string? Uri, string? Revision, string? File);
@@ -94,9 +100,9 @@ internal sealed class MetadataRequestValidator : AbstractValidator<MetadataReque
     }
 }
 
-internal sealed record MeasuredFile(string LocalPath, long SizeBytes, string Sha256);
+public sealed record MeasuredFile(string LocalPath, long SizeBytes, string Sha256);
 
-internal sealed record RegisterVersion(
+public sealed record RegisterVersion(
     string Name,
     int? Version,
     VersionSource Source,
@@ -105,8 +111,18 @@ internal sealed record RegisterVersion(
     VersionMetadata Metadata,
     string? Owner,
     MeasuredFile? Local,
-    bool IfNewContent = false)
+    bool IfNewContent = false) : IModelCommand
 {
+    /// <summary>
+    /// A local file some version of the model points at already is that version's, not a new one: what a scan registers, so two
+    /// scans that meet one file register it once (the second decides again on the stream the first left, and appends nothing).
+    /// </summary>
+    public bool IfNewPath { get; init; }
+
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     /// <summary>
     /// The highest version number a request may name: auto-numbering goes on from the highest version, so this leaves it more
     /// than a billion numbers whatever was named.
@@ -124,6 +140,11 @@ internal sealed record RegisterVersion(
         if (state.Exists)
         {
             state.RequireMutable(command.Name);
+        }
+
+        if (command is { IfNewPath: true, Local: { } measured } && state.Versions.Values.Any(v => v.LocalPath == measured.LocalPath))
+        {
+            return [];
         }
 
         var expectedSha256 = command.Sha256?.ToLowerInvariant();
@@ -184,6 +205,26 @@ internal sealed record RegisterVersion(
     }
 }
 
+/// <summary>
+/// Registers the version; a remote one is pending, and its download (state and durable message) is queued by the Downloads module in
+/// the same transaction, so a version is never pending without a download, nor a download without its version.
+/// </summary>
+public static class RegisterVersionHandler
+{
+    public static async Task<CommandDone> Handle(RegisterVersion command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session,
+        IMessageContext bus, IVersionDownloadQueue downloads, TimeProvider clock)
+    {
+        var done = model.Decide(command, session, state => RegisterVersion.Decide(state, command, clock.GetUtcNow()));
+        if (done.Decided.OfType<VersionRegistered>().SingleOrDefault() is { Status: ArtifactStatus.Pending } registered)
+        {
+            await downloads.EnqueueAsync(session, bus, new VersionDownloadRequest(
+                command.Name, registered.Version, registered.Source, registered.Sha256, command.Context.Actor, command.Context.CorrelationId));
+        }
+
+        return done;
+    }
+}
+
 internal static class RegisterVersionEndpoint
 {
     public static IEndpointRouteBuilder MapRegisterVersion(this IEndpointRouteBuilder models)
@@ -217,22 +258,21 @@ internal static class RegisterVersionEndpoint
         }
 
         var status = isLocal ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;
-        var actor = CatalogReplies.ActorOf(http);
         MeasuredFile? measured = null;
         var uri = request.Source.Uri!;
-        return commands.RunAsync(http, name,
-            (state, now) => RegisterVersion.Decide(state, request.ToCommand(name, actor, measured), now),
+        return commands.InvokeAsync(http,
+            async (context, ct) =>
+            {
+                if (isLocal)
+                {
+                    measured = await localSource.MeasureAsync(uri, sourceField, ct);
+                }
+
+                return request.ToCommand(name, context, measured);
+            },
             (state, decided) => decided.OfType<VersionRegistered>().SingleOrDefault() is { } registered
                 ? (reply ?? DefaultReply)(state, registered.Version, status)
-                : (reply ?? DefaultReply)(state, ExistingVersion(state, measured?.Sha256 ?? request.Sha256), StatusCodes.Status200OK),
-            inTransaction: isLocal ? null : (transaction, ct) =>
-            {
-                var appended = transaction.Appended;
-                var registered = appended.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
-                return downloads.EnqueueAsync(transaction, new VersionDownloadRequest(
-                    name, registered.Version, registered.Source, registered.Sha256, actor, appended.Events[0].Metadata.CorrelationId), ct);
-            },
-            prepare: isLocal ? async ct => measured = await localSource.MeasureAsync(uri, sourceField, ct) : null);
+                : (reply ?? DefaultReply)(state, ExistingVersion(state, measured?.Sha256 ?? request.Sha256), StatusCodes.Status200OK));
     }
 
     private static CommandReply DefaultReply(ModelState state, int version, int status) => CatalogReplies.Version(state, version, status);

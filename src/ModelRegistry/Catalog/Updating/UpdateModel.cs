@@ -1,3 +1,5 @@
+using JasperFx.Events;
+using Marten;
 using FluentValidation;
 using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
@@ -6,7 +8,7 @@ namespace ModelRegistry.Catalog.Updating;
 
 internal sealed record UpdateModelRequest(string? Description, IReadOnlyDictionary<string, string>? Tags)
 {
-    public UpdateModel ToCommand(string name) => new(name, Description, Tags);
+    public UpdateModel ToCommand(string name, CommandContext context) => new(name, Description, Tags) { Context = context };
 }
 
 internal sealed class UpdateModelRequestValidator : AbstractValidator<UpdateModelRequest>
@@ -18,8 +20,12 @@ internal sealed class UpdateModelRequestValidator : AbstractValidator<UpdateMode
     }
 }
 
-internal sealed record UpdateModel(string Name, string? Description, IReadOnlyDictionary<string, string>? Tags)
+public sealed record UpdateModel(string Name, string? Description, IReadOnlyDictionary<string, string>? Tags) : IModelCommand
 {
+    public string StreamKey => CatalogStream.StreamId(Name);
+
+    public CommandContext Context { get; init; } = CommandContext.None;
+
     public static IReadOnlyList<object> Decide(ModelState state, UpdateModel command, DateTimeOffset now)
     {
         state.RequireMutable(command.Name);
@@ -33,13 +39,19 @@ internal sealed record UpdateModel(string Name, string? Description, IReadOnlyDi
         && requested.All(t => current.TryGetValue(t.Key, out var value) && value == t.Value);
 }
 
+public static class UpdateModelHandler
+{
+    public static CommandDone Handle(UpdateModel command, [ModelStream] IEventStream<ModelState> model, IDocumentSession session, TimeProvider clock) =>
+        model.Decide(command, session, state => UpdateModel.Decide(state, command, clock.GetUtcNow()));
+}
+
 internal static class UpdateModelEndpoint
 {
     public static IEndpointRouteBuilder MapUpdateModel(this IEndpointRouteBuilder models)
     {
         models.MapModel("PATCH", "", (ModelName name, UpdateModelRequest request, HttpContext http, HttpCommands commands) =>
-            commands.RunOnExistingAsync(http, name,
-                (state, now) => UpdateModel.Decide(state, request.ToCommand(name.Value), now),
+            commands.InvokeOnExistingAsync(http, name,
+                context => request.ToCommand(name.Value, context),
                 (state, _) => CatalogReplies.Model(state)))
             .WithNames("UpdateModel").WithSummary("Changes a model's description or tags.").Produces<ModelResource>();
         return models;

@@ -5,7 +5,7 @@ using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.Downloads.State;
-using Npgsql;
+using Wolverine.Attributes;
 
 namespace ModelRegistry.Downloads.Cleaning;
 
@@ -122,13 +122,34 @@ internal static class CleanStorageEndpoint
     }
 }
 
-/// <summary>Runs the cleanup each <c>Registry:Storage:CleanupInterval</c> (one instance at a time; zero turns it off).</summary>
-internal sealed class StorageCleanupMonitor(StorageCleaner cleaner, IOptions<RegistryOptions> options, NpgsqlDataSource dataSource, TimeProvider clock,
-    ILogger<StorageCleanupMonitor> logger) : PeriodicWork(dataSource, clock, logger)
+/// <summary>An occurrence of the periodic storage cleanup (<c>Registry:Storage:CleanupInterval</c>, see <see cref="PeriodicSchedules"/>).</summary>
+public sealed record RunStorageCleanup(DateTimeOffset Occurrence);
+
+/// <summary>The periodic storage cleanup as Wolverine runs it; public because Wolverine's generated handler names it.</summary>
+public interface IPeriodicStorageCleanup
 {
-    protected override TimeSpan Interval => options.Value.Storage.CleanupInterval;
+    Task RunAsync(DateTimeOffset occurrence, CancellationToken ct);
+}
 
-    protected override string LockName => "modelregistry:storage-cleanup";
+/// <summary>Runs an occurrence once, even when two instances invoke it while Wolverine moves the schedule between them.</summary>
+[Deduplicated]
+public static class RunStorageCleanupHandler
+{
+    public static Task Handle(RunStorageCleanup message, IPeriodicStorageCleanup cleanup, CancellationToken cancellation) =>
+        cleanup.RunAsync(message.Occurrence, cancellation);
+}
 
-    protected override Task RunAsync(CancellationToken ct) => cleaner.CleanAsync(ct);
+internal sealed partial class PeriodicStorageCleanup(StorageCleaner cleaner, ILogger<PeriodicStorageCleanup> logger) : IPeriodicStorageCleanup
+{
+    public const string Schedule = "storage-cleanup";
+
+    public async Task RunAsync(DateTimeOffset occurrence, CancellationToken ct)
+    {
+        var report = await cleaner.CleanAsync(ct);
+        LogCleaned(logger, occurrence, report.Removed.Count, report.RemovedBytes, report.Kept);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "The periodic storage cleanup of {Occurrence:O} removed {Removed} files ({RemovedBytes} bytes) and kept {Kept}")]
+    private static partial void LogCleaned(ILogger logger, DateTimeOffset occurrence, int removed, long removedBytes, int kept);
 }

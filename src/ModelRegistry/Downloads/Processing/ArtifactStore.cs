@@ -125,6 +125,14 @@ internal sealed partial class ArtifactStore(IOptions<RegistryOptions> options)
         NativeFiles.SyncDirectory(directory);
     }
 
+    /// <summary>Takes a readable path published a moment ago away again (its version refused it); the blob stays, for cleanup to judge.</summary>
+    public void Unpublish(string readablePath)
+    {
+        var readable = AbsolutePath(readablePath);
+        File.Delete(readable);
+        NativeFiles.SyncDirectory(Path.GetDirectoryName(readable)!);
+    }
+
     /// <summary>Hard-links a new name to <paramref name="existing"/>; false where links are unsupported, an error when the name exists.</summary>
     private static bool LinkNew(string existing, string link) =>
         NativeFiles.TryHardLink(existing, link, out var error)

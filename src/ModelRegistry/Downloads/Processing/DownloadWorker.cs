@@ -4,8 +4,8 @@ using ModelRegistry.Catalog.Reading;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Sources;
 using ModelRegistry.Downloads.State;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
+using Wolverine;
+using Wolverine.Runtime;
 
 namespace ModelRegistry.Downloads.Processing;
 
@@ -21,7 +21,7 @@ namespace ModelRegistry.Downloads.Processing;
 /// <c>CorrelationId</c> of the request that queued it.
 /// </summary>
 internal sealed partial class DownloadWorker(
-    IEventStore store,
+    IWolverineRuntime messaging,
     RemoteSources sources,
     HttpTransfer transfer,
     ArtifactStore artifacts,
@@ -207,8 +207,8 @@ internal sealed partial class DownloadWorker(
 
     private async Task DownloadAsync(Guid id, int fence, DownloadJob download, CancellationToken ct)
     {
-        var metadata = download.Metadata(id);
-        if (await StartAsync(download, id, metadata, ct) is not { } model)
+        var context = download.Context(id);
+        if (await StartAsync(download, id, context, ct) is not { } model)
         {
             LogAlreadyReady(logger, download.ModelName, download.Version);
             await records.ChangeAsync(id, r =>
@@ -228,23 +228,20 @@ internal sealed partial class DownloadWorker(
         var result = await FetchAsync(id, download, target, ct);
         await SaveProgressAsync(id);
         var readable = await FreeReadablePathAsync(model.Name, download.Version, target.FileName, ct);
-        var completion = new CompleteDownload(download.ModelName, download.Version, id, readable, result.SizeBytes, result.Sha256,
-            target.Url.ToString(), result.RepoCommit ?? target.Revision, result.ETag);
-        var published = false;
-        await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
-            (state, _) => CompleteDownload.Decide(state, completion, clock.GetUtcNow()), null, metadata,
-            async (transaction, token) =>
-            {
-                // Refuses (and rolls back the append) unless this claim is still the latest and the download is not cancelled.
-                await records.CompleteAsync(transaction.Transaction, id, fence, token);
+        // The file goes into place before the version records it: the command refuses (and the file is taken away again) unless this
+        // attempt is still the download's latest, so a worker that lost its download cannot complete it late.
+        artifacts.Publish(id, result.Sha256, result.SizeBytes, readable);
+        try
+        {
+            await InvokeAsync(new CompleteDownload(download.ModelName, download.Version, id, readable, result.SizeBytes, result.Sha256,
+                target.Url.ToString(), result.RepoCommit ?? target.Revision, result.ETag) { Attempt = fence, Context = context }, ct);
+        }
+        catch
+        {
+            artifacts.Unpublish(readable);
+            throw;
+        }
 
-                // An append that lost a race runs this again: the readable path is this download's own by then.
-                if (!published)
-                {
-                    artifacts.Publish(id, result.Sha256, result.SizeBytes, readable);
-                    published = true;
-                }
-            }, ct: ct);
         metrics.DownloadFinished("succeeded");
         LogDownloaded(logger, download.ModelName, download.Version, result.SizeBytes, result.Sha256);
     }
@@ -307,13 +304,11 @@ internal sealed partial class DownloadWorker(
     }
 
     /// <summary>The model as the download starts, or null when there is nothing to do: the version is ready already.</summary>
-    private async Task<ModelState?> StartAsync(DownloadJob download, Guid jobId, EventMetadata metadata, CancellationToken ct)
+    private async Task<ModelState?> StartAsync(DownloadJob download, Guid jobId, CommandContext context, CancellationToken ct)
     {
         try
         {
-            var started = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
-                (state, _) => StartDownload.Decide(state, new StartDownload(download.ModelName, download.Version, jobId), clock.GetUtcNow()),
-                null, metadata, ct: ct);
+            var started = await InvokeAsync(new StartDownload(download.ModelName, download.Version, jobId) { Context = context }, ct);
             return started.State;
         }
         catch (DomainException e) when (e.Code == "version-already-ready")
@@ -376,9 +371,7 @@ internal sealed partial class DownloadWorker(
         LogFailed(logger, download.ModelName, download.Version, state, reason);
         try
         {
-            await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(download.ModelName),
-                (s, _) => FailDownload.Decide(s, new FailDownload(download.ModelName, download.Version, id, reason), clock.GetUtcNow()),
-                null, download.Metadata(id, reason), ct: ct);
+            await InvokeAsync(new FailDownload(download.ModelName, download.Version, id, reason) { Context = download.Context(id, reason) }, ct);
         }
         catch (DomainException)
         {
@@ -410,6 +403,8 @@ internal sealed partial class DownloadWorker(
             await FinishAsync(found.Id, found.ToJob(), Describe(error), DownloadStates.Failed, ct);
         }
     }
+
+    private Task<CommandDone> InvokeAsync(IModelCommand command, CancellationToken ct) => new MessageBus(messaging).InvokeAsync<CommandDone>(command, ct);
 
     private static string Describe(Exception error) =>
         error is OperationCanceledException or TimeoutException ? $"{error.GetType().Name}: {error.Message}" : error.Message;

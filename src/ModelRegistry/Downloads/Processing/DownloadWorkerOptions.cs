@@ -14,6 +14,13 @@ internal sealed class DownloadWorkerOptions
     /// <summary>Downloads this instance runs at the same time.</summary>
     public int Concurrency { get; set; } = 4;
 
+    /// <summary>
+    /// Downloads held in this instance's memory, running or next in line, beyond which a new registration's download waits in the
+    /// database instead (scheduled, taken when Wolverine next polls): Wolverine's local queue holds at most 10,000 messages, and a
+    /// registration whose download found it full would wait for the worker.
+    /// </summary>
+    public int QueueAhead { get; set; } = 1_000;
+
     /// <summary>How often a running download saves its progress and looks for a cancellation or a newer claim.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
 

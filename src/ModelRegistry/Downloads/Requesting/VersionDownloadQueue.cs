@@ -4,29 +4,29 @@ using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
 using ModelRegistry.Downloads.Sources;
 using ModelRegistry.Downloads.State;
-using ModelRegistry.EventStore;
-using Npgsql;
+using Marten;
+using ModelRegistry.Catalog.Downloading;
 using Wolverine;
-using Wolverine.Persistence.Durability;
-using Wolverine.RDBMS;
 using Wolverine.Runtime;
+using Wolverine.Transports;
 
 namespace ModelRegistry.Downloads.Requesting;
 
 /// <summary>
-/// Fills the catalog's seam: a URL outside the egress policy is refused with the request, and the download — its
-/// <see cref="DownloadRecord"/> and its <see cref="DownloadVersion"/> message in Wolverine's durable inbox — is stored in the
-/// transaction that registers the version, so the three commit together or not at all. Once it has committed the message is
-/// handed to this instance's durable <c>downloads</c> queue; a message whose instance died first is recovered by another.
+/// Fills the catalog's seams. A URL outside the egress policy is refused with the request. The download — its
+/// <see cref="DownloadRecord"/> and its <see cref="DownloadVersion"/> message — is stored in the transaction that registers the
+/// version (Wolverine's outbox on the handler's Marten session), so the three commit together or not at all; once committed the
+/// message goes to the durable <c>downloads</c> queue, or, while this instance holds <see cref="DownloadWorkerOptions.QueueAhead"/>
+/// downloads already, waits in the database for Wolverine's next poll, so a registration never waits for the worker. And a
+/// download is finished in the transaction that records its file, only while the attempt that fetched it is the latest.
 /// </summary>
 internal sealed class VersionDownloadQueue(
-    DownloadsOptions options,
-    DownloadWorkerOptions worker,
-    EgressPolicy egress,
-    DownloadRecords records,
-    IWolverineRuntime runtime,
-    TimeProvider clock) : IVersionDownloadQueue
+    DownloadsOptions options, DownloadWorkerOptions worker, EgressPolicy egress, DownloadRecords records, TimeProvider clock, IWolverineRuntime runtime)
+    : IVersionDownloadQueue, IDownloadCompletion
 {
+    /// <summary>How long a download that found the queue full waits in the database before Wolverine's poll may take it.</summary>
+    internal static readonly TimeSpan ParkedFor = TimeSpan.FromSeconds(1);
+
     public void Check(SourceRequest source, string field)
     {
         if (!string.Equals(source.Type, nameof(SourceType.Url), StringComparison.OrdinalIgnoreCase) || !Uri.TryCreate(source.Uri, UriKind.Absolute, out var url))
@@ -44,11 +44,11 @@ internal sealed class VersionDownloadQueue(
         }
     }
 
-    public async Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct)
+    public async ValueTask EnqueueAsync(IDocumentSession session, IMessageContext bus, VersionDownloadRequest request)
     {
         var id = DownloadJob.IdFor(request.ModelName, request.Version);
         var now = clock.GetUtcNow();
-        var record = new DownloadRecord
+        session.Insert(new DownloadRecord
         {
             Id = id,
             ModelName = request.ModelName,
@@ -64,52 +64,17 @@ internal sealed class VersionDownloadQueue(
             CreatedAt = now,
             UpdatedAt = now,
             SortKey = DownloadRecord.SortKeyOf(now, id),
-        };
-        if (!await records.CreateAsync(transaction.Transaction, record, ct))
+        });
+        if (runtime.Endpoints.AgentForLocalQueue(DownloadJob.Queue) is IListenerCircuit { QueueCount: var held } && held >= worker.QueueAhead)
         {
-            return;
+            await bus.ScheduleAsync(new DownloadVersion(id), ParkedFor);
         }
-
-        var bus = new MessageContext(runtime);
-        bus.EnlistInOutbox(new InboxInTransaction(Database(), transaction.Transaction,
-            worker.RunWorker ? runtime.Options.Durability.AssignedNodeNumber : 0));
-        await bus.PublishAsync(new DownloadVersion(id));
-        if (worker.RunWorker)
+        else
         {
-            // The message is stored: handing it to the local queue is not the request's to wait for (a full queue holds the hand-over
-            // until a download ends), and one that never arrives there is recovered from the inbox.
-            transaction.AfterCommit(token =>
-            {
-                _ = Task.Run(async () => await bus.FlushOutgoingMessagesAsync(), CancellationToken.None);
-                return Task.CompletedTask;
-            });
+            await bus.PublishAsync(new DownloadVersion(id));
         }
     }
 
-    private IMessageDatabase Database() => runtime.Storage as IMessageDatabase
-        ?? throw new InvalidOperationException($"Wolverine's message store is {runtime.Storage.GetType().Name}, not a database; downloads need the PostgreSQL inbox.");
-
-    /// <summary>
-    /// Wolverine's envelopes written in our own transaction: the download's message goes into the durable inbox, owned by this
-    /// node when it runs downloads (it is handed to the local queue after the commit) or by no node (for a node that does).
-    /// </summary>
-    private sealed class InboxInTransaction(IMessageDatabase database, NpgsqlTransaction transaction, int ownerId) : IEnvelopeTransaction
-    {
-        public Task PersistOutgoingAsync(Envelope envelope) => PersistOutgoingAsync([envelope]);
-
-        public Task PersistOutgoingAsync(Envelope[] envelopes) =>
-            envelopes.Length == 0 ? Task.CompletedTask : database.StoreOutgoingAsync(transaction, envelopes);
-
-        public Task PersistIncomingAsync(Envelope envelope)
-        {
-            envelope.Status = EnvelopeStatus.Incoming;
-            envelope.OwnerId = ownerId;
-            return database.StoreIncomingAsync(transaction, [envelope]);
-        }
-
-        public ValueTask RollbackAsync() => ValueTask.CompletedTask;
-
-        public Task<bool> TryMakeEagerIdempotencyCheckAsync(Envelope envelope, DurabilitySettings settings, CancellationToken cancellation) =>
-            Task.FromResult(true);
-    }
+    public Task CompleteAsync(IDocumentSession session, Guid downloadId, int attempt, CancellationToken ct) =>
+        records.CompleteAsync(session, downloadId, attempt, ct);
 }

@@ -7,9 +7,8 @@ using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Sources;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads.Processing;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
-using Npgsql;
+using Wolverine;
+using Wolverine.Runtime;
 
 namespace ModelRegistry.Downloads.Scanning;
 
@@ -29,23 +28,22 @@ internal sealed record ScanReport(IReadOnlyList<ScannedVersion> Registered, int 
 /// whose format the name tells (.gguf, .onnx, .safetensors, .pt, .pth, .bin); other files, hidden ones (<c>.incomplete/</c>
 /// among them) and <c>blobs/</c> are ignored, and symbolic links to directories are not followed. A file whose content is
 /// in the blob store is a download's (its hard link, or its copy) and keeps the version it was downloaded for; a file that
-/// leads outside the root is refused by <see cref="LocalSource"/>. Scans run one at a time across instances, so a scan
-/// never registers what another has just registered.
+/// leads outside the root is refused by <see cref="LocalSource"/>. Scans may run at once, on one instance or several: a file is
+/// registered only if no version of its model points at it yet (<see cref="RegisterVersion.IfNewPath"/>), so of two scans that
+/// meet the same new file the model stream's version lets one register it and the other append nothing (it counts the file as
+/// known). A copy of another version's file is a version of its own that names that version (<c>duplicate_of</c>).
 /// </summary>
 internal sealed partial class StorageScanner(
-    IEventStore store,
+    IWolverineRuntime messaging,
     CatalogReader reader,
     LocalSource localSource,
     ArtifactStore artifacts,
-    NpgsqlDataSource dataSource,
-    IOptions<RegistryOptions> options,
-    TimeProvider clock)
+    IOptions<RegistryOptions> options)
 {
     private const int PathsPerLookup = 1000;
 
-    public async Task<ScanReport> ScanAsync(EventMetadata metadata, CancellationToken ct)
+    public async Task<ScanReport> ScanAsync(CommandContext context, CancellationToken ct)
     {
-        await using var _ = await AdvisoryLock.TakeAsync(dataSource, "modelregistry:scan", wait: true, ct);
         var root = Path.GetFullPath(options.Value.Storage.Root);
         Directory.CreateDirectory(root);
         var skipped = new List<SkippedFile>();
@@ -81,7 +79,7 @@ internal sealed partial class StorageScanner(
             {
                 knownCount++;
             }
-            else if (await RegisterAsync(relative, metadata, ct) is { } outcome)
+            else if (await RegisterAsync(relative, context, ct) is { } outcome)
             {
                 if (outcome.Registered is { } version)
                 {
@@ -91,6 +89,10 @@ internal sealed partial class StorageScanner(
                 {
                     skipped.Add(new SkippedFile(relative, outcome.Skipped!));
                 }
+            }
+            else
+            {
+                knownCount++;
             }
         }
 
@@ -107,7 +109,8 @@ internal sealed partial class StorageScanner(
         return CatalogRules.IsModelName(name) ? name : null;
     }
 
-    private async Task<(ScannedVersion? Registered, string? Skipped)?> RegisterAsync(string relative, EventMetadata metadata, CancellationToken ct)
+    /// <summary>Registers a file, or says why it was not; null when a version points at it by now.</summary>
+    private async Task<(ScannedVersion? Registered, string? Skipped)?> RegisterAsync(string relative, CommandContext context, CancellationToken ct)
     {
         MeasuredFile measured;
         try
@@ -134,12 +137,16 @@ internal sealed partial class StorageScanner(
         }
 
         var command = new RegisterVersion(name, null, new VersionSource(SourceType.Local, relative, null, null), null, null, VersionMetadata.Empty,
-            metadata.Actor, measured);
+            context.Actor, measured) { Context = context, IfNewPath = true };
         try
         {
-            var result = await store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name),
-                (state, _) => RegisterVersion.Decide(state, command, clock.GetUtcNow()), null, metadata, ct: ct);
-            var version = result.Appended!.Events.Select(e => e.Data).OfType<VersionRegistered>().Single();
+            var result = await new MessageBus(messaging).InvokeAsync<CommandDone>(command, ct);
+            if (result.Events.Count == 0)
+            {
+                return null;
+            }
+
+            var version = result.Decided.OfType<VersionRegistered>().Single();
             return (new ScannedVersion(result.State.Name, version.Version, measured.LocalPath, measured.SizeBytes, measured.Sha256,
                 CatalogResources.Lower(version.Format)), null);
         }
@@ -188,7 +195,7 @@ internal static class ScanStorageEndpoint
     public static IEndpointRouteBuilder MapScanStorage(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/scan", (HttpContext http, StorageScanner scanner) =>
-                scanner.ScanAsync(RequestContext.Get(http).Metadata(http, "storage scan"), http.RequestAborted))
+                scanner.ScanAsync(RequestContext.Get(http).Context(http, "storage scan"), http.RequestAborted))
             .WithTags("Downloads").WithName("ScanStorage").RequireRole(Role.Admin)
             .WithSummary("Registers the model files under the storage root that no version points at (source local).");
         return app;

@@ -1,7 +1,4 @@
 using Marten;
-using Marten.Services;
-using SessionOptions = Marten.Services.SessionOptions;
-using Npgsql;
 using JasperFxConcurrencyException = JasperFx.ConcurrencyException;
 
 namespace ModelRegistry.Downloads.State;
@@ -27,20 +24,6 @@ internal enum CancelOutcome
 internal sealed class DownloadRecords(IDocumentStore documents, TimeProvider clock)
 {
     private const int MaxTries = 20;
-
-    /// <summary>Stores a new download in the caller's transaction; false when one has this id already.</summary>
-    public async Task<bool> CreateAsync(NpgsqlTransaction transaction, DownloadRecord record, CancellationToken ct)
-    {
-        await using var session = documents.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
-        if (await session.LoadAsync<DownloadRecord>(record.Id, ct) is not null)
-        {
-            return false;
-        }
-
-        session.Insert(record);
-        await session.SaveChangesAsync(ct);
-        return true;
-    }
 
     public async Task<DownloadRecord?> GetAsync(Guid id, CancellationToken ct)
     {
@@ -104,13 +87,13 @@ internal sealed class DownloadRecords(IDocumentStore documents, TimeProvider clo
     }
 
     /// <summary>
-    /// In the caller's transaction: the download is still this claim's (<paramref name="fence"/> is its latest attempt and it
-    /// is not finished), and is marked succeeded; otherwise throws <see cref="DownloadClaimLostException"/> and the caller's
-    /// transaction must roll back. A change that another transaction commits meanwhile fails this one at its save.
+    /// In <paramref name="session"/>'s transaction: the download is still this claim's (<paramref name="fence"/> is its latest attempt
+    /// and it is neither finished nor cancelled) and is marked succeeded; otherwise throws <see cref="DownloadClaimLostException"/>,
+    /// which rolls the transaction back. Stored against the revision it was loaded at, so a change another transaction commits
+    /// meanwhile fails this one at its save, and the command runs again on what that one left.
     /// </summary>
-    public async Task CompleteAsync(NpgsqlTransaction transaction, Guid id, int fence, CancellationToken ct)
+    public async Task CompleteAsync(IDocumentSession session, Guid id, int fence, CancellationToken ct)
     {
-        await using var session = documents.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
         var record = await session.LoadAsync<DownloadRecord>(id, ct);
         if (record is null || record.Attempts != fence || record.IsFinished || record.CancelRequested)
         {
@@ -120,14 +103,6 @@ internal sealed class DownloadRecords(IDocumentStore documents, TimeProvider clo
         var now = clock.GetUtcNow();
         (record.State, record.FinishedAt, record.UpdatedAt, record.NextAttemptAt, record.LastError) = (DownloadStates.Succeeded, now, now, null, null);
         session.Store(record);
-        try
-        {
-            await session.SaveChangesAsync(ct);
-        }
-        catch (Exception ex) when (IsConflict(ex))
-        {
-            throw new DownloadClaimLostException(id, fence);
-        }
     }
 
     public async Task SaveProgressAsync(Guid id, DownloadProgressRecord progress, CancellationToken ct)

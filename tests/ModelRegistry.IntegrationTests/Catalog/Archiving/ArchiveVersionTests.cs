@@ -23,7 +23,7 @@ public sealed class ArchiveVersionTests(RegistryFixture fixture) : IClassFixture
         Assert.Equal("archived", response.Json.Str("stage"));
         var archived = (await App.StreamAsync(name))[^1];
         Assert.Equal(new VersionArchived(1), archived.Data);
-        Assert.Equal("superseded", archived.Metadata.Reason);
+        Assert.Equal("superseded", archived.Reason());
     }
 
     [Fact]

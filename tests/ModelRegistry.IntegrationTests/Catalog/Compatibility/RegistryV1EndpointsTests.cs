@@ -3,8 +3,6 @@ using System.Text.Json;
 using Alba;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Downloading;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
@@ -142,9 +140,7 @@ public sealed class RegistryV1EndpointsTests(RegistryFixture fixture) : IClassFi
         await Register(name, 1);
         await App.RegisterUrlVersion(name);
         await App.RegisterUrlVersion(name);
-        await App.Store.HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name),
-            (state, _) => FailDownload.Decide(state, new FailDownload(name, 3, Guid.CreateVersion7(), "404 Not Found"), DateTimeOffset.UtcNow),
-            null, new EventMetadata("downloader", null, null, null));
+        await App.InvokeAsync(new FailDownload(name, 3, Guid.CreateVersion7(), "404 Not Found") { Context = new CommandContext("downloader", null, null) });
 
         var listing = await App.Scenario(s => { s.Get.Url($"{Registry}?model_name={name}"); s.StatusCodeShouldBe(200); });
         var listed = listing.Json.GetProperty("models").EnumerateArray()

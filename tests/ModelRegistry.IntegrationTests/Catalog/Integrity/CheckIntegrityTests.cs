@@ -211,7 +211,7 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         Assert.True(second.Int("checked") >= 2 && second.Int("missing") >= 1);
         Assert.Equal(["ModelRegistered", "VersionRegistered", "ArtifactMissing"], (await App.StreamAsync(gone)).Types());
         Assert.Equal(["ModelRegistered", "VersionRegistered"], (await App.StreamAsync(intact)).Types());
-        Assert.Equal("integrity check", (await App.StreamAsync(gone))[^1].Metadata.Reason);
+        Assert.Equal("integrity check", (await App.StreamAsync(gone))[^1].Reason());
     }
 
     [Fact]
@@ -220,12 +220,12 @@ public sealed class CheckIntegrityTests(RegistryFixture fixture) : IClassFixture
         var (name, path) = await RegisterAsync("periodic");
         File.Delete(path);
 
-        await using var checking = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Integrity:Interval"] = "00:00:00.200" });
+        await using var checking = await fixture.StartAsync(new Dictionary<string, string?> { ["Registry:Integrity:Interval"] = "00:00:01" });
 
         await Eventually.HoldsAsync(async () =>
             (await checking.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.StatusCodeShouldBe(200); })).Json.Str("status") == "missing");
         var recorded = (await App.StreamAsync(name))[^1];
-        Assert.Equal(("ArtifactMissing", "integrity"), (recorded.Type, recorded.Metadata.Actor));
+        Assert.Equal(("ArtifactMissing", "integrity"), (recorded.EventTypeName, recorded.UserName));
     }
 
     [Fact]

@@ -35,8 +35,8 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         Assert.True(response.Json.GetProperty("locked").GetBoolean());
         var locked = (await App.StreamAsync(name))[^1];
         Assert.Equal(new ModelLocked("audit in progress"), locked.Data);
-        Assert.Equal("admin", locked.Metadata.Actor);
-        Assert.Equal("audit in progress", locked.Metadata.Reason);
+        Assert.Equal("admin", locked.UserName);
+        Assert.Equal("audit in progress", locked.Reason());
     }
 
     [Theory]
@@ -96,11 +96,11 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
 
         Assert.False(response.Json.GetProperty("locked").GetBoolean());
         var events = await App.StreamAsync(name);
-        var unlocked = Assert.Single(events, e => e.Type == "ModelUnlocked");
+        var unlocked = Assert.Single(events, e => e.EventTypeName == "ModelUnlocked");
         Assert.Equal(new ModelUnlocked("audit done"), unlocked.Data);
-        Assert.Equal("admin", unlocked.Metadata.Actor);
-        Assert.Equal("audit done", unlocked.Metadata.Reason);
-        Assert.Equal("VersionPromoted", events[^1].Type);
+        Assert.Equal("admin", unlocked.UserName);
+        Assert.Equal("audit done", unlocked.Reason());
+        Assert.Equal("VersionPromoted", events[^1].EventTypeName);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class LockModelTests(RegistryFixture fixture) : IClassFixture<Regi
         var again = await App.Lock(name, "another reason");
 
         Assert.Equal(first.ETag, again.ETag);
-        Assert.Single(await App.StreamAsync(name), e => e.Type == "ModelLocked");
+        Assert.Single(await App.StreamAsync(name), e => e.EventTypeName == "ModelLocked");
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class DemoteVersionTests(RegistryFixture fixture) : IClassFixture<
         Assert.Equal("staging", response.Json.Str("stage"));
         var demoted = (await App.StreamAsync(name))[^1];
         Assert.Equal(new VersionDemoted(1, Stage.Production, Stage.Staging), demoted.Data);
-        Assert.Equal("regression in eval", demoted.Metadata.Reason);
+        Assert.Equal("regression in eval", demoted.Reason());
     }
 
     [Fact]

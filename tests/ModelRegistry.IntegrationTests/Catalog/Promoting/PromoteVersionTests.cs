@@ -23,8 +23,8 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         Assert.Equal("production", response.Json.Str("stage"));
         var promoted = (await App.StreamAsync(name))[^1];
         Assert.Equal(new VersionPromoted(1, Stage.Production, null, false), promoted.Data);
-        Assert.Equal("best accuracy", promoted.Metadata.Reason);
-        Assert.Equal("admin", promoted.Metadata.Actor);
+        Assert.Equal("best accuracy", promoted.Reason());
+        Assert.Equal("admin", promoted.UserName);
     }
 
     [Fact]
@@ -45,7 +45,8 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         Assert.Equal(new VersionDemoted(1, Stage.Production, Stage.Staging), events[^2].Data);
         Assert.Equal(new VersionPromoted(2, Stage.Production, 1, false), events[^1].Data);
         Assert.Equal(events[^2].Timestamp, events[^1].Timestamp);
-        Assert.Equal(events[^2].Metadata, events[^1].Metadata);
+        Assert.Equal((events[^2].UserName, events[^2].CorrelationId, events[^2].CausationId, events[^2].Reason()),
+            (events[^1].UserName, events[^1].CorrelationId, events[^1].CausationId, events[^1].Reason()));
     }
 
     [Fact]
@@ -149,8 +150,8 @@ public sealed class PromoteVersionTests(RegistryFixture fixture) : IClassFixture
         var state = ModelState.Initial;
         foreach (var e in await App.StreamAsync(name))
         {
-            state = ModelState.Evolve(state, e.Data);
-            Assert.True(state.Versions.Values.Count(v => v.Stage == Stage.Production) <= 1, $"two production versions after event {e.StreamVersion}");
+            state = CatalogStream.Evolve(state, e.Data);
+            Assert.True(state.Versions.Values.Count(v => v.Stage == Stage.Production) <= 1, $"two production versions after event {e.Version}");
         }
 
         var production = Assert.Single(state.Versions.Values, v => v.Stage == Stage.Production);

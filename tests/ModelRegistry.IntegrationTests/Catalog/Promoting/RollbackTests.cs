@@ -26,7 +26,7 @@ public sealed class RollbackTests(RegistryFixture fixture) : IClassFixture<Regis
         Assert.Equal(1, response.Json.Int("production_version"));
         var events = await App.StreamAsync(name);
         Assert.Equal(new VersionPromoted(1, Stage.Production, 2, true), events[^1].Data);
-        Assert.Equal("v2 broke latency", events[^1].Metadata.Reason);
+        Assert.Equal("v2 broke latency", events[^1].Reason());
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class ByPathAndStorageTests(ReadingApp app) : IClassFixture<Readin
     [InlineData("{root}//spelled/./weights.gguf")]
     public async Task A_path_is_normalized_before_the_lookup(string spelled)
     {
-        await app.RunAsync("spelled", s => s.Exists ? [] : [new ModelRegistered("spelled", null, new Dictionary<string, string>(), null)]);
+        await app.EnsureRegisteredAsync("spelled");
         if ((await app.Client.GetAsync("/api/v1/models/spelled/versions/1")).StatusCode == HttpStatusCode.NotFound)
         {
             await app.AddLocalVersionAsync("spelled", "spelled/weights.gguf");
@@ -79,7 +79,7 @@ public sealed class ByPathAndStorageTests(ReadingApp app) : IClassFixture<Readin
         await app.AddRemoteVersionAsync("storage/remote", SourceType.Huggingface, "org/repo", "pending.gguf");
         await app.AddRemoteVersionAsync("storage/remote", SourceType.Url, "https://example.com/gone.onnx");
         await app.DownloadAsync("storage/remote", 3, "storage/gone.onnx", 500, ReadingApp.Sha256Of("gone"));
-        await app.RunAsync("storage/remote", s => RecordIntegrity.Decide(s, new RecordIntegrity("storage/remote", 3, new FileFound.Nothing()), DateTimeOffset.UtcNow));
+        await app.RunAsync(new RecordIntegrity("storage/remote", 3, new FileFound.Nothing()) { Context = ReadingApp.By("alice") });
 
         var after = await app.GetAsync("/api/v1/storage");
 

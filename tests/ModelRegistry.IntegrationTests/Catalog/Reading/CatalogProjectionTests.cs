@@ -1,8 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Reading;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Projections;
+using Marten;
 using Npgsql;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Reading;
@@ -55,16 +54,14 @@ public sealed class CatalogProjectionTests(ReadingApp app) : IClassFixture<Readi
     {
         await LifecycleAsync("replayed/model");
         var before = await TablesAsync();
-        var events = await app.Store.ReadStreamAsync("replayed/model");
+        var events = await app.App.StreamAsync("replayed/model");
         var projection = app.Services.GetRequiredService<CatalogProjection>();
 
-        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+        await using (var session = app.App.Store.LightweightSession())
         {
-            await conn.OpenAsync();
-            await using var tx = await conn.BeginTransactionAsync();
-            await projection.ReplayAsync(conn, tx, events, static t => t, default);
-            await projection.ReplayAsync(conn, tx, events.Skip(3).ToList(), static t => t, default);
-            await tx.CommitAsync();
+            await projection.ApplyAsync(session, events, default);
+            await projection.ApplyAsync(session, events.Skip(3).ToList(), default);
+            await session.SaveChangesAsync();
         }
 
         Assert.Equal(before, await TablesAsync());
@@ -89,10 +86,13 @@ public sealed class CatalogProjectionTests(ReadingApp app) : IClassFixture<Readi
         await app.RegisterAsync(name);
         for (var start = 1; start <= count; start += 1000)
         {
-            var events = Enumerable.Range(start, Math.Min(1000, count - start + 1)).Select(v => new NewEvent(new VersionRegistered(v,
+            var events = Enumerable.Range(start, Math.Min(1000, count - start + 1)).Select(object (v) => new VersionRegistered(v,
                 new VersionSource(SourceType.Url, $"https://example.com/{name}/{v}.onnx", null, null), null, ModelFormat.Onnx, VersionMetadata.Empty,
-                ArtifactStatus.Pending, null, null))).ToList();
-            await app.Store.AppendAsync(name, "model", ExpectedVersion.Exactly(start), events, ReadingApp.By("bulk"));
+                ArtifactStatus.Pending, null, null)).ToArray();
+            await using var session = app.App.Store.LightweightSession();
+            session.LastModifiedBy = "bulk";
+            session.Events.Append(name, start + events.Length, events);
+            await session.SaveChangesAsync();
         }
     }
 

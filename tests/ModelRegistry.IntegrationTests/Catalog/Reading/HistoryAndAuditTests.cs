@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ModelRegistry.EventStore;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Reading;
 
@@ -22,7 +21,7 @@ public sealed class HistoryAndAuditTests(ReadingApp app) : IClassFixture<Reading
         Assert.Equal(
             ["position", "id", "stream", "stream_version", "type", "schema_version", "timestamp", "actor", "correlation_id", "causation_id", "reason", "data"],
             last.EnumerateObject().Select(p => p.Name));
-        Assert.Equal((promoted.Position, promoted.Id, "hist/model", 1, "carol", "corr-carol", "cause-carol", "passed evaluation"),
+        Assert.Equal((promoted.Sequence, promoted.Id, "hist/model", 1, "carol", "corr-carol", "cause-carol", "passed evaluation"),
             (last.GetProperty("position").GetInt64(), last.GetProperty("id").GetGuid(), last.GetProperty("stream").GetString(),
                 last.GetProperty("schema_version").GetInt32(), last.GetProperty("actor").GetString(), last.GetProperty("correlation_id").GetString(),
                 last.GetProperty("causation_id").GetString(), last.GetProperty("reason").GetString()));
@@ -115,12 +114,14 @@ public sealed class HistoryAndAuditTests(ReadingApp app) : IClassFixture<Reading
     [Fact]
     public async Task Audit_data_is_the_upcast_payload()
     {
-        var appended = await app.Store.AppendAsync("audit-raw", "model", ExpectedVersion.NoStream,
-            [new NewEvent(new ModelRegistry.Catalog.ModelRegistered("audit-raw", "raw", new Dictionary<string, string>(), "root"))], ReadingApp.By("raw-writer"));
+        await using var session = app.App.Store.LightweightSession();
+        session.LastModifiedBy = "raw-writer";
+        var registered = session.Events.StartStream("audit-raw", new ModelRegistry.Catalog.ModelRegistered("audit-raw", "raw", new Dictionary<string, string>(), "root"));
+        await session.SaveChangesAsync();
 
         var item = Assert.Single(Items(await app.GetAsync("/api/v1/audit?actor=raw-writer")));
 
-        Assert.Equal((appended.Events[0].Position, "raw", "root"),
+        Assert.Equal((registered.Events[0].Sequence, "raw", "root"),
             (item.GetProperty("position").GetInt64(), item.GetProperty("data").GetProperty("description").GetString(), item.GetProperty("data").GetProperty("owner").GetString()));
     }
 

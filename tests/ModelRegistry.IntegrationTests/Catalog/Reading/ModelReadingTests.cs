@@ -52,7 +52,7 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
     [InlineData("/api/v1/models/ORG-A/SLASHED")]
     public async Task A_namespaced_name_is_found_with_a_slash_an_encoded_slash_and_in_any_case(string url)
     {
-        await app.RunAsync("Org-A/Slashed", s => s.Exists ? [] : Registering("Org-A/Slashed"));
+        await app.EnsureRegisteredAsync("Org-A/Slashed");
 
         var model = await app.GetAsync(url);
 
@@ -92,7 +92,7 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
     [Fact]
     public async Task An_unknown_model_or_version_is_a_404_problem()
     {
-        await app.RunAsync("known", s => s.Exists ? [] : Registering("known"));
+        await app.EnsureRegisteredAsync("known");
 
         Assert.Equal("https://modelregistry.dev/problems/model-not-found", (await app.GetAsync("/api/v1/models/unknown", HttpStatusCode.NotFound)).GetProperty("type").GetString());
         Assert.Equal("https://modelregistry.dev/problems/model-not-found", (await app.GetAsync("/api/v1/models/unknown/versions/1", HttpStatusCode.NotFound)).GetProperty("type").GetString());
@@ -106,10 +106,16 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
     public async Task A_model_embeds_its_newest_twenty_versions_and_a_cursor_to_page_through_the_rest()
     {
         await app.RegisterAsync("many");
-        var events = Enumerable.Range(1, 130).Select(v => new ModelRegistry.EventStore.NewEvent(new VersionRegistered(v,
+        var events = Enumerable.Range(1, 130).Select(object (v) => new VersionRegistered(v,
             new VersionSource(SourceType.Url, $"https://example.com/m{v}.onnx", null, null), null, ModelFormat.Onnx, VersionMetadata.Empty,
-            ArtifactStatus.Pending, null, null))).ToList();
-        await app.Store.AppendAsync("many", "model", ModelRegistry.EventStore.ExpectedVersion.Exactly(1), events, ReadingApp.By("bulk"));
+            ArtifactStatus.Pending, null, null)).ToArray();
+        await using (var session = app.App.Store.LightweightSession())
+        {
+            session.LastModifiedBy = "bulk";
+            session.Events.Append("many", 1 + events.Length, events);
+            await session.SaveChangesAsync();
+        }
+
 
         var model = await app.GetAsync("/api/v1/models/many");
         Assert.Equal(Enumerable.Range(111, 20).Reverse(), Versions(model.GetProperty("versions")));
@@ -251,10 +257,9 @@ public sealed class ModelReadingTests(ReadingApp app) : IClassFixture<ReadingApp
     [InlineData("/api/v1/models/known/history?cursor=bTp4", "cursor")]
     public async Task Bad_query_values_are_400_problems_naming_the_field(string url, string field)
     {
-        await app.RunAsync("known", s => s.Exists ? [] : Registering("known"));
+        await app.EnsureRegisteredAsync("known");
 
         await app.ExpectInvalidAsync(url, field);
     }
 
-    private static IReadOnlyList<object> Registering(string name) => [new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "alice")];
 }

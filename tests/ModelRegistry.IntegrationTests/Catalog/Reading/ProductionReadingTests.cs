@@ -104,14 +104,13 @@ public sealed class ProductionReadingTests(ReadingApp app) : IClassFixture<Readi
     public async Task A_change_made_by_another_instance_is_seen_within_the_cache_bound()
     {
         var other = await app.StartInstanceAsync();
-        var otherStore = other.Store;
         await app.RegisterAsync("shared");
         await app.AddLocalVersionAsync("shared", "shared/v1.gguf");
         await app.AddLocalVersionAsync("shared", "shared/v2.gguf");
         await app.PromoteAsync("shared", 1);
         Assert.Equal(1, (await app.GetAsync("/api/v1/models/shared/production")).GetProperty("version").GetInt32());
 
-        await app.PromoteAsync("shared", 2, store: otherStore);
+        await app.PromoteAsync("shared", 2, app: other);
         var seenAfter = await TimeUntilAsync("shared", 2, app.Client);
 
         Assert.True(seenAfter <= CacheTtl + Slack, $"seen after {seenAfter.TotalMilliseconds} ms");

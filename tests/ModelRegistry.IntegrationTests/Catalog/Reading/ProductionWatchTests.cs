@@ -24,17 +24,17 @@ public sealed class ProductionWatchTests(ReadingApp app) : IClassFixture<Reading
 
         await using var watch = await Watch.OpenAsync(app.Client, name);
         var current = await watch.NextAsync();
-        Assert.Equal((first.Position.ToString(System.Globalization.CultureInfo.InvariantCulture), "production", 1), (current.Id, current.Event, current.Version));
+        Assert.Equal((first.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "production", 1), (current.Id, current.Event, current.Version));
 
         var second = (await app.PromoteAsync(name, 2, actor: "erin"))!.Events[^1];
         var promoted = await watch.NextAsync();
-        Assert.Equal((second.Position.ToString(System.Globalization.CultureInfo.InvariantCulture), 2, "erin"),
+        Assert.Equal((second.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), 2, "erin"),
             (promoted.Id, promoted.Version, promoted.Data.GetProperty("promoted_by").GetString()));
         Assert.Equal($"{name}/v2.gguf", promoted.Data.GetProperty("local_path").GetString());
 
         var demoted = (await app.DemoteAsync(name, 2))!.Events[^1];
         var none = await watch.NextAsync();
-        Assert.Equal((demoted.Position.ToString(System.Globalization.CultureInfo.InvariantCulture), (int?)null, name),
+        Assert.Equal((demoted.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), (int?)null, name),
             (none.Id, none.Version, none.Data.GetProperty("name").GetString()));
     }
 
@@ -82,7 +82,7 @@ public sealed class ProductionWatchTests(ReadingApp app) : IClassFixture<Reading
         await using var watch = await Watch.OpenAsync(app.Client, name);
         Assert.Null((await watch.NextAsync()).Version);
 
-        await app.PromoteAsync(name, 1, store: other.Store);
+        await app.PromoteAsync(name, 1, app: other);
 
         Assert.Equal(1, (await watch.NextAsync()).Version);
     }

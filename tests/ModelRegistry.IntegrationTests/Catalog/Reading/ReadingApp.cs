@@ -12,9 +12,8 @@ using ModelRegistry.Catalog.Locking;
 using ModelRegistry.Catalog.Promoting;
 using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Catalog.Updating;
-using ModelRegistry.EventStore;
-using ModelRegistry.EventStore.Commands;
-using ModelRegistry.EventStore.Projections;
+using ModelRegistry.Admin;
+using ModelRegistry.Common;
 using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.IntegrationTests.Catalog.Reading;
@@ -38,9 +37,7 @@ public sealed class ReadingApp : IAsyncLifetime
 
     public IServiceProvider Services => App.Services;
 
-    public IEventStore Store => App.Store;
-
-    public IProjectionAdmin Projections => Services.GetRequiredService<IProjectionAdmin>();
+    internal ProjectionAdmin Projections => Services.GetRequiredService<ProjectionAdmin>();
 
     public Task InitializeAsync() => _fixture.InitializeAsync();
 
@@ -62,23 +59,28 @@ public sealed class ReadingApp : IAsyncLifetime
         await _fixture.DisposeAsync();
     }
 
-    public static EventMetadata By(string actor, string? reason = null) => new(actor, $"corr-{actor}", $"cause-{actor}", reason);
+    public static CommandContext By(string actor, string? reason = null) => new(actor, $"corr-{actor}", $"cause-{actor}", reason);
 
-    /// <summary>Runs a decision on a model's stream; returns what was appended (null for a no-op).</summary>
-    internal async Task<AppendResult?> RunAsync(string name, Func<ModelState, IReadOnlyList<object>> decide, EventMetadata? metadata = null,
-        IEventStore? store = null)
+    /// <summary>Runs a command on a model's stream, as the write side does (in <paramref name="app"/>, else this class's app).</summary>
+    internal Task<CommandDone> RunAsync(IModelCommand command, RegistryApp? app = null) => (app ?? App).InvokeAsync(command);
+
+    /// <summary>Registers the model unless it exists already.</summary>
+    public async Task EnsureRegisteredAsync(string name)
     {
-        var result = await (store ?? Store).HandleAsync(CatalogStream.Definition, CatalogStream.StreamId(name), (state, _) => decide(state), null,
-            metadata ?? By("alice"));
-        return result.Appended;
+        try
+        {
+            await RegisterAsync(name);
+        }
+        catch (DomainException refused) when (refused.Code == "duplicate-model")
+        {
+        }
     }
 
-    public Task<AppendResult?> RegisterAsync(string name, string? description = null, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
-        RunAsync(name, s => RegisterModel.Decide(s, new RegisterModel(name, description, tags ?? ImmutableDictionary<string, string>.Empty, actor), Now),
-            By(actor));
+    public Task<CommandDone> RegisterAsync(string name, string? description = null, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
+        RunAsync(new RegisterModel(name, description, tags ?? ImmutableDictionary<string, string>.Empty, actor) { Context = By(actor) });
 
     /// <summary>Writes a file under the storage root and registers it as a ready local version.</summary>
-    internal async Task<AppendResult?> AddLocalVersionAsync(string name, string relativePath, int? version = null, string actor = "alice",
+    internal async Task<CommandDone> AddLocalVersionAsync(string name, string relativePath, int? version = null, string actor = "alice",
         string content = "weights", VersionMetadata? metadata = null)
     {
         var file = Path.Combine(StorageRoot, relativePath);
@@ -86,45 +88,46 @@ public sealed class ReadingApp : IAsyncLifetime
         await File.WriteAllTextAsync(file, content);
         var bytes = Encoding.UTF8.GetBytes(content);
         var measured = new MeasuredFile(relativePath, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-        return await RunAsync(name, s => RegisterVersion.Decide(s, new RegisterVersion(name, version,
-            new VersionSource(SourceType.Local, relativePath, null, null), null, null, metadata ?? VersionMetadata.Empty, actor, measured), Now), By(actor));
+        return await RunAsync(new RegisterVersion(name, version, new VersionSource(SourceType.Local, relativePath, null, null), null, null,
+            metadata ?? VersionMetadata.Empty, actor, measured) { Context = By(actor) });
     }
 
-    internal Task<AppendResult?> AddRemoteVersionAsync(string name, SourceType type, string uri, string? file = null, int? version = null, string actor = "alice") =>
-        RunAsync(name, s => RegisterVersion.Decide(s, new RegisterVersion(name, version, new VersionSource(type, uri, null, file), null, null,
-            VersionMetadata.Empty, actor, null), Now), By(actor));
+    internal Task<CommandDone> AddRemoteVersionAsync(string name, SourceType type, string uri, string? file = null, int? version = null, string actor = "alice") =>
+        RunAsync(new RegisterVersion(name, version, new VersionSource(type, uri, null, file), null, null, VersionMetadata.Empty, actor, null)
+        {
+            Context = By(actor),
+        });
 
-    public async Task<AppendResult?> DownloadAsync(string name, int version, string relativePath, long size, string sha256)
+    /// <summary>Completes the download a remote version's registration queued, as its worker's first attempt would.</summary>
+    public async Task<CommandDone> DownloadAsync(string name, int version, string relativePath, long size, string sha256)
     {
-        var job = Guid.CreateVersion7();
-        await RunAsync(name, s => StartDownload.Decide(s, new StartDownload(name, version, job), Now), By("downloader"));
-        return await RunAsync(name, s => CompleteDownload.Decide(s, new CompleteDownload(name, version, job, relativePath, size, sha256, null, null, null),
-            Now), By("downloader"));
+        var job = ModelRegistry.Downloads.DownloadJob.IdFor(name, version);
+        await RunAsync(new StartDownload(name, version, job) { Context = By("downloader") });
+        return await RunAsync(new CompleteDownload(name, version, job, relativePath, size, sha256, null, null, null) { Context = By("downloader") });
     }
 
-    public Task<AppendResult?> PromoteAsync(string name, int version, string actor = "alice", string? reason = null, IEventStore? store = null) =>
-        RunAsync(name, s => PromoteVersion.Decide(s, new PromoteVersion(name, version, Stage.Production), Now), By(actor, reason), store);
+    public Task<CommandDone> PromoteAsync(string name, int version, string actor = "alice", string? reason = null, RegistryApp? app = null) =>
+        RunAsync(new PromoteVersion(name, version, Stage.Production) { Context = By(actor, reason) }, app);
 
-    public Task<AppendResult?> DemoteAsync(string name, int version, string actor = "alice", string? reason = null) =>
-        RunAsync(name, s => DemoteVersion.Decide(s, new DemoteVersion(name, version), Now), By(actor, reason));
+    public Task<CommandDone> DemoteAsync(string name, int version, string actor = "alice", string? reason = null) =>
+        RunAsync(new DemoteVersion(name, version) { Context = By(actor, reason) });
 
-    public Task<AppendResult?> RollbackAsync(string name, string actor = "alice") =>
-        RunAsync(name, s => Rollback.Decide(s, new Rollback(name), Now), By(actor));
+    public Task<CommandDone> RollbackAsync(string name, string actor = "alice") => RunAsync(new Rollback(name) { Context = By(actor) });
 
-    public Task<AppendResult?> ArchiveAsync(string name, int version, string actor = "alice") =>
-        RunAsync(name, s => ArchiveVersion.Decide(s, new ArchiveVersion(name, version), Now), By(actor));
+    public Task<CommandDone> ArchiveAsync(string name, int version, string actor = "alice") =>
+        RunAsync(new ArchiveVersion(name, version) { Context = By(actor) });
 
-    public Task<AppendResult?> RestoreAsync(string name, int version, string actor = "alice") =>
-        RunAsync(name, s => RestoreVersion.Decide(s, new RestoreVersion(name, version), Now), By(actor));
+    public Task<CommandDone> RestoreAsync(string name, int version, string actor = "alice") =>
+        RunAsync(new RestoreVersion(name, version) { Context = By(actor) });
 
-    public Task<AppendResult?> LockAsync(string name, string reason, string actor = "alice") =>
-        RunAsync(name, s => LockModel.Decide(s, new LockModel(name, reason), Now), By(actor, reason));
+    public Task<CommandDone> LockAsync(string name, string reason, string actor = "alice") =>
+        RunAsync(new LockModel(name, reason) { Context = By(actor, reason) });
 
-    public Task<AppendResult?> UnlockAsync(string name, string reason, string actor = "alice") =>
-        RunAsync(name, s => UnlockModel.Decide(s, new UnlockModel(name, reason), Now), By(actor, reason));
+    public Task<CommandDone> UnlockAsync(string name, string reason, string actor = "alice") =>
+        RunAsync(new UnlockModel(name, reason) { Context = By(actor, reason) });
 
-    public Task<AppendResult?> UpdateAsync(string name, string? description, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
-        RunAsync(name, s => UpdateModel.Decide(s, new UpdateModel(name, description, tags), Now), By(actor));
+    public Task<CommandDone> UpdateAsync(string name, string? description, IReadOnlyDictionary<string, string>? tags = null, string actor = "alice") =>
+        RunAsync(new UpdateModel(name, description, tags) { Context = By(actor) });
 
     public async Task<JsonElement> GetAsync(string url, HttpStatusCode expect = HttpStatusCode.OK, HttpClient? client = null)
     {
@@ -164,5 +167,4 @@ public sealed class ReadingApp : IAsyncLifetime
 
     public static string Timestamp(DateTimeOffset at) => Escape(at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
 
-    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
 }

@@ -11,23 +11,17 @@ public sealed class SearchIndexTests(RegistryFixture fixture) : IClassFixture<Re
         // pg_trgm answers '=' too: with the key in it, a key lookup on a table without statistics went through it.
         Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
 
-        // A catalog created before migration 111, with a rebuild under way: their trigram indexes cover the key.
+        // A catalog created by an older version: its trigram index covers the key. Marten's schema management moves it over.
         await ExecuteAsync("""
             DROP INDEX catalog_models_name_description_idx;
             CREATE INDEX ON catalog_models USING gin (key gin_trgm_ops, description gin_trgm_ops);
-            CREATE TABLE catalog_models__rebuild (LIKE catalog_models);
-            CREATE INDEX ON catalog_models__rebuild USING gin (key gin_trgm_ops, description gin_trgm_ops);
-            DELETE FROM mr_schema_migrations WHERE id = 111;
             """);
         Assert.Equal(["(key gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
-        Assert.Equal(["(key gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync("catalog_models__rebuild"));
 
         await using var upgraded = await fixture.StartAsync();
         await upgraded.Scenario(s => { s.Post.SnakeJson(new { name = "Search/Upgraded" }).ToUrl("/api/v1/models"); s.StatusCodeShouldBe(201); });
 
         Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync());
-        Assert.Equal(["(name gin_trgm_ops, description gin_trgm_ops)"], await TrigramIndexesAsync("catalog_models__rebuild"));
-        await ExecuteAsync("DROP TABLE catalog_models__rebuild");
         var found = await upgraded.Scenario(s => { s.Get.Url("/api/v1/models?q=UPGRAD"); s.StatusCodeShouldBe(200); });
         Assert.Equal(["Search/Upgraded"], found.Json.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
     }

@@ -5,7 +5,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Registering;
-using ModelRegistry.EventStore;
+using Marten;
+using Wolverine;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
@@ -81,7 +82,7 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
 
         var events = await App.StreamAsync(name);
         Assert.Equal(["ModelRegistered", "VersionRegistered"], events.Types());
-        Assert.Equal(events[0].Metadata, events[1].Metadata);
+        Assert.Equal((events[0].UserName, events[0].CorrelationId, events[0].CausationId), (events[1].UserName, events[1].CorrelationId, events[1].CausationId));
         Assert.Equal(events[0].Timestamp, events[1].Timestamp);
     }
 
@@ -435,12 +436,13 @@ public sealed class RegisterVersionTests(RegistryFixture fixture) : IClassFixtur
 
         public bool SawOpenTransaction { get; private set; }
 
-        public Task EnqueueAsync(AppendTransaction transaction, VersionDownloadRequest request, CancellationToken ct)
+        public ValueTask EnqueueAsync(IDocumentSession session, IMessageContext bus, VersionDownloadRequest request)
         {
-            SawOpenTransaction = transaction.Transaction.Connection is not null
-                && transaction.Appended.Events.Select(e => e.Type).SequenceEqual(["ModelRegistered", "VersionRegistered"]);
+            // The registration's events are pending in the very session the download is queued in, so both commit together.
+            SawOpenTransaction = session.PendingChanges.Streams().SelectMany(s => s.Events).Select(e => e.EventTypeName)
+                .SequenceEqual(["ModelRegistered", "VersionRegistered"]);
             Requests.Add(request);
-            return Task.CompletedTask;
+            return ValueTask.CompletedTask;
         }
     }
 }

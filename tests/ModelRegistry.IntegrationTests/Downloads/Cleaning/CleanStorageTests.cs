@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using ModelRegistry.Catalog;
 using ModelRegistry.Downloads;
-using ModelRegistry.EventStore;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using static ModelRegistry.IntegrationTests.Catalog.CatalogScenarios;
 
@@ -154,6 +153,20 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task The_periodic_cleanup_removes_an_old_orphan_by_itself()
+    {
+        var orphan = Guid.NewGuid();
+        Write($".incomplete/{orphan}.incomplete", "partial", TwoDaysAgo);
+        var path = Path.Combine(_root, ".incomplete", $"{orphan}.incomplete");
+
+        await using var cleaning = await RegistryApp.StartAsync(db.ConnectionString, _root,
+            new Dictionary<string, string?> { ["Registry:Storage:CleanupInterval"] = "00:00:01" });
+
+        await Eventually.HoldsAsync(() => Task.FromResult(!File.Exists(path)));
+        Assert.Contains(cleaning.Logs, l => l.Message.StartsWith("The periodic storage cleanup of ", StringComparison.Ordinal) && l["Removed"] != "0");
+    }
+
+    [Fact]
     public async Task Cleanup_needs_credentials()
     {
         Write($"blobs/sha256/{Sha256("kept")}", "kept", TwoDaysAgo);
@@ -170,12 +183,16 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
     private async Task RegisterOnRecordAsync(string name, string path, string content)
     {
         Write(path, content, TwoDaysAgo);
-        await _app.Store.AppendAsync(CatalogStream.StreamId(name), "model", ExpectedVersion.NoStream,
-        [
-            new NewEvent(new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "tester")),
-            new NewEvent(new VersionRegistered(1, new VersionSource(SourceType.Local, path, null, null), Sha256(content), ModelFormat.Other,
-                VersionMetadata.Empty, ArtifactStatus.Ready, path, Encoding.UTF8.GetByteCount(content))),
-        ], new EventMetadata("tester"));
+        await using (var session = _app.Store.LightweightSession())
+        {
+            session.LastModifiedBy = "tester";
+            session.Events.StartStream(CatalogStream.StreamId(name),
+                new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "tester"),
+                new VersionRegistered(1, new VersionSource(SourceType.Local, path, null, null), Sha256(content), ModelFormat.Other,
+                    VersionMetadata.Empty, ArtifactStatus.Ready, path, Encoding.UTF8.GetByteCount(content)));
+            await session.SaveChangesAsync();
+        }
+
         await Eventually.HoldsAsync(async () =>
             (await _app.Scenario(s => { s.Get.Url($"{Models}/{name}/versions/1"); s.IgnoreStatusCode(); })).Status == 200,
             () => $"{name} is not in the catalog yet");

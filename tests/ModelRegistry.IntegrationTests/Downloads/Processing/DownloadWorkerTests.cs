@@ -7,7 +7,9 @@ using ModelRegistry.Catalog.Registering;
 using ModelRegistry.Downloads;
 using ModelRegistry.Downloads.State;
 using ModelRegistry.Downloads.Tracking;
-using ModelRegistry.EventStore;
+using Marten;
+using Wolverine.Marten.Publishing;
+using Wolverine.Runtime;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
 
@@ -73,8 +75,9 @@ public sealed class DownloadWorkerTests(TestDatabase db) : DownloadsTestClass(db
     {
         var name = Name("rolled-back");
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => RegisterAndQueueAsync(name, Url("/files/never.bin"), null,
-            alsoInTransaction: _ => throw new InvalidOperationException("the registration fails after queueing its download")));
+        // The registration's transaction fails at its commit, after its events, its download and its message were stored in it.
+        await Assert.ThrowsAnyAsync<Exception>(() => RegisterAndQueueAsync(name, Url("/files/never.bin"), null,
+            alsoInTransaction: session => session.QueueSqlCommand("SELECT 1 / 0")));
 
         var id = DownloadJob.IdFor(name, 1);
         Assert.Null(await Records.GetAsync(id, default));
@@ -135,11 +138,9 @@ public sealed class DownloadWorkerTests(TestDatabase db) : DownloadsTestClass(db
         }, default);
 
         await Eventually.HoldsAsync(() => Task.FromResult(App.Logs.Any(l => l.Message.Contains("was claimed again", StringComparison.Ordinal))));
-        await using (var connection = new NpgsqlConnection(Database.ConnectionString))
+        await using (var session = App.Store.LightweightSession())
         {
-            await connection.OpenAsync();
-            await using var transaction = await connection.BeginTransactionAsync();
-            await Assert.ThrowsAsync<DownloadClaimLostException>(() => Records.CompleteAsync(transaction, job, fence: 1, default));
+            await Assert.ThrowsAsync<DownloadClaimLostException>(() => Records.CompleteAsync(session, job, fence: 1, default));
         }
 
         var record = await Records.GetAsync(job, default);
@@ -247,23 +248,25 @@ public sealed class DownloadWorkerTests(TestDatabase db) : DownloadsTestClass(db
         Assert.DoesNotContain(_server.Requests, r => r.Path.EndsWith("/x.gguf", StringComparison.Ordinal) || r.Path.EndsWith("/y.gguf", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A version's events and its download queued in one Marten session with Wolverine's outbox, as the register-version handler
+    /// does; <paramref name="alsoInTransaction"/> adds work to that transaction.
+    /// </summary>
     private async Task<Guid> RegisterAndQueueAsync(string name, string? url, string? sha256, VersionSource? source = null,
-        Func<AppendTransaction, Task>? alsoInTransaction = null)
+        Action<IDocumentSession>? alsoInTransaction = null)
     {
         source ??= new VersionSource(SourceType.Url, url!, null, null);
         var queue = App.Services.GetRequiredService<IVersionDownloadQueue>();
-        await App.Store.AppendAsync(CatalogStream.StreamId(name), "model", ExpectedVersion.NoStream,
-        [
-            new NewEvent(new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "tester")),
-            new NewEvent(new VersionRegistered(1, source, sha256, ModelFormat.Other, VersionMetadata.Empty, ArtifactStatus.Pending, null, null)),
-        ], new EventMetadata("tester"), async (transaction, ct) =>
-        {
-            await queue.EnqueueAsync(transaction, new VersionDownloadRequest(name, 1, source, sha256, "tester", null), ct);
-            if (alsoInTransaction is not null)
-            {
-                await alsoInTransaction(transaction);
-            }
-        });
+        var bus = new MessageContext(App.Services.GetRequiredService<IWolverineRuntime>());
+        await using var session = App.Services.GetRequiredService<OutboxedSessionFactory>().OpenSession(bus);
+        session.LastModifiedBy = "tester";
+        session.Events.StartStream(CatalogStream.StreamId(name),
+            new ModelRegistered(name, null, ImmutableDictionary<string, string>.Empty, "tester"),
+            new VersionRegistered(1, source, sha256, ModelFormat.Other, VersionMetadata.Empty, ArtifactStatus.Pending, null, null));
+        await queue.EnqueueAsync(session, bus, new VersionDownloadRequest(name, 1, source, sha256, "tester", null));
+        alsoInTransaction?.Invoke(session);
+        await session.SaveChangesAsync();
+        await bus.FlushOutgoingMessagesAsync();
         return DownloadJob.IdFor(name, 1);
     }
 
@@ -279,7 +282,7 @@ public sealed class DownloadWorkerTests(TestDatabase db) : DownloadsTestClass(db
         Eventually.HoldsAsync(async () => await Records.GetProgressAsync(id, default) is { BytesDone: > 0 });
 
     private async Task<IReadOnlyList<object>> EventsAsync(string name) =>
-        (await App.Store.ReadStreamAsync(CatalogStream.StreamId(name))).Select(e => e.Data).ToList();
+        (await App.StreamAsync(name)).Select(e => e.Data).ToList();
 
     private async Task<long> CountAsync(string sql, Guid id)
     {

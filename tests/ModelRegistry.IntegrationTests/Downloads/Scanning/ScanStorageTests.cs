@@ -2,7 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ModelRegistry.Catalog;
+using JasperFx.Events.Projections;
+using Marten;
 using ModelRegistry.IntegrationTests.Downloads;
+using ModelRegistry.IntegrationTests.EventStore.OnMarten;
 using ModelRegistry.IntegrationTests.Infrastructure;
 
 namespace ModelRegistry.IntegrationTests.Downloads.Scanning;
@@ -79,6 +82,46 @@ public sealed class ScanStorageTests(TestDatabase db) : DownloadsTestClass(db), 
         Assert.Empty(again.GetProperty("registered").EnumerateArray());
         Assert.True(again.GetProperty("known").GetInt32() >= 1);
         Assert.Equal([typeof(ModelRegistered), typeof(VersionRegistered)], (await App.EventsAsync(model)).Select(e => e.GetType()));
+    }
+
+    [Fact]
+    public async Task Two_scans_at_once_on_two_instances_register_a_new_file_once()
+    {
+        var model = Name();
+        var path = $"{model}/weights.gguf";
+        Write(path, "weights");
+        // The other instance's append of that file waits, uncommitted, until both scans are under way.
+        await using var holding = await RegistryApp.StartAsync(Database.ConnectionString, Root,
+            new Dictionary<string, string?> { ["Registry:Durability:Mode"] = "Balanced" },
+            services => services.ConfigureMarten(o => o.Projections.Add(
+                new TransactionHold(e => e is VersionRegistered { LocalPath: var registered } && registered == path), ProjectionLifecycle.Inline, "scan_hold")));
+        await using var gate = await TransactionHold.CloseGateAsync(Database);
+
+        var first = holding.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); });
+        await gate.WaitForBlockedAsync(1);
+        var second = App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); });
+        await gate.WaitForBlockedAsync(2);
+        await gate.OpenAsync();
+        var reports = (await Task.WhenAll(first, second)).Select(r => r.Json).ToList();
+
+        Assert.Single(reports.SelectMany(r => r.GetProperty("registered").EnumerateArray()), r => r.GetProperty("local_path").GetString() == path);
+        Assert.DoesNotContain(reports.SelectMany(Skipped), s => s.Item1 == path);
+        Assert.Equal([typeof(ModelRegistered), typeof(VersionRegistered)], (await App.EventsAsync(model)).Select(e => e.GetType()));
+    }
+
+    [Fact]
+    public async Task A_copy_of_a_versions_file_in_its_model_is_a_version_of_its_own_that_names_the_first()
+    {
+        var model = Name();
+        Write($"{model}/first.gguf", "weights");
+        Write($"{model}/second.gguf", "weights");
+
+        var report = (await App.Scenario(s => { s.Post.Url(Scan); s.StatusCodeShouldBe(200); })).Json;
+
+        Assert.Equal([$"{model}/first.gguf", $"{model}/second.gguf"], report.GetProperty("registered").EnumerateArray()
+            .Select(r => r.GetProperty("local_path").GetString()).Where(p => p!.StartsWith(model, StringComparison.Ordinal)));
+        var second = (await App.GetAsync($"/api/v1/models/{model}/versions/2")).Json;
+        Assert.Equal(($"{model}/second.gguf", 1), (second.GetProperty("local_path").GetString(), second.GetProperty("duplicate_of").GetInt32()));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ internal static class ConformanceStore
     {
         var store = DocumentStore.For(o =>
         {
-            RegistryStore.Configure(o, db.ConnectionString, EventTypes.Map);
+            RegistryStore.Configure(o, db.ConnectionString, CatalogStream.Map);
             testOnly?.Invoke(o);
         });
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();

@@ -43,6 +43,28 @@ public sealed class DuplicateEventIdTests(TestDatabase db) : ConformanceTests(db
         Assert.Equal(before + 3, await Db.LastDrawnSequenceAsync());
     }
 
+    [Fact]
+    public async Task Of_six_concurrent_appends_of_one_event_id_to_new_streams_exactly_one_is_stored()
+    {
+        var id = Guid.CreateVersion7();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await AppendWithIdAsync(CatalogEvents.NewKey("dup-race"), id);
+                return true;
+            }
+            catch (MartenCommandException)
+            {
+                return false;
+            }
+        })));
+
+        Assert.Single(outcomes, won => won);
+        Assert.Equal(1L, await Db.ScalarAsync<long>("SELECT count(*) FROM registry.mt_events WHERE id = $1", id));
+    }
+
     private async Task<Guid> StoredEventIdAsync()
     {
         var id = Guid.CreateVersion7();

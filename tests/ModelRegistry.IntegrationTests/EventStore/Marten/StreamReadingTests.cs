@@ -61,6 +61,15 @@ public sealed class StreamReadingTests(TestDatabase db) : IClassFixture<TestData
     }
 
     [Fact]
+    public async Task Reading_a_stream_backward_from_a_version_gives_that_version_and_the_earlier_ones_newest_first()
+    {
+        var events = await _store.QuerySession().Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey == _key && e.Version <= 3).OrderByDescending(e => e.Version).Take(2).ToListAsync();
+
+        Assert.Equal([3L, 2L], events.Select(e => e.Version));
+    }
+
+    [Fact]
     public async Task Aggregating_up_to_a_version_folds_only_the_events_up_to_it()
     {
         var model = await _store.QuerySession().Events.AggregateStreamAsync<WriteModel>(_key, version: 2);

@@ -8,18 +8,21 @@ using Npgsql;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>
-/// Holds a save's transaction open after its append, so a second writer meets it mid-flight: for a lock with
-/// <see cref="Reason"/>, this inline projection queues a wait on an advisory lock that the test holds until it opens the gate.
+/// Holds a save's transaction open after its append, so a second writer meets it mid-flight: for an event that
+/// <paramref name="holds"/> (by default a lock with <see cref="Reason"/>), this inline projection queues a wait on an advisory
+/// lock that the test holds until it opens the gate.
 /// </summary>
-internal sealed class TransactionHold : IProjection
+internal sealed class TransactionHold(Func<object, bool>? holds = null) : IProjection
 {
     public const string Reason = "hold the transaction";
 
     private const long LockKey = 7_340_001;
 
+    private readonly Func<object, bool> _holds = holds ?? (data => data is ModelLocked { Reason: Reason });
+
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        if (events.Any(e => e.Data is ModelLocked { Reason: Reason }))
+        if (events.Any(e => _holds(e.Data)))
         {
             operations.QueueSqlCommand($"SELECT pg_advisory_xact_lock_shared({LockKey})");
         }

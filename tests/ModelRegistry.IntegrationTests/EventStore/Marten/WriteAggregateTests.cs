@@ -16,8 +16,8 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
     {
         var refused = Assert.Throws<InvalidDocumentException>(() => DocumentStore.For(o =>
         {
-            RegistryStore.Configure(o, db.ConnectionString, EventTypes.Map);
-            o.Projections.Add(new ModelStateProjection(), ProjectionLifecycle.Live);
+            RegistryStore.Configure(o, db.ConnectionString, CatalogStream.Map);
+            o.Projections.Add(new NamelessProjection(), ProjectionLifecycle.Live);
         }));
 
         Assert.Contains("'id/Id'", refused.Message);
@@ -51,8 +51,10 @@ public sealed class WriteAggregateTests(TestDatabase db) : IClassFixture<TestDat
         Assert.Equal((null, 0L), (stream.Aggregate, stream.StartingVersion));
     }
 
-    private sealed class ModelStateProjection : SingleStreamProjection<ModelState, string>
+    private sealed record Nameless(int Events);
+
+    private sealed class NamelessProjection : SingleStreamProjection<Nameless, string>
     {
-        public override ModelState? Evolve(ModelState? snapshot, string id, IEvent e) => ModelState.Evolve(snapshot ?? ModelState.Initial, e.Data);
+        public override Nameless? Evolve(Nameless? snapshot, string id, IEvent e) => new((snapshot?.Events ?? 0) + 1);
     }
 }

@@ -5,13 +5,13 @@ using ModelRegistry.Catalog;
 namespace ModelRegistry.IntegrationTests.EventStore.OnMarten;
 
 /// <summary>
-/// The catalog's write-side state under the stream key. Marten wants an <c>Id</c> member on any aggregate, even a live one
-/// (<see cref="WriteAggregateTests"/>), and <see cref="ModelState"/> has none.
+/// The catalog's write-side state under the stream key, folded live by the conformance tests' own projection. Marten wants an
+/// <c>Id</c> member on any aggregate, even a live one (<see cref="WriteAggregateTests"/>).
 /// </summary>
 internal sealed record WriteModel(string Id, ModelState State);
 
 internal sealed class WriteModelProjection : SingleStreamProjection<WriteModel, string>
 {
     public override WriteModel? Evolve(WriteModel? snapshot, string id, IEvent e) =>
-        new(id, ModelState.Evolve(snapshot?.State ?? ModelState.Initial, e.Data));
+        new(id, CatalogStream.Evolve(snapshot?.State ?? ModelState.Initial, e.Data));
 }

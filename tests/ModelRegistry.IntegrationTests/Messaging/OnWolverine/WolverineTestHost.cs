@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ModelRegistry.Catalog;
 using ModelRegistry.Common;
 using ModelRegistry.IntegrationTests.Infrastructure;
 using Npgsql;
@@ -43,7 +44,7 @@ internal static class WolverineTestHost
             {
                 s.AddMarten(o =>
                 {
-                    RegistryStore.Configure(o, db.ConnectionString, EventTypes.Map);
+                    RegistryStore.Configure(o, db.ConnectionString, CatalogStream.Map);
                     o.Projections.Snapshot<Tally>(JasperFx.Events.Projections.SnapshotLifecycle.Inline);
                 }).IntegrateWithWolverine();
                 services?.Invoke(s);

@@ -113,7 +113,7 @@ public sealed class PromoteVersionTests
             try
             {
                 var events = Decide(state, command);
-                state = events.Aggregate(state, ModelState.Evolve);
+                state = events.Aggregate(state, CatalogStream.Evolve);
                 applied += events.Count;
             }
             catch (DomainException)
@@ -125,7 +125,7 @@ public sealed class PromoteVersionTests
             Assert.Equal(state.ProductionVersion is { } p ? [p] : [], inProduction);
             if (state.ProductionVersion is { } current)
             {
-                Assert.Equal(current, state.ProductionLineage.Peek());
+                Assert.Equal(current, state.ProductionLineage[^1]);
             }
         }
 

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using ModelRegistry.Catalog;
 using ModelRegistry.Catalog.Reading;
-using ModelRegistry.EventStore;
+using JasperFx.Events;
 
 namespace ModelRegistry.Tests.Catalog.Reading;
 
@@ -34,11 +34,18 @@ public sealed class CatalogViewTests
         new ModelUpdated(null, null),
     ];
 
-    internal static List<StoredEvent> Stored(IEnumerable<object> events, string actor = "alice") =>
+    internal static List<IEvent> Stored(IEnumerable<object> events, string actor = "alice") =>
         events.SelectMany(e => e is object[] many ? many : [e])
-            .Select((e, i) => new StoredEvent(100 + i, Guid.CreateVersion7(), "thebloke/tinyllama", i + 1, e.GetType().Name, 1, default, e,
-                Start.AddMinutes(i), new EventMetadata($"{actor}-{i + 1}")))
+            .Select((e, i) => Wrap(e, 100 + i, i + 1, Start.AddMinutes(i), $"{actor}-{i + 1}"))
             .ToList();
+
+    /// <summary>An event as Marten reads it back from the store.</summary>
+    private static IEvent Wrap(object data, long position, long version, DateTimeOffset at, string actor)
+    {
+        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
+        (e.Sequence, e.Id, e.StreamKey, e.Version, e.Timestamp, e.UserName) = (position, Guid.CreateVersion7(), "thebloke/tinyllama", version, at, actor);
+        return e;
+    }
 
     [Fact]
     public void Folding_row_changes_gives_the_same_model_as_the_domain_fold_after_every_event()
@@ -49,13 +56,13 @@ public sealed class CatalogViewTests
         foreach (var e in stored)
         {
             view = CatalogView.Evolve(view, e);
-            state = ModelState.Evolve(state, e.Data);
+            state = CatalogStream.Evolve(state, e.Data);
 
             var model = Assert.IsType<ModelRow>(view.Model);
             Assert.Equal((state.Name, state.Description, state.Owner, state.Locked, state.LockReason, state.LatestVersion, state.ProductionVersion),
                 (model.Name, model.Description, model.Owner, model.Locked, model.LockReason, model.LatestVersion, model.ProductionVersion));
             Assert.Equal(state.Tags, model.Tags);
-            Assert.Equal(e.StreamVersion, model.StreamVersion);
+            Assert.Equal(e.Version, model.StreamVersion);
             Assert.Equal(
                 state.Versions.Values.Select(v => (v.Version, v.Stage, v.Status, v.LocalPath, v.SizeBytes, v.Sha256, v.DownloadedAt, v.Source, v.Format)),
                 view.Versions.Values.Select(v => (v.Version, v.Stage, v.Status, v.LocalPath, v.SizeBytes, v.Sha256, v.DownloadedAt, v.Source, v.Format)));
@@ -80,7 +87,7 @@ public sealed class CatalogViewTests
 
         var pointer = CatalogResources.Pointer(view.Model!, view.Production);
         Assert.Equal(new ProductionPointerResource(Events.Name, 2, "tinyllama/v2.gguf", Events.Sha(2), 1002, stored[^1].Timestamp, "alice-6"), pointer);
-        Assert.Equal(stored[^1].Position, view.Model!.ProductionPosition);
+        Assert.Equal(stored[^1].Sequence, view.Model!.ProductionPosition);
     }
 
     [Fact]
@@ -90,7 +97,7 @@ public sealed class CatalogViewTests
         var view = stored.Aggregate(CatalogView.Initial, CatalogView.Evolve);
 
         Assert.Null(CatalogResources.Pointer(view.Model!, view.Production));
-        Assert.Equal((null, null, stored[^1].Position), (view.Model!.PromotedAt, view.Model.PromotedBy, view.Model.ProductionPosition));
+        Assert.Equal((null, null, stored[^1].Sequence), (view.Model!.PromotedAt, view.Model.PromotedBy, view.Model.ProductionPosition));
     }
 
     [Fact]
@@ -99,7 +106,7 @@ public sealed class CatalogViewTests
         var stored = Stored([Events.ModelRegistered(), Events.ReadyVersion(1), Events.ReadyVersion(2), Events.InProduction(1), new VersionArchived(2)]);
         var view = stored.Aggregate(CatalogView.Initial, CatalogView.Evolve);
 
-        Assert.Equal((1, stored[3].Position), (view.Model!.ProductionVersion, view.Model.ProductionPosition));
+        Assert.Equal((1, stored[3].Sequence), (view.Model!.ProductionVersion, view.Model.ProductionPosition));
     }
 
     [Fact]
@@ -117,7 +124,7 @@ public sealed class CatalogViewTests
     public void Events_of_other_streams_types_are_ignored()
     {
         var stored = Stored([Events.ModelRegistered()]);
-        var other = stored[0] with { Data = JsonDocument.Parse("{}").RootElement, StreamVersion = 2 };
+        var other = Wrap(JsonDocument.Parse("{}").RootElement, stored[0].Sequence + 1, 2, stored[0].Timestamp, "alice");
 
         var view = CatalogView.Evolve(CatalogView.Evolve(CatalogView.Initial, stored[0]), other);
 

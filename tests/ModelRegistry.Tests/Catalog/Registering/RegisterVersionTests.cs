@@ -18,6 +18,10 @@ public sealed class RegisterVersionTests
     private static RegisterVersion Local(string? sha256 = null, string? content = null) =>
         new(Events.Name, null, LocalFile, sha256, null, VersionMetadata.Empty, "alice", content is null ? Measured : Measured with { Sha256 = content });
 
+    private static RegisterVersion At(string path, string sha256) =>
+        new(Events.Name, null, new VersionSource(SourceType.Local, path, null, null), null, null, VersionMetadata.Empty, "alice",
+            Measured with { LocalPath = path, Sha256 = sha256 });
+
     private static VersionRegistered ReadyWith(int version, string sha256) => Events.ReadyVersion(version) with { Sha256 = sha256 };
 
     [Fact]
@@ -82,6 +86,19 @@ public sealed class RegisterVersionTests
             .Then(new VersionRegistered(4, LocalFile, Events.Sha(1), ModelFormat.Gguf, VersionMetadata.Empty, ArtifactStatus.Ready,
                 "tinyllama/model.gguf", 4096, DuplicateOf: 1))
             .ThenState(s => Assert.Equal(1, s.Versions[4].DuplicateOf));
+
+    [Fact]
+    public void A_file_a_version_points_at_already_is_no_new_version_when_only_a_new_path_is_asked_for() =>
+        Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(At("tinyllama/v1.gguf", Events.Sha(1)) with { IfNewPath = true })
+            .ThenNothing();
+
+    [Fact]
+    public void A_copy_of_a_file_at_a_new_path_is_a_new_version_when_only_a_new_path_is_asked_for() =>
+        Given(Events.ModelRegistered(), Events.ReadyVersion(1))
+            .When(At("tinyllama/copy.gguf", Events.Sha(1)) with { IfNewPath = true })
+            .Then(new VersionRegistered(2, new VersionSource(SourceType.Local, "tinyllama/copy.gguf", null, null), Events.Sha(1), ModelFormat.Gguf,
+                VersionMetadata.Empty, ArtifactStatus.Ready, "tinyllama/copy.gguf", 4096, DuplicateOf: 1));
 
     [Fact]
     public void New_content_is_a_duplicate_of_nothing() =>
@@ -197,7 +214,7 @@ public sealed class RegisterVersionTests
                 new Dictionary<string, string> { ["license"] = "apache-2.0" }));
 
         Assert.True(new RegisterVersionRequestValidator().Validate(request).IsValid);
-        var command = request.ToCommand(Events.Name, "alice", null);
+        var command = request.ToCommand(Events.Name, new CommandContext("alice", null, null), null);
         Assert.Equal((SourceType.Huggingface, ModelFormat.Gguf, 2048), (command.Source.Type, command.Format, command.Metadata.ContextLength));
     }
 
