@@ -12,9 +12,16 @@ internal static class DownloadsApp
 {
     /// <param name="settings">Settings added to or overriding these.</param>
     public static Task<RegistryApp> StartAsync(TestDatabase db, string storageRoot, LoopbackServer server,
-        IReadOnlyDictionary<string, string?>? settings = null) =>
-        RegistryApp.StartAsync(db.ConnectionString, storageRoot, new Dictionary<string, string?>(Defaults(server).Concat(settings ?? new Dictionary<string, string?>())
-            .GroupBy(s => s.Key).Select(g => g.Last())));
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var all = Defaults(server);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return RegistryApp.StartAsync(db.ConnectionString, storageRoot, all);
+    }
 
     private static Dictionary<string, string?> Defaults(LoopbackServer server) => new()
         {

@@ -113,6 +113,15 @@ internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlD
             created_by = excluded.created_by, downloaded_at = excluded.downloaded_at, duplicate_of = excluded.duplicate_of
         """;
 
+    // A model's row is replaced only by a newer state of its stream.
+    private const string ModelConflict = """
+        ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
+            owner = excluded.owner, locked = excluded.locked, lock_reason = excluded.lock_reason, latest_version = excluded.latest_version,
+            production_version = excluded.production_version, promoted_at = excluded.promoted_at, promoted_by = excluded.promoted_by,
+            production_position = excluded.production_position, stream_version = excluded.stream_version, updated_at = excluded.updated_at
+        WHERE m.stream_version < excluded.stream_version
+        """;
+
     private const int ChangesPerStreamApplied = 8;
 
     internal static readonly JsonSerializerOptions ColumnJson = new(JsonSerializerDefaults.Web)
@@ -426,11 +435,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlD
                 promoted_at, promoted_by, production_position, stream_version, created_at, updated_at)
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::boolean[], $7::text[], $8::int[],
                 $9::int[], $10::timestamptz[], $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[])
-            ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
-                owner = excluded.owner, locked = excluded.locked, lock_reason = excluded.lock_reason, latest_version = excluded.latest_version,
-                production_version = excluded.production_version, promoted_at = excluded.promoted_at, promoted_by = excluded.promoted_by,
-                production_position = excluded.production_position, stream_version = excluded.stream_version, updated_at = excluded.updated_at
-            WHERE m.stream_version < excluded.stream_version
+            {ModelConflict}
             """;
 
         public string UpsertVersions { get; } = $"""
@@ -446,11 +451,7 @@ internal sealed class CatalogProjection(ProductionCache productionCache, NpgsqlD
                 promoted_at, promoted_by, production_position, stream_version, created_at, updated_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
                 coalesce((SELECT seq_id FROM {Events} WHERE id = $16), $12), $13, $14, $15)
-            ON CONFLICT (key) DO UPDATE SET name = excluded.name, description = excluded.description, tags = excluded.tags,
-                owner = excluded.owner, locked = excluded.locked, lock_reason = excluded.lock_reason, latest_version = excluded.latest_version,
-                production_version = excluded.production_version, promoted_at = excluded.promoted_at, promoted_by = excluded.promoted_by,
-                production_position = excluded.production_position, stream_version = excluded.stream_version, updated_at = excluded.updated_at
-            WHERE m.stream_version < excluded.stream_version
+            {ModelConflict}
             """;
 
         public string PatchModel { get; } = $"""
