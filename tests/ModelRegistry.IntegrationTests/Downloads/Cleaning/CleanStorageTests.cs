@@ -162,8 +162,11 @@ public sealed class CleanStorageTests(TestDatabase db) : IClassFixture<TestDatab
         await using var cleaning = await RegistryApp.StartAsync(db.ConnectionString, _root,
             new Dictionary<string, string?> { ["Registry:Storage:CleanupInterval"] = "00:00:01" });
 
-        await Eventually.HoldsAsync(() => Task.FromResult(!File.Exists(path)));
-        Assert.Contains(cleaning.Logs, l => l.Message.StartsWith("The periodic storage cleanup of ", StringComparison.Ordinal) && l["Removed"] != "0");
+        // The run logs its report after it has removed the files: wait for the report, then look at the disk.
+        await Eventually.HoldsAsync(() => Task.FromResult(cleaning.Logs.Any(l =>
+            l.Message.StartsWith("The periodic storage cleanup of ", StringComparison.Ordinal) && l["Removed"] != "0")),
+            () => "no periodic cleanup has removed anything yet");
+        Assert.False(File.Exists(path));
     }
 
     [Fact]
