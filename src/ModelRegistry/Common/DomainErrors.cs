@@ -10,6 +10,7 @@ internal enum DomainErrorKind
     PreconditionFailed = 412,
     RuleViolation = 422,
     Locked = 423,
+    TooManyRequests = 429,
 }
 
 /// <summary>A refusal of a command; <see cref="Code"/> is a stable slug the HTTP layer turns into a problem type.</summary>
