@@ -31,6 +31,24 @@ internal static class EndpointRoutes
         Map(seed, EndpointJson.CamelCase, "LocalModels");
         var v1 = app.MapGroup(Prefix).WithTags("Endpoints").RequireAuthorization(KeyHolder);
         Map(v1, EndpointJson.SnakeCase, "Endpoints");
+        v1.MapGet("/serving", async (HttpContext http, ServingEndpoints serving) =>
+            {
+                var model = http.Request.Query["model"].ToString();
+                int? version = http.Request.Query["version"].ToString() is { Length: > 0 } raw
+                    ? int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+                        : throw DomainErrors.Invalid("version", "invalid-version", "version is a positive integer.")
+                    : null;
+                if (model.Length == 0)
+                {
+                    throw DomainErrors.Invalid("model", "model-required", "Name the model: ?model=<name>.");
+                }
+
+                return await serving.FindAsync(CallerOf(http), model, version, http.RequestAborted) is { } found
+                    ? EndpointJson.SnakeCase.Write(found)
+                    : throw DomainErrors.NotFound("model-not-found", version is null ? $"Model '{model}' does not exist." : $"Model '{model}' has no version {version}.");
+            })
+            .WithName("ServingEndpoints").Produces<ServingResource>()
+            .WithSummary("The caller's endpoints that serve a model (?model=) or one of its versions (&version=), matched by SHA-256 or by name, with their health.");
         v1.MapGet("/{id}/health/history", HistoryAsync).WithName("EndpointHealthHistory")
             .WithSummary("The endpoint's checks, newest first, a page at a time (limit, cursor).").Produces<Page<HealthCheckItem>>();
         v1.MapPost("/{id}/usage", RecordUsageAsync).RequireRole(Role.Publisher).WithName("RecordEndpointUsage").Accepts<UsageRequest>("application/json")

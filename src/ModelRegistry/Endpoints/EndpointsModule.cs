@@ -25,6 +25,7 @@ internal static class EndpointsModule
         services.TryAddSingleton<EndpointChecker>();
         services.TryAddSingleton<EndpointReader>();
         services.TryAddSingleton<EndpointUsage>();
+        services.TryAddSingleton<ServingEndpoints>();
         services.AddSingleton<CreateEndpointValidator>();
         services.AddSingleton<EndpointFieldsValidator>();
         services.ConfigureMarten(store =>

@@ -116,6 +116,13 @@ internal sealed class EndpointReader(IDocumentStore store, NpgsqlDataSource data
             items.Count > limit ? items[limit - 1].CheckedAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 
+    /// <summary>The models the endpoint listed at its last discovery (none for one gone).</summary>
+    public async Task<IReadOnlyList<DiscoveredModel>> DiscoveredAsync(string endpointId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return (await session.LoadAsync<EndpointState>(EndpointStream.StreamId(endpointId), ct))?.Models ?? [];
+    }
+
     public static ModelsResource Models(EndpointState endpoint) =>
         new(endpoint.Models.Select(m => m.Name).ToList(), endpoint.Models, endpoint.ModelsDiscoveredAt);
 
