@@ -153,7 +153,7 @@ public sealed class EndpointEgress
     private static IPAddress? Address(string entry)
     {
         var bare = entry.StartsWith('[') && entry.EndsWith(']') ? entry[1..^1] : entry;
-        var looksLikeOne = bare.Contains(':', StringComparison.Ordinal) || bare.Count(c => c == '.') == 3 && bare.All(c => c == '.' || char.IsAsciiDigit(c));
+        var looksLikeOne = bare.Contains(':', StringComparison.Ordinal) || (bare.Count(c => c == '.') == 3 && bare.All(c => c == '.' || char.IsAsciiDigit(c)));
         return looksLikeOne && IPAddress.TryParse(bare, out var address) ? address : null;
     }
 
