@@ -29,6 +29,9 @@ internal sealed class DomainException(
     public IReadOnlyDictionary<string, string[]> Errors { get; } = errors ?? ImmutableDictionary<string, string[]>.Empty;
 
     public int Status => (int)Kind;
+
+    /// <summary>When the refused request may be sent again (a Retry-After header), for a refusal of the moment.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 internal static class DomainErrors

@@ -137,7 +137,7 @@ internal sealed class EndpointFieldsValidator : AbstractValidator<EndpointReques
         RuleFor(r => r.ApiKey!).MaximumLength(EndpointFields.MaxApiKey).Must(EndpointFields.IsPrintable)
             .WithMessage($"An API key is at most {EndpointFields.MaxApiKey} printable characters.").When(r => r.ApiKey is not null);
         RuleFor(r => r.EndpointType).Must(t => EndpointFields.Type(t) is not null)
-            .WithMessage("endpointType is one of ollama, openai-compatible, custom.");
+            .WithMessage("The endpoint type is one of ollama, openai-compatible, custom.");
         RuleFor(r => r.ModelsPath!).MaximumLength(EndpointFields.MaxModelsPath)
             .Must(p => p.StartsWith('/') && !p.StartsWith("//", StringComparison.Ordinal) && EndpointFields.IsPrintable(p) && !p.Contains('#') && !p.Contains('\\'))
             .WithMessage("A models path starts with one '/' and is a path on the endpoint's host.").When(r => r.ModelsPath is not null);

@@ -188,8 +188,7 @@ internal static class EndpointRoutes
         }
         catch (TooManyChecksException e)
         {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            throw new DomainException(DomainErrorKind.TooManyRequests, "too-many-checks", e.Message);
+            throw new DomainException(DomainErrorKind.TooManyRequests, "too-many-checks", e.Message) { RetryAfter = e.RetryAfter };
         }
     }
 
@@ -205,7 +204,7 @@ internal static class EndpointRoutes
             : throw EndpointErrors.NotFound(id);
     }
 
-    private static async Task<IResult> RecordUsageAsync(string id, HttpContext http, EndpointReader reader, EndpointUsage usage, UsageRequestValidator validator,
+    private static async Task<IResult> RecordUsageAsync(string id, HttpContext http, EndpointReader reader, EndpointUsage usage, FluentValidation.IValidator<UsageRequest> validator,
         TimeProvider clock)
     {
         var request = EndpointJson.SnakeCase.Read<UsageRequest>(http);

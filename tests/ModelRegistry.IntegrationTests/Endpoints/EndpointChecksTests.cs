@@ -51,7 +51,7 @@ public sealed class EndpointChecksTests(TestDatabase db) : IClassFixture<TestDat
 
         var endpoint = await UntilAsync($"{V1}/{id}", e => e.Str("health_status") == "healthy" && e.GetProperty("available_models").GetArrayLength() == 2);
         Assert.Equal(["tinyllama:latest", "qwen2:7b"], endpoint.GetProperty("available_models").EnumerateArray().Select(m => m.GetString()));
-        var models = (await _app.Scenario(s => s.Get.Url($"{Seed}/{id}/models"))).Json.GetProperty("models");
+        var models = (await _app.Scenario(s => s.Get.Url($"{V1}/{id}/models"))).Json.GetProperty("models");
         Assert.Equal(Digest, models[0].Str("digest"));
         Assert.Equal(637700138, models[0].GetProperty("size_bytes").GetInt64());
 
