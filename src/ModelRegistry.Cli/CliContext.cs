@@ -19,6 +19,9 @@ internal sealed record CliContext(
     /// <summary>How long to wait before reading an event stream again after it ended; later attempts wait longer.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Where a secret given on standard input (<c>--api-key-stdin</c>) is read from.</summary>
+    public TextReader In { get; init; } = TextReader.Null;
+
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
     public static CliContext FromProcess()
@@ -31,7 +34,10 @@ internal sealed record CliContext(
         }
 
         return new CliContext(output, AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }),
-            System.Environment.GetEnvironmentVariable);
+            System.Environment.GetEnvironmentVariable)
+        {
+            In = Console.In,
+        };
     }
 
     public IPullProgress Progress => PullProgress ?? new SpectrePullProgress(Out);

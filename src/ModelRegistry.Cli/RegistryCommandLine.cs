@@ -46,6 +46,7 @@ internal static class RegistryCommandLine
         root.Subcommands.Add(ScanCommand.Create(context));
         root.Subcommands.Add(AuditCommand.Create(context));
         root.Subcommands.Add(KeysCommands.Create(context));
+        root.Subcommands.Add(EndpointsCommands.Create(context));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

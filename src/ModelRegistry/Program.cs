@@ -4,6 +4,7 @@ using ModelRegistry.Admin;
 using ModelRegistry.Catalog;
 using ModelRegistry.Common;
 using ModelRegistry.Downloads;
+using ModelRegistry.Endpoints;
 using ModelRegistry.Ui;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.AddTelemetryExport();
 builder.Services.AddAccess();
 builder.Services.AddCatalog();
 builder.Services.AddDownloads(builder.Configuration);
+builder.Services.AddEndpoints(builder.Configuration);
 builder.Services.AddAdmin();
 
 var app = builder.Build();
@@ -20,6 +22,7 @@ app.UseRegistryPlatform();
 app.MapAccess();
 app.MapCatalog();
 app.MapDownloads();
+app.MapEndpoints();
 app.MapAdmin();
 app.MapUi();
 

@@ -98,6 +98,25 @@ internal sealed class RegistryClient(HttpClient http)
     public Task<Reply<object?>> RevokeKeyAsync(string name, CancellationToken ct) =>
         SendAsync<object?>(HttpMethod.Delete, "api/v1/keys/" + Uri.EscapeDataString(name), null, ct);
 
+    public Task<Reply<IReadOnlyList<ServingEndpoint>>> ListEndpointsAsync(CancellationToken ct) =>
+        SendAsync<IReadOnlyList<ServingEndpoint>>(HttpMethod.Get, "api/v1/endpoints", null, ct);
+
+    public Task<Reply<ServingEndpoint>> CreateEndpointAsync(EndpointBody body, CancellationToken ct) =>
+        SendAsync<ServingEndpoint>(HttpMethod.Post, "api/v1/endpoints", body, ct);
+
+    public Task<Reply<ServingEndpoint>> GetEndpointAsync(string id, CancellationToken ct) =>
+        SendAsync<ServingEndpoint>(HttpMethod.Get, EndpointPath(id), null, ct);
+
+    public Task<Reply<EndpointHealth>> CheckEndpointAsync(string id, CancellationToken ct) =>
+        SendAsync<EndpointHealth>(HttpMethod.Post, EndpointPath(id, "health"), null, ct);
+
+    /// <summary>204 without a body: the reply's value is null.</summary>
+    public Task<Reply<object?>> RemoveEndpointAsync(string id, CancellationToken ct) =>
+        SendAsync<object?>(HttpMethod.Delete, EndpointPath(id), null, ct);
+
+    public static string EndpointPath(string id, string? suffix = null) =>
+        "api/v1/endpoints/" + Uri.EscapeDataString(id) + (suffix is null ? "" : $"/{suffix}");
+
     public Task<Reply<Model>> RollbackAsync(string name, string? reason, CancellationToken ct) =>
         SendAsync<Model>(HttpMethod.Post, ModelPath(name, "rollback"), new ReasonBody(reason), ct);
 

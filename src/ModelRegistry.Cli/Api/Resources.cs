@@ -93,6 +93,29 @@ internal sealed record KeyList(IReadOnlyList<ApiKey> Items);
 /// <summary>A new key: <see cref="Key"/> is its secret, shown in this answer only.</summary>
 internal sealed record CreatedKey(string Name, string Role, string Key, DateTimeOffset CreatedAt);
 
+/// <summary>A serving endpoint (Ollama, an OpenAI-compatible server, another); <see cref="ApiKey"/> is a mask, never the key.</summary>
+internal sealed record ServingEndpoint(
+    string Id,
+    string Name,
+    string BaseUrl,
+    string? ApiKey,
+    bool IsActive,
+    string EndpointType,
+    string? ModelsPath,
+    string? Owner,
+    string HealthStatus,
+    DateTimeOffset? LastHealthCheck,
+    int? ResponseTimeMs,
+    string? HealthError,
+    IReadOnlyList<string>? AvailableModels,
+    DateTimeOffset? LastModelDiscovery,
+    DateTimeOffset? LastUsedAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>A check of an endpoint; <see cref="AvailableModels"/> counts the models it lists.</summary>
+internal sealed record EndpointHealth(string Status, int? ResponseTimeMs, string? ErrorMessage, DateTimeOffset? LastChecked, int AvailableModels);
+
 internal sealed record SourceBody(string Type, string Uri, string? Revision, string? File);
 
 internal sealed record RegisterVersionBody(int? Version, SourceBody Source, string? Sha256, string? Format);
@@ -104,5 +127,7 @@ internal sealed record CreateKeyBody(string Name, string Role);
 internal sealed record PromoteBody(string Stage, string? Reason);
 
 internal sealed record ReasonBody(string? Reason);
+
+internal sealed record EndpointBody(string Name, string BaseUrl, string? ApiKey, string? EndpointType, string? ModelsPath, bool? IsActive);
 
 internal sealed record DownloadBody(string ModelRef, string? Name, string? Sha256);

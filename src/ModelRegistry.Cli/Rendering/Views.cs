@@ -118,6 +118,44 @@ internal static class Views
         console.Write(table);
     }
 
+    public static void Endpoints(IAnsiConsole console, IReadOnlyList<ServingEndpoint> endpoints)
+    {
+        var table = Table("~id", "name", "url", "type", "active", "health", "~last check", "models");
+        foreach (var e in endpoints)
+        {
+            table.AddRow(Cells(e.Id, e.Name, e.BaseUrl, e.EndpointType, e.IsActive ? "yes" : "no", e.HealthStatus, Time(e.LastHealthCheck),
+                Number(e.AvailableModels?.Count ?? 0)));
+        }
+
+        console.Write(table);
+    }
+
+    public static void Endpoint(IAnsiConsole console, ServingEndpoint e)
+    {
+        var facts = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        facts.AddRow(Cells("id", e.Id));
+        facts.AddRow(Cells("name", e.Name));
+        facts.AddRow(Cells("url", e.BaseUrl));
+        facts.AddRow(Cells("type", e.EndpointType));
+        facts.AddRow(Cells("models path", e.ModelsPath ?? ""));
+        facts.AddRow(Cells("api key", e.ApiKey ?? "none"));
+        facts.AddRow(Cells("active", e.IsActive ? "yes" : "no"));
+        facts.AddRow(Cells("owner", e.Owner ?? ""));
+        facts.AddRow(Cells("health", e.HealthStatus + (e.ResponseTimeMs is { } ms ? $" ({Number(ms)} ms)" : "")));
+        facts.AddRow(Cells("last check", Time(e.LastHealthCheck)));
+        facts.AddRow(Cells("health error", e.HealthError ?? ""));
+        facts.AddRow(Cells("models", string.Join(", ", e.AvailableModels ?? [])));
+        facts.AddRow(Cells("discovered", Time(e.LastModelDiscovery)));
+        facts.AddRow(Cells("last used", Time(e.LastUsedAt)));
+        facts.AddRow(Cells("created", Time(e.CreatedAt)));
+        facts.AddRow(Cells("updated", Time(e.UpdatedAt)));
+        console.Write(facts);
+    }
+
+    public static void Health(IAnsiConsole console, string id, EndpointHealth health) =>
+        console.Line($"Checked {id}: {health.Status}" + (health.ResponseTimeMs is { } ms ? $" in {Number(ms)} ms" : "")
+                     + $", {Number(health.AvailableModels)} models" + (health.ErrorMessage is null ? "" : $"; error: {health.ErrorMessage}"));
+
     public static void History(IAnsiConsole console, Page<HistoryItem> page)
     {
         var table = Table("position", "~time", "~event", "actor", "reason", "data");

@@ -17,10 +17,13 @@ internal static class SystemActors
     /// <summary>A download whose request named no actor.</summary>
     public const string Downloads = "downloads";
 
+    /// <summary>The scheduled checks of serving endpoints.</summary>
+    public const string EndpointChecks = "endpoint-checks";
+
     /// <summary>
     /// Every reserved name: the ones above, the names of the registry's other jobs, and those a reader of the audit trail
     /// would take for the registry itself or for no one.
     /// </summary>
     public static FrozenSet<string> Reserved { get; } =
-        new[] { BootstrapAdmin, Integrity, Downloads, "system", "registry", "anonymous", "scan", "cleanup" }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { BootstrapAdmin, Integrity, Downloads, EndpointChecks, "system", "registry", "anonymous", "scan", "cleanup" }.ToFrozenSet(StringComparer.Ordinal);
 }

@@ -159,6 +159,13 @@ internal sealed class ModelStateProjection : SingleStreamProjection<ModelState, 
     public ModelStateProjection()
     {
         Name = ProjectionName;
+        // The daemon reads only the events of these types. Without the list it reads every event (an overridden Evolve names
+        // none, and no source-generated evolver names them either), so another module's stream would become a ModelState
+        // document, and an event type this node does not know would fault the projection.
+        foreach (var (type, _) in CatalogStream.EventTypes)
+        {
+            IncludeType(type);
+        }
     }
 
     public override ModelState Evolve(ModelState? snapshot, string id, IEvent e) =>

@@ -10,6 +10,7 @@ internal enum DomainErrorKind
     PreconditionFailed = 412,
     RuleViolation = 422,
     Locked = 423,
+    TooManyRequests = 429,
 }
 
 /// <summary>A refusal of a command; <see cref="Code"/> is a stable slug the HTTP layer turns into a problem type.</summary>
@@ -28,6 +29,9 @@ internal sealed class DomainException(
     public IReadOnlyDictionary<string, string[]> Errors { get; } = errors ?? ImmutableDictionary<string, string[]>.Empty;
 
     public int Status => (int)Kind;
+
+    /// <summary>When the refused request may be sent again (a Retry-After header), for a refusal of the moment.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 internal static class DomainErrors

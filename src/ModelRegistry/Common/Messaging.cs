@@ -83,6 +83,7 @@ internal static class Messaging
             opts.Durability.EnableRecurringMessages = true;
             CatalogModule.ConfigureMessaging(opts, builder.Configuration);
             DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
+            Endpoints.EndpointsModule.ConfigureMessaging(opts);
         });
         return builder;
     }

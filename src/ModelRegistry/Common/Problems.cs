@@ -101,7 +101,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
 
         httpContext.Response.StatusCode = problem.Status ?? 500;
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        if (exception is DomainException { RetryAfter: { } retryAfter })
+        {
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
             // A restart or failover is over in seconds: tell clients when to try again rather than leave them to guess.
             httpContext.Response.Headers.RetryAfter = "1";

@@ -39,7 +39,7 @@ public sealed record DiscoveredModel(
     IReadOnlyDictionary<string, string>? Details = null);
 
 /// <summary>What one check of an endpoint found: its health, how long it took, why it failed, and the models it lists (null when it failed).</summary>
-internal sealed record ProbeResult(HealthStatus Status, int ResponseTimeMs, string? Error, IReadOnlyList<DiscoveredModel>? Models);
+public sealed record ProbeResult(HealthStatus Status, int ResponseTimeMs, string? Error, IReadOnlyList<DiscoveredModel>? Models);
 
 internal static class EndpointTypeNames
 {

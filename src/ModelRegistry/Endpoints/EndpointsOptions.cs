@@ -1,7 +1,7 @@
 namespace ModelRegistry.Endpoints;
 
 /// <summary><c>Registry:Endpoints</c>: where serving endpoints may be reached, how often and how long they are checked.</summary>
-internal sealed class EndpointsOptions
+public sealed class EndpointsOptions
 {
     public const string Section = "Registry:Endpoints";
 

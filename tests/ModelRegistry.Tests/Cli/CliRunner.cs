@@ -12,6 +12,12 @@ internal sealed class CliRunner(HttpMessageHandler handler, string? key = null, 
 {
     public const string Url = "http://registry.test";
 
+    /// <summary>Environment variables beside the registry's URL and key.</summary>
+    public Dictionary<string, string?> Variables { get; init; } = [];
+
+    /// <summary>What the command reads from standard input.</summary>
+    public string Input { get; init; } = "";
+
     public async Task<CliResult> RunAsync(params string[] args)
     {
         var run = Start(CancellationToken.None, args);
@@ -22,10 +28,11 @@ internal sealed class CliRunner(HttpMessageHandler handler, string? key = null, 
     public CliRun Start(CancellationToken ct, params string[] args)
     {
         var (output, error) = (new ConsoleText(), new ConsoleText());
-        var environment = new Dictionary<string, string?> { ["REGISTRY_URL"] = Url, ["REGISTRY_KEY"] = key };
+        var environment = new Dictionary<string, string?>(Variables) { ["REGISTRY_URL"] = Url, ["REGISTRY_KEY"] = key };
         var context = new CliContext(Console(output), Console(error), name => environment.GetValueOrDefault(name), handler, progress)
         {
             ReconnectDelay = TimeSpan.Zero,
+            In = new StringReader(Input),
         };
         return new CliRun(Task.Run(() => RegistryCommandLine.RunAsync(args, context, ct), CancellationToken.None), output, error);
     }

@@ -1,4 +1,4 @@
-using System.Net;
+using ModelRegistry.Common;
 
 namespace ModelRegistry.Downloads.Sources;
 
@@ -11,17 +11,7 @@ internal static class DownloadHttp
 {
     public static HttpClient Create(EgressPolicy policy, DownloadsOptions options)
     {
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseProxy = false,
-            UseCookies = false,
-            ConnectCallback = policy.ConnectAsync,
-            ConnectTimeout = options.ConnectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        };
-        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(Egress.Handler(policy.ConnectAsync, options.ConnectTimeout)) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.ParseAdd("ModelRegistry/1.0");
         return client;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using ModelRegistry.Common;
 
 namespace ModelRegistry.Downloads.Sources;
 
@@ -78,9 +79,7 @@ internal sealed class EgressPolicy
     public async Task<IPAddress[]> ResolveAsync(string host, int port, CancellationToken ct)
     {
         CheckHost(host, port);
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Resolver(host, ct);
+        var addresses = await Egress.AddressesAsync(host, Resolver, ct);
         if (addresses.Length == 0)
         {
             throw new DownloadRefusedException("host-not-allowed", $"'{host}' resolves to no address.");
@@ -91,7 +90,7 @@ internal sealed class EgressPolicy
             if (!IsAllowedAddress(host, address, port))
             {
                 throw new DownloadRefusedException("address-not-allowed",
-                    $"'{host}' resolves to {address}, a {Classify(address)} address downloads may not reach.");
+                    $"'{host}' resolves to {address}, a {Egress.Classify(address)} address downloads may not reach.");
             }
         }
 
@@ -102,17 +101,7 @@ internal sealed class EgressPolicy
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var addresses = await ResolveAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        return await Egress.DialAsync(addresses, context.DnsEndPoint.Port, ct);
     }
 
     private void CheckHost(string host, int port)
@@ -148,7 +137,7 @@ internal sealed class EgressPolicy
     private bool IsAllowedAddress(string host, IPAddress address, int port)
     {
         var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        var kind = Classify(normalized);
+        var kind = Egress.Classify(normalized);
         return kind == "public"
             || IsVouchedFor(normalized.ToString(), port)
             || IsVouchedFor(address.ToString(), port)
@@ -160,79 +149,6 @@ internal sealed class EgressPolicy
     {
         var bare = host.Trim('[', ']');
         return bare.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(bare, out var v6) ? v6.ToString() : host;
-    }
-
-    internal static string Classify(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return Classify(address.MapToIPv4());
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return b switch
-            {
-                [127, ..] => "loopback",
-                [169, 254, ..] => "link-local",
-                [0, ..] => "unspecified",
-                [10, ..] or [172, >= 16 and <= 31, ..] or [192, 168, ..] or [100, >= 64 and <= 127, ..] => "private",
-                [192, 0, 0, _] or [198, 18 or 19, ..] => "reserved",
-                [>= 224 and <= 239, ..] => "multicast",
-                [>= 240, ..] => "reserved",
-                _ => "public",
-            };
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return "reserved";
-        }
-
-        if (address.Equals(IPAddress.IPv6Loopback))
-        {
-            return "loopback";
-        }
-
-        if (address.Equals(IPAddress.IPv6Any))
-        {
-            return "unspecified";
-        }
-
-        var v6 = address.GetAddressBytes();
-        if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal)
-        {
-            return "link-local";
-        }
-
-        if (address.IsIPv6Multicast)
-        {
-            return "multicast";
-        }
-
-        if ((v6[0] & 0xFE) == 0xFC)
-        {
-            return "private";
-        }
-
-        // Addresses that embed an IPv4 address (IPv4-compatible, NAT64, 6to4) are judged by the address they lead to.
-        if (v6.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0)
-        {
-            return "reserved";
-        }
-
-        if (v6 is [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0, ..])
-        {
-            return Classify(new IPAddress(v6.AsSpan(12, 4)));
-        }
-
-        if (v6 is [0x20, 0x02, ..])
-        {
-            return Classify(new IPAddress(v6.AsSpan(2, 4)));
-        }
-
-        return "public";
     }
 
     /// <summary>The host exactly as the URL spells it, brackets included, without user info or port.</summary>

@@ -8,6 +8,7 @@ const routes = [
   [/^#\/models\/(.+)$/, "model"],
   [/^#\/downloads$/, "downloads"],
   [/^#\/storage$/, "storage"],
+  [/^#\/endpoints$/, "endpoints"],
   [/^#\/keys$/, "keys"],
   [/^#\/admin$/, "admin"],
   [/^#?\/?(models)?$/, "catalog"],
