@@ -83,7 +83,7 @@ internal static class Messaging
             opts.Durability.EnableRecurringMessages = true;
             CatalogModule.ConfigureMessaging(opts, builder.Configuration);
             DownloadsModule.ConfigureMessaging(opts, builder.Configuration);
-            Endpoints.EndpointsModule.ConfigureMessaging(opts);
+            Endpoints.EndpointsModule.ConfigureMessaging(opts, builder.Configuration);
         });
         return builder;
     }

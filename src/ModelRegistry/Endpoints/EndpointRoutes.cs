@@ -49,6 +49,13 @@ internal static class EndpointRoutes
             })
             .WithName("ServingEndpoints").Produces<ServingResource>()
             .WithSummary("The caller's endpoints that serve a model (?model=) or one of its versions (&version=), matched by SHA-256 or by name, with their health.");
+        v1.MapGet("/{id}/history", async (string id, HttpContext http, EndpointReader reader) =>
+                await reader.ChangesAsync(CallerOf(http), id, ReadQuery.Limit(http.Request.Query["limit"]),
+                    ReadQuery.CursorNumber(http.Request.Query["cursor"], 'h') ?? 0, http.RequestAborted) is { } page
+                    ? EndpointJson.SnakeCase.Write(page)
+                    : throw EndpointErrors.NotFound(id))
+            .WithName("EndpointHistory").Produces<Page<HistoryItem>>()
+            .WithSummary("The endpoint's events, oldest first: who added, changed, turned on or off and removed it, and each change of its health or models.");
         v1.MapGet("/{id}/health/history", HistoryAsync).WithName("EndpointHealthHistory")
             .WithSummary("The endpoint's checks, newest first, a page at a time (limit, cursor).").Produces<Page<HealthCheckItem>>();
         v1.MapPost("/{id}/usage", RecordUsageAsync).RequireRole(Role.Publisher).WithName("RecordEndpointUsage").Accepts<UsageRequest>("application/json")

@@ -1,5 +1,6 @@
 using Marten;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using ModelRegistry.Common;
 using ModelRegistry.Endpoints.Checking;
 using ModelRegistry.Endpoints.Probing;
 using ModelRegistry.Endpoints.Reading;
@@ -19,8 +20,15 @@ internal static class EndpointsModule
 
     public static IServiceCollection AddEndpoints(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<EndpointsOptions>(configuration.GetSection(EndpointsOptions.Section));
         services.AddEndpointProbing(configuration);
+        services.AddOptions<EndpointsOptions>()
+            .Validate(o => o.HealthCheckInterval >= TimeSpan.Zero && o.SweepInterval >= TimeSpan.Zero && o.Timeout > TimeSpan.Zero
+                && o.ManualCheckInterval >= TimeSpan.Zero && o.MaxResponseBytes > 0 && o.HealthHistory >= 1,
+                "Registry:Endpoints: intervals are zero or more, Timeout and MaxResponseBytes more than zero, HealthHistory at least 1.")
+            .Validate(o => AllowedHostsParse(o.AllowedHosts),
+                "Registry:Endpoints:AllowedHosts has an entry that is neither a host name, a *.domain, an address nor a CIDR range.")
+            .ValidateOnStart();
+        services.AddSingleton(new OwnedEventTypes(EndpointStream.EventTypes.Select(t => t.Name).ToList()));
         services.AddEndpointSecrets(configuration);
         services.TryAddSingleton<EndpointChecker>();
         services.TryAddSingleton<EndpointReader>();
@@ -46,12 +54,28 @@ internal static class EndpointsModule
     /// The command handlers, and the checks on their own durable local queue: a check that fails (the database, not the endpoint,
     /// which is a result) is tried again, then scheduled again, so an endpoint's chain survives an outage.
     /// </summary>
-    public static void ConfigureMessaging(WolverineOptions opts)
+    public static void ConfigureMessaging(WolverineOptions opts, IConfiguration configuration)
     {
         EndpointCommands.ConfigureMessaging(opts);
         opts.Discovery.IncludeType(typeof(CheckEndpointHandler));
+        opts.Discovery.IncludeType(typeof(RestartStalledChecksHandler));
+        var sweep = (configuration.GetSection(EndpointsOptions.Section).Get<EndpointsOptions>() ?? new EndpointsOptions()).SweepInterval;
+        opts.SchedulePeriodic(RestartStalledChecksHandler.Schedule, "Registry:Endpoints:SweepInterval", sweep, occurrence => new RestartStalledChecks(occurrence));
         opts.LocalQueue(Queue).UseDurableInbox().MaximumParallelMessages(8);
         opts.PublishMessage<CheckEndpoint>().ToLocalQueue(Queue);
+    }
+
+    private static bool AllowedHostsParse(string? allowedHosts)
+    {
+        try
+        {
+            _ = new EndpointEgress(allowedHosts);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     public static IEndpointRouteBuilder MapEndpoints(this IEndpointRouteBuilder app) => app.MapEndpointRoutes();

@@ -14,6 +14,9 @@ public sealed class EndpointsOptions
     /// <summary>How often each active endpoint is checked (and its models discovered), jittered; zero turns scheduled checks off.</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often active endpoints whose checks have stopped (three intervals without one) get them started again.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long one check or discovery may take, connection included.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -191,9 +191,9 @@ public sealed class EndpointChecksTests(TestDatabase db) : IClassFixture<TestDat
         })).Str("id")!;
         await UntilAsync($"{V1}/{id}", e => e.Str("health_status") == "healthy");
 
-        await using var restarted = await RegistryApp.StartAsync(db.ConnectionString, _root, Settings);
         await _app.DisposeAsync();
         _app = await RegistryApp.StartAsync(db.ConnectionString, _root, Settings);
+        var restarted = _app;
 
         var before = (await restarted.Scenario(s => s.Get.Url($"{V1}/{id}/health/history?limit=200"))).Json.GetProperty("items").GetArrayLength();
         await Eventually.HoldsAsync(async () =>

@@ -159,4 +159,24 @@ public sealed class EndpointsTests(RegistryFixture fixture) : IClassFixture<Regi
         Assert.False((await App.Scenario(s => s.Post.Url($"{V1}/{id}/deactivate"))).Json.GetProperty("is_active").GetBoolean());
         Assert.True((await App.Scenario(s => s.Put.CamelJson(new { isActive = true }).ToUrl($"{Seed}/{id}"))).Json.GetProperty("isActive").GetBoolean());
     }
+
+    [Fact]
+    public async Task The_audit_shows_endpoint_events_to_admins_only_and_their_owner_reads_them_on_the_endpoint()
+    {
+        var ownerName = NewName("owner");
+        var owner = await App.CreateKeyAsync("publisher", ownerName);
+        var other = await App.CreateKeyAsync("reader");
+        var id = (await App.AddEndpointAsync(new { name = NewName("private"), base_url = "http://127.0.0.1:9", is_active = false }, owner)).Str("id")!;
+
+        var asOwner = (await App.Scenario(s => { s.Get.Url("/api/v1/audit?limit=200&type=EndpointRegistered"); s.WithBearerToken(owner); })).Json;
+        Assert.Empty(asOwner.GetProperty("items").EnumerateArray());
+        var asAdmin = (await App.Scenario(s => s.Get.Url("/api/v1/audit?limit=200&type=EndpointRegistered"))).Json;
+        Assert.Contains(asAdmin.GetProperty("items").EnumerateArray(), e => e.Str("stream") == $"endpoint:{id}");
+
+        var history = (await App.Scenario(s => { s.Get.Url($"{V1}/{id}/history"); s.WithBearerToken(owner); })).Json;
+        var registered = Assert.Single(history.GetProperty("items").EnumerateArray());
+        Assert.Equal("EndpointRegistered", registered.Str("type"));
+        Assert.Equal(ownerName, registered.Str("actor"));
+        await App.Scenario(s => { s.Get.Url($"{V1}/{id}/history"); s.WithBearerToken(other); s.StatusCodeShouldBe(404); });
+    }
 }

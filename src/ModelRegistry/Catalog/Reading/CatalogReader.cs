@@ -29,7 +29,8 @@ internal sealed record AuditQuery(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
     int Limit = ReadQuery.DefaultLimit,
-    long After = 0);
+    long After = 0,
+    IReadOnlyList<string>? HiddenTypes = null);
 
 /// <summary>A version whose file the catalog has on record, and where.</summary>
 internal sealed record ArtifactOnRecord(string Name, int Version, string LocalPath, long? SizeBytes, ArtifactStatus Status);
@@ -377,6 +378,12 @@ internal sealed class CatalogReader(
         if (query.StreamId is { } stream)
         {
             events = events.Where(e => e.StreamKey == stream);
+        }
+
+        if (query.HiddenTypes is { Count: > 0 } hidden)
+        {
+            var storedHidden = names.StoredNames(hidden).ToArray();
+            events = events.Where(e => !storedHidden.Contains(e.EventTypeName));
         }
 
         if (query.From is { } from)

@@ -1,3 +1,4 @@
+using ModelRegistry.Access;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelRegistry.Common;
@@ -146,7 +147,7 @@ internal static class ReadingModule
                ?? throw CatalogErrors.ModelNotFound(name.Value);
     }
 
-    private static async Task<Page<HistoryItem>> AuditAsync(HttpRequest request, CatalogReader reader, CancellationToken ct)
+    private static async Task<Page<HistoryItem>> AuditAsync(HttpRequest request, CatalogReader reader, IEnumerable<OwnedEventTypes> owned, CancellationToken ct)
     {
         var q = request.Query;
         var model = Single(q, "model");
@@ -158,7 +159,8 @@ internal static class ReadingModule
             ReadQuery.Timestamp(Single(q, "from"), "from"),
             ReadQuery.Timestamp(Single(q, "to"), "to"),
             ReadQuery.Limit(Single(q, "limit")),
-            ReadQuery.CursorNumber(Single(q, "cursor"), 'a') ?? 0), ct);
+            ReadQuery.CursorNumber(Single(q, "cursor"), 'a') ?? 0,
+            request.HttpContext.User.IsInRole(ApiKeyStore.Lower(Role.Admin)) ? null : owned.SelectMany(o => o.Names).ToList()), ct);
     }
 
     private static DateTimeOffset? AsOf(HttpRequest request) => ReadQuery.Timestamp(Single(request.Query, "as_of"), "as_of");

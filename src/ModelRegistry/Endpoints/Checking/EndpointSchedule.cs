@@ -23,6 +23,7 @@ internal static class EndpointSchedule
         var table = new Table(Table) { PrimaryKeyName = "mr_endpoint_checks_pkey" };
         table.AddColumn("endpoint_id", "text").AsPrimaryKey();
         table.AddColumn("chain", "uuid");
+        table.AddColumn("chain_started_at", "timestamptz");
         table.AddColumn("running_until", "timestamptz");
         table.AddColumn("last_manual_at", "timestamptz");
         table.AddColumn("checked_at", "timestamptz");
@@ -48,7 +49,8 @@ internal static class EndpointSchedule
 
         var chain = Guid.CreateVersion7();
         session.QueueSqlCommand(
-            $"INSERT INTO {Table} (endpoint_id, chain) VALUES (?, ?) ON CONFLICT (endpoint_id) DO UPDATE SET chain = excluded.chain",
+            $"INSERT INTO {Table} (endpoint_id, chain, chain_started_at) VALUES (?, ?, now()) " +
+            "ON CONFLICT (endpoint_id) DO UPDATE SET chain = excluded.chain, chain_started_at = excluded.chain_started_at",
             endpointId, chain);
         await bus.PublishAsync(new CheckEndpoint(endpointId, chain));
     }

@@ -48,8 +48,24 @@ internal sealed record ModelsResource(IReadOnlyList<string> AvailableModels, IRe
 internal sealed record LastCheck(DateTimeOffset? CheckedAt, HealthStatus Status, int? ResponseTimeMs, string? Error, int? ModelsCount, DateTimeOffset? DiscoveredAt);
 
 /// <summary>Reads endpoints for a caller: only what the caller sees (its own; an admin, all), in the order they were added.</summary>
-internal sealed class EndpointReader(IDocumentStore store, NpgsqlDataSource dataSource, EndpointSecrets secrets, EndpointUsage usage)
+internal sealed class EndpointReader(IDocumentStore store, NpgsqlDataSource dataSource, EndpointSecrets secrets, EndpointUsage usage, CatalogReader events)
 {
+    /// <summary>The endpoint's own events, oldest first, a page at a time (the cursor is the last event's stream version).</summary>
+    public async Task<Page<HistoryItem>?> ChangesAsync(Caller caller, string endpointId, int limit, long after, CancellationToken ct)
+    {
+        if (await FindAsync(caller, endpointId, ct) is null)
+        {
+            return null;
+        }
+
+        var key = EndpointStream.StreamId(endpointId);
+        await using var session = store.QuerySession();
+        var page = await session.Events.QueryAllRawEvents().Where(e => e.StreamKey == key && e.Version > after).OrderBy(e => e.Version)
+            .Take(limit + 1).ToListAsync(ct);
+        return new Page<HistoryItem>(page.Take(limit).Select(events.Item).ToList(),
+            page.Count > limit ? ReadQuery.Cursor('h', page[limit - 1].Version) : null);
+    }
+
     public async Task<IReadOnlyList<EndpointResource>> ListAsync(Caller caller, CancellationToken ct)
     {
         await using var session = store.QuerySession();

@@ -1,7 +1,9 @@
-// One model: its production pointer, one page of versions with the actions each allows, registering a version,
-// the production timeline, time travel (?as_of=) and the history. Follows the production watch while shown.
+// One model: its production pointer, one page of versions with the actions each allows, the serving endpoints that
+// serve it, registering a version, the production timeline, time travel (?as_of=) and the history. Follows the
+// production watch while shown.
 import { api, modelPath, stream } from "/ui/api.js";
 import { h, bytes, when, badge, shortSha, showProblem, confirmWithReason } from "/ui/ui.js";
+import { table } from "/ui/table.js";
 import { modelHash } from "/ui/pages/catalog.js";
 
 const PAGE = 50;
@@ -58,7 +60,9 @@ export async function render(main, params, context) {
   const canPublish = live && context.may("publisher");
   const canAdminister = live && context.may("admin");
   const base = modelPath(name);
-  const state = { model: null, production: null, versionsCursor: null, historyCursor: null, timelineCursor: null };
+  // Endpoints belong to a key and say what serves the model now, not as it was: shown to a signed-in key on the live page.
+  const showServing = live && context.may("reader");
+  const state = { model: null, production: null, serving: null, versionsCursor: null, historyCursor: null, timelineCursor: null };
 
   const problem = h("div", { class: "problem", hidden: true });
   const lockBadge = h("span");
@@ -66,6 +70,7 @@ export async function render(main, params, context) {
   const about = h("div");
   const production = h("div");
   const versions = h("div");
+  const servedBy = h("div");
   const timeline = h("div");
   const history = h("div");
 
@@ -124,7 +129,7 @@ export async function render(main, params, context) {
         v.stage === "archived" ? h("button", { type: "button", "aria-label": `Restore ${label}`, onclick: () => act(`Restore ${label} to staging`, "", `/versions/${v.version}/restore`) }, "Restore") : null,
       ];
       return h("tr", { "data-version": v.version },
-        h("th", { scope: "row" }, label),
+        h("th", { scope: "row" }, h("span", {}, label), h("span", { class: "served-mark", "data-version": v.version })),
         h("td", {}, badge("stage", v.stage)),
         h("td", {}, badge("status", v.status)),
         h("td", {}, bytes(v.size_bytes)),
@@ -139,6 +144,51 @@ export async function render(main, params, context) {
           canPublish ? h("th", { scope: "col" }, "Actions") : null)),
         h("tbody", {}, rows))) : h("p", { class: "muted" }, "No versions."),
       pager(state.versionsCursor, m.versions_next_cursor, pageVersions, "Newest versions", "Older versions"));
+    markServed();
+  }
+
+  /** The endpoints serving the model, by SHA-256 or by name; a failure is shown in the section and leaves the rest alone. */
+  async function loadServing() {
+    if (!showServing) return;
+    try {
+      state.serving = (await api(`/api/v1/endpoints/serving?${new URLSearchParams({ model: name })}`)).data;
+    } catch (error) {
+      state.serving = { error };
+    }
+  }
+
+  /** Marks each shown version that an endpoint serves by its SHA-256. */
+  function markServed() {
+    const byVersion = new Map();
+    for (const e of state.serving?.endpoints ?? []) {
+      if (e.match !== "sha256" || !e.version) continue;
+      if (!byVersion.has(e.version)) byVersion.set(e.version, new Map());
+      byVersion.get(e.version).set(e.id, e.name);
+    }
+    versions.querySelectorAll(".served-mark").forEach(mark => {
+      const names = [...(byVersion.get(Number(mark.dataset.version))?.values() ?? [])];
+      fill(mark, names.length ? [" ", h("span", { class: "badge served", title: `Served by ${names.join(", ")}` },
+        names.length > 1 ? `served ×${names.length}` : "served")] : null);
+    });
+  }
+
+  function drawServing() {
+    markServed();
+    if (!showServing) return;
+    const s = state.serving;
+    if (!s) { fill(servedBy, h("p", { class: "muted" }, "Loading…")); return; }
+    if (s.error) {
+      fill(servedBy, h("p", { class: "muted" }, "The serving endpoints could not be read: ", s.error.title ?? s.error.message ?? String(s.error)));
+      return;
+    }
+    if (!s.endpoints.length) { fill(servedBy, h("p", { class: "muted" }, "No endpoint serves this model.")); return; }
+    fill(servedBy, table("Serving endpoints", ["Endpoint", "Type", "Health", "Last check", "Served as", "Match"], s.endpoints.map(e => h("tr", {},
+      h("td", {}, h("a", { href: "#/endpoints" }, e.name), e.is_active ? null : h("div", { class: "muted" }, "inactive")),
+      h("td", {}, e.endpoint_type),
+      h("td", {}, badge("health", e.health_status)),
+      h("td", { class: "nowrap" }, when(e.last_health_check)),
+      h("td", { class: "mono" }, e.served_as),
+      h("td", {}, e.match === "sha256" ? ["SHA-256", e.version ? ` of v${e.version}` : ""] : "by name")))));
   }
 
   async function pageVersions(cursor) {
@@ -192,9 +242,10 @@ export async function render(main, params, context) {
   }
 
   async function refresh() {
+    const serving = loadServing();
     await loadModel();
     drawModel();
-    await Promise.all([drawTimeline(), drawHistory()]).catch(report);
+    await Promise.all([drawTimeline(), drawHistory(), serving.then(drawServing)]).catch(report);
   }
 
   function registerForm() {
@@ -279,10 +330,12 @@ export async function render(main, params, context) {
     ...timeTravel(),
     section("Production", production),
     section("Versions", versions),
+    live ? section("Served by", context.may("reader") ? servedBy : h("p", { class: "muted" }, "Endpoints belong to a key; sign in with one to see which serve this model.")) : null,
     canPublish ? section("Register a version", ...registerForm()) : null,
     section("Production timeline", timeline),
     section("History", history));
 
+  const serving = loadServing();
   try {
     await loadModel();
   } catch (error) {
@@ -290,7 +343,8 @@ export async function render(main, params, context) {
     return undefined;
   }
   drawModel();
-  await Promise.all([drawTimeline(), drawHistory()]).catch(report);
+  drawServing();
+  await Promise.all([drawTimeline(), drawHistory(), serving.then(drawServing)]).catch(report);
   if (!live) return undefined;
 
   const watch = stream(`${base}/production/watch`, async message => {
