@@ -19,8 +19,11 @@ internal sealed record CliContext(
     /// <summary>How long to wait before reading an event stream again after it ended; later attempts wait longer.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Where a secret given on standard input (<c>--api-key-stdin</c>) is read from.</summary>
-    public TextReader In { get; init; } = TextReader.Null;
+    /// <summary>
+    /// Where a secret given on standard input (<c>--api-key-stdin</c>) is read from. Opened only when read: touching the
+    /// console's input sets up its terminal handling, after which Ctrl+C no longer ends a running <c>watch</c> quietly.
+    /// </summary>
+    public Func<TextReader> In { get; init; } = () => TextReader.Null;
 
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
@@ -36,7 +39,7 @@ internal sealed record CliContext(
         return new CliContext(output, AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }),
             System.Environment.GetEnvironmentVariable)
         {
-            In = Console.In,
+            In = () => Console.In,
         };
     }
 

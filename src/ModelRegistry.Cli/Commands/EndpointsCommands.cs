@@ -102,7 +102,7 @@ internal static class EndpointsCommands
             return null;
         }
 
-        var key = context.In.ReadToEnd().TrimEnd('\r', '\n');
+        var key = context.In().ReadToEnd().TrimEnd('\r', '\n');
         return key.Length > 0 ? key : throw new UsageException("Standard input held no API key.");
     }
 

@@ -59,6 +59,11 @@ public sealed class EndpointsTests(RegistryFixture fixture) : IClassFixture<Regi
         var admins = (await App.Scenario(s => s.Get.Url(V1))).Json;
         Assert.Contains(admins.EnumerateArray(), e => e.Str("id") == id);
 
+        // Not even a rename to one of alice's other names tells bob the endpoint exists.
+        await App.AddEndpointAsync(new { name = "alice-two", base_url = "http://127.0.0.1:9", is_active = false }, alice);
+        (await App.Scenario(s => { s.Put.SnakeJson(new { name = "alice-two" }).ToUrl($"{V1}/{id}"); s.WithBearerToken(bob); s.StatusCodeShouldBe(404); }))
+            .Problem("endpoint-not-found");
+
         // Names are unique per owner only: bob may use the same one.
         await App.AddEndpointAsync(new { name = "shared-name", base_url = "http://127.0.0.1:9", is_active = false }, bob);
     }

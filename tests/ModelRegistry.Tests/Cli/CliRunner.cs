@@ -32,7 +32,7 @@ internal sealed class CliRunner(HttpMessageHandler handler, string? key = null, 
         var context = new CliContext(Console(output), Console(error), name => environment.GetValueOrDefault(name), handler, progress)
         {
             ReconnectDelay = TimeSpan.Zero,
-            In = new StringReader(Input),
+            In = () => new StringReader(Input),
         };
         return new CliRun(Task.Run(() => RegistryCommandLine.RunAsync(args, context, ct), CancellationToken.None), output, error);
     }

@@ -15,9 +15,13 @@ namespace ModelRegistry.Endpoints.Checking;
 public static class CheckEndpointHandler
 {
     /// <summary>A check that fails (the database, not the endpoint: that is a result) is tried again, then scheduled again, so a chain outlives an outage.</summary>
-    public static void Configure(HandlerChain chain) =>
+    public static void Configure(HandlerChain chain)
+    {
         chain.OnException<NpgsqlException>().RetryWithCooldown(1.Seconds(), 5.Seconds(), 15.Seconds())
             .Then.ScheduleRetry(1.Minutes(), 5.Minutes(), 15.Minutes(), 60.Minutes());
+        // A command appended to the endpoint while it was checked: the next attempt finds the lease taken and comes back when it ends.
+        chain.OnException<JasperFx.ConcurrencyException>().RetryTimes(3);
+    }
 
     public static async Task Handle(CheckEndpoint message, EndpointChecker checker, Marten.IDocumentSession session, IMessageContext bus,
         IOptions<EndpointsOptions> options, TimeProvider clock, CancellationToken ct)

@@ -90,10 +90,20 @@ public sealed class EndpointChecker(
         }
 
         var result = await ProbeAsync(endpoint!, ct);
-        await using var session = store.LightweightSession();
-        var checkedAt = await RecordAsync(session, endpoint!, result, CheckTrigger.Manual, context, ct);
-        await session.SaveChangesAsync(ct);
-        return (endpoint!, result, checkedAt);
+        // A command on the endpoint may append between the fetch and the save; the check is then recorded on the new state.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var session = store.LightweightSession();
+                var checkedAt = await RecordAsync(session, endpoint!, result, CheckTrigger.Manual, context, ct);
+                await session.SaveChangesAsync(ct);
+                return (endpoint!, result, checkedAt);
+            }
+            catch (JasperFx.ConcurrencyException) when (attempt < 3)
+            {
+            }
+        }
     }
 
     private async Task<TimeSpan> RetryAfterAsync(string endpointId, CancellationToken ct)

@@ -58,9 +58,10 @@ public static class UpdateEndpointHandler
     public static async Task<EndpointDone> Handle(UpdateEndpoint command, [EndpointStream] IEventStream<EndpointState> endpoint,
         IDocumentSession session, EndpointSecrets secrets, IMessageContext bus, CancellationToken ct)
     {
-        if (command.Name is { } name)
+        // Only for an endpoint the caller sees: a 409 about another owner's names would tell that the endpoint exists.
+        if (command.Name is { } name && command.Caller.Sees(endpoint.Aggregate))
         {
-            await EndpointNames.RequireFreeAsync(session, endpoint.Aggregate?.Owner ?? command.Caller.Name, name, command.EndpointId, ct);
+            await EndpointNames.RequireFreeAsync(session, endpoint.Aggregate!.Owner, name, command.EndpointId, ct);
         }
 
         IReadOnlyList<object> decided = [];
