@@ -148,22 +148,49 @@ public sealed class EndpointProbeTests : IAsyncLifetime
     [Fact]
     public async Task An_endless_chunked_body_stops_at_the_limit()
     {
+        // A raw socket counts what the client's end actually took: a write blocks once the client stops reading and fills the
+        // kernel's buffers, and fails once it has closed (Kestrel would discard writes to a closed connection and count them).
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
         long written = 0;
-        _server.Map("/api/tags", async http =>
+        var serving = Task.Run(async () =>
         {
-            var chunk = Encoding.UTF8.GetBytes(new string(' ', 64 * 1024));
-            await http.Response.WriteAsync("{\"models\":[", http.RequestAborted);
-            while (!http.RequestAborted.IsCancellationRequested && Interlocked.Read(ref written) < 1L << 30)
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            var request = new byte[8192];
+            var seen = "";
+            while (!seen.Contains("\r\n\r\n", StringComparison.Ordinal))
             {
-                await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
-                Interlocked.Add(ref written, chunk.Length);
+                var n = await stream.ReadAsync(request);
+                if (n == 0)
+                {
+                    return;
+                }
+
+                seen += Encoding.ASCII.GetString(request, 0, n);
+            }
+
+            var chunk = Encoding.ASCII.GetBytes($"10000\r\n{new string(' ', 0x10000)}\r\n");
+            try
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n{\"models\":[\r\n"));
+                while (Interlocked.Read(ref written) < 1L << 30)
+                {
+                    await stream.WriteAsync(chunk);
+                    Interlocked.Add(ref written, 0x10000);
+                }
+            }
+            catch (IOException)
+            {
             }
         });
 
-        var result = await Probe(maxResponseBytes: 1 << 20, timeout: Generous).ProbeAsync(EndpointType.Ollama, Base(), null, null, default);
+        var result = await Probe(maxResponseBytes: 1 << 20, timeout: Generous)
+            .ProbeAsync(EndpointType.Ollama, new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/"), null, null, default);
+        await serving.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal((HealthStatus.Unhealthy, "response larger than 1 MiB"), (result.Status, result.Error));
-        Assert.InRange(Interlocked.Read(ref written), 1 << 20, 256L << 20);
+        Assert.InRange(Interlocked.Read(ref written), 1 << 20, 64L << 20);
     }
 
     [Fact]
