@@ -55,7 +55,7 @@ public sealed class CliProcessTests : IAsyncLifetime
             await http.Response.Body.FlushAsync(http.RequestAborted);
             await Task.Delay(Timeout.Infinite, http.RequestAborted);
         });
-        using var watch = Start("watch", "tiny");
+        using var watch = Start(interruptibleFromAnyShell: true, "watch", "tiny");
         var output = new StringBuilder();
         var error = new StringBuilder();
         watch.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -106,16 +106,32 @@ public sealed class CliProcessTests : IAsyncLifetime
         return (process.ExitCode, await output, await error);
     }
 
-    /// <summary>The client next to the tests, run by the dotnet host that runs them, its output piped, on a colour terminal.</summary>
-    private Process Start(params string[] args)
+    private Process Start(params string[] args) => Start(interruptibleFromAnyShell: false, args);
+
+    /// <summary>
+    /// The client next to the tests, run by the dotnet host that runs them, its output piped, on a colour terminal. A test run
+    /// started in the background by a shell inherits SIGINT ignored, and so would the client (as a background job should);
+    /// <paramref name="interruptibleFromAnyShell"/> gives the client SIGINT's default disposition, as a terminal's foreground job has.
+    /// </summary>
+    private Process Start(bool interruptibleFromAnyShell, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(interruptibleFromAnyShell ? "perl" : dotnet)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             Environment = { ["REGISTRY_URL"] = _registry.Url(""), ["TERM"] = "xterm-256color", ["COLORTERM"] = "truecolor" },
         };
         start.Environment.Remove("NO_COLOR");
+        if (interruptibleFromAnyShell)
+        {
+            // perl can restore a disposition a shell may not, then becomes the client (same process id).
+            foreach (var arg in new[] { "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die $!", dotnet })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ModelRegistry.Cli.dll"));
         foreach (var arg in args)
         {
