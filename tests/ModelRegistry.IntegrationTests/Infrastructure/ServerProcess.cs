@@ -16,10 +16,13 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     public const string AdminKey = "server-process-admin-key";
     private const int MaxOutputChars = 32_000;
+    private const int MaxTailLines = 400;
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
     private readonly Dictionary<string, string> _settings;
     private readonly StringBuilder _output = new();
+    private readonly Queue<string> _tail = new();
+    private long _dropped;
     private Process? _process;
 
     private ServerProcess(Dictionary<string, string> settings, Uri baseAddress)
@@ -169,7 +172,10 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         lock (_output)
         {
-            return _output.ToString();
+            // The start, and the newest lines past the cap: a failure late in a long run is logged at the end.
+            return _tail.Count == 0
+                ? _output.ToString()
+                : $"{_output}[… {_dropped} lines …]{Environment.NewLine}{string.Join(Environment.NewLine, _tail)}";
         }
     }
 
@@ -233,6 +239,14 @@ public sealed class ServerProcess : IAsyncDisposable
             if (_output.Length < MaxOutputChars)
             {
                 _output.AppendLine(line);
+                return;
+            }
+
+            _tail.Enqueue(line);
+            if (_tail.Count > MaxTailLines)
+            {
+                _tail.Dequeue();
+                _dropped++;
             }
         }
     }
