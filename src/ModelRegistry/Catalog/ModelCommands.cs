@@ -23,6 +23,18 @@ public sealed record CommandContext(string? Actor, string? CorrelationId, string
     public long? IfMatch { get; init; }
 
     public IdempotencyClaim? Claim { get; init; }
+
+    /// <summary>Gives the events <paramref name="session"/> appends this context's actor, correlation, causation and reason.</summary>
+    public void StampOn(IDocumentSession session)
+    {
+        session.CorrelationId = CorrelationId ?? session.CorrelationId;
+        session.CausationId = CausationId ?? session.CausationId;
+        session.LastModifiedBy = Actor;
+        if (Reason is { } reason)
+        {
+            session.SetHeader(RegistryStore.ReasonHeader, reason);
+        }
+    }
 }
 
 /// <summary>An Idempotency-Key, claimed in the transaction of the events it answers for, so that a retry can never append twice.</summary>
@@ -70,14 +82,7 @@ internal static class ModelCommands
             return new CommandDone(before, version, []);
         }
 
-        session.CorrelationId = context.CorrelationId ?? session.CorrelationId;
-        session.CausationId = context.CausationId ?? session.CausationId;
-        session.LastModifiedBy = context.Actor;
-        if (context.Reason is { } reason)
-        {
-            session.SetHeader(RegistryStore.ReasonHeader, reason);
-        }
-
+        context.StampOn(session);
         var events = decided.Select(data =>
         {
             var e = session.Events.BuildEvent(data);
@@ -104,7 +109,7 @@ internal static class ModelCommands
             opts.Discovery.IncludeType(handler);
         }
 
-        opts.Policies.Add(new RetryLostRaces());
+        opts.Policies.Add(new RetryLostRaces(t => t.IsAssignableTo(typeof(IModelCommand)) || t == typeof(Reading.RequestCatalogRebuild)));
 
         // A rebuild of the catalog is one durable message, taken by one instance (another if that one dies), one at a time.
         opts.Discovery.IncludeType(typeof(Reading.RequestCatalogRebuildHandler));
@@ -132,20 +137,24 @@ internal static class ModelCommands
         typeof(Downloading.CompleteDownloadHandler),
         typeof(Downloading.FailDownloadHandler),
     ];
+}
 
-    private sealed class RetryLostRaces : IHandlerPolicy
+/// <summary>
+/// What a lost race does to the commands <paramref name="commands"/> picks: such a command that met another on the same stream (or
+/// two first appends to one new stream) runs again on the new state, a few times, before its conflict reaches the caller (409).
+/// </summary>
+internal sealed class RetryLostRaces(Func<Type, bool> commands) : IHandlerPolicy
+{
+    public void Apply(IReadOnlyList<HandlerChain> chains, GenerationRules rules, IServiceContainer container)
     {
-        public void Apply(IReadOnlyList<HandlerChain> chains, GenerationRules rules, IServiceContainer container)
+        foreach (var chain in chains.Where(c => commands(c.MessageType)))
         {
-            foreach (var chain in chains.Where(c => c.MessageType.IsAssignableTo(typeof(IModelCommand)) || c.MessageType == typeof(Reading.RequestCatalogRebuild)))
-            {
-                // A refusal is an answer (problem+json), not a failure to log; what is one is logged where it surfaces.
-                chain.FailureLogLevel = LogLevel.Debug;
-                chain.OnException<ConcurrencyException>().Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
-                    .RetryWithCooldown(5.Milliseconds(), 10.Milliseconds(), 20.Milliseconds(), 40.Milliseconds(), 80.Milliseconds(),
-                        160.Milliseconds(), 320.Milliseconds())
-                    .WithFullJitter();
-            }
+            // A refusal is an answer (problem+json), not a failure to log; what is one is logged where it surfaces.
+            chain.FailureLogLevel = LogLevel.Debug;
+            chain.OnException<ConcurrencyException>().Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
+                .RetryWithCooldown(5.Milliseconds(), 10.Milliseconds(), 20.Milliseconds(), 40.Milliseconds(), 80.Milliseconds(),
+                    160.Milliseconds(), 320.Milliseconds())
+                .WithFullJitter();
         }
     }
 }

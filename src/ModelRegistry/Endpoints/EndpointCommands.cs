@@ -1,15 +1,10 @@
 using System.Globalization;
 using JasperFx;
-using JasperFx.CodeGeneration;
-using JasperFx.Core;
 using JasperFx.Events;
 using Marten;
 using ModelRegistry.Catalog;
 using ModelRegistry.Common;
 using Wolverine;
-using Wolverine.Configuration;
-using Wolverine.ErrorHandling;
-using Wolverine.Runtime.Handlers;
 
 namespace ModelRegistry.Endpoints;
 
@@ -63,7 +58,7 @@ internal static class EndpointCommands
             return new EndpointDone(version, 0);
         }
 
-        Stamp(session, command.Context);
+        command.Context.StampOn(session);
         foreach (var data in decided)
         {
             var e = session.Events.BuildEvent(data);
@@ -72,17 +67,6 @@ internal static class EndpointCommands
         }
 
         return new EndpointDone(version + decided.Count, decided.Count);
-    }
-
-    public static void Stamp(IDocumentSession session, CommandContext context)
-    {
-        session.CorrelationId = context.CorrelationId ?? session.CorrelationId;
-        session.CausationId = context.CausationId ?? session.CausationId;
-        session.LastModifiedBy = context.Actor;
-        if (context.Reason is { } reason)
-        {
-            session.SetHeader(RegistryStore.ReasonHeader, reason);
-        }
     }
 
     public static IReadOnlyList<Type> Handlers { get; } =
@@ -100,22 +84,7 @@ internal static class EndpointCommands
             opts.Discovery.IncludeType(handler);
         }
 
-        opts.Policies.Add(new RefusalsAreAnswers());
-    }
-
-    private sealed class RefusalsAreAnswers : IHandlerPolicy
-    {
-        public void Apply(IReadOnlyList<HandlerChain> chains, GenerationRules rules, IServiceContainer container)
-        {
-            foreach (var chain in chains.Where(c => c.MessageType.IsAssignableTo(typeof(IEndpointCommand))))
-            {
-                // A refusal is an answer (problem+json), not a failure to log; a lost race runs again on the new state.
-                chain.FailureLogLevel = LogLevel.Debug;
-                chain.OnException<ConcurrencyException>()
-                    .RetryWithCooldown(5.Milliseconds(), 20.Milliseconds(), 80.Milliseconds(), 320.Milliseconds())
-                    .WithFullJitter();
-            }
-        }
+        opts.Policies.Add(new RetryLostRaces(t => t.IsAssignableTo(typeof(IEndpointCommand))));
     }
 }
 

@@ -456,16 +456,7 @@ internal sealed class CatalogReader(
     private static string EscapeLike(string text) =>
         text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
-    private static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<object> values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-
-        return command;
-    }
+    private static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<object> values) => SqlBatch.Command(sql, values);
 
     private static NpgsqlCommand Command(NpgsqlDataSource source, string sql, params ReadOnlySpan<object> values)
     {

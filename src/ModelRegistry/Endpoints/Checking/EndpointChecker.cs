@@ -153,7 +153,7 @@ public sealed class EndpointChecker(
         var changes = CheckResults.Decide(current, result, checkedAt);
         if (changes.Count > 0)
         {
-            EndpointCommands.Stamp(session, context ?? new CommandContext(SystemActors.EndpointChecks, null, null));
+            (context ?? new CommandContext(SystemActors.EndpointChecks, null, null)).StampOn(session);
             stream.AppendMany(changes);
         }
 

@@ -69,14 +69,26 @@ internal sealed class EndpointReader(IDocumentStore store, NpgsqlDataSource data
     public async Task<IReadOnlyList<EndpointResource>> ListAsync(Caller caller, CancellationToken ct)
     {
         await using var session = store.QuerySession();
+        return await ResourcesAsync(session, await VisibleAsync(session, caller, ct), ct);
+    }
+
+    /// <summary>The caller's endpoints with the models each listed at its last discovery.</summary>
+    public async Task<IReadOnlyList<(EndpointResource Endpoint, IReadOnlyList<DiscoveredModel> Models)>> ListWithModelsAsync(Caller caller, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var endpoints = await VisibleAsync(session, caller, ct);
+        return (await ResourcesAsync(session, endpoints, ct)).Zip(endpoints, (resource, state) => (resource, state.Models)).ToList();
+    }
+
+    private static async Task<IReadOnlyList<EndpointState>> VisibleAsync(IQuerySession session, Caller caller, CancellationToken ct)
+    {
         var query = session.Query<EndpointState>().AsQueryable();
         if (!caller.Admin)
         {
             query = query.Where(e => e.Owner == caller.Name);
         }
 
-        var endpoints = await query.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id).ToListAsync(ct);
-        return await ResourcesAsync(session, endpoints.ToList(), ct);
+        return (await query.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id).ToListAsync(ct)).ToList();
     }
 
     /// <summary>The endpoint, or null when it does not exist or the caller does not see it (the API answers 404 for both).</summary>
@@ -130,13 +142,6 @@ internal sealed class EndpointReader(IDocumentStore store, NpgsqlDataSource data
 
         return new Page<HealthCheckItem>(items.Take(limit).ToList(),
             items.Count > limit ? items[limit - 1].CheckedAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : null);
-    }
-
-    /// <summary>The models the endpoint listed at its last discovery (none for one gone).</summary>
-    public async Task<IReadOnlyList<DiscoveredModel>> DiscoveredAsync(string endpointId, CancellationToken ct)
-    {
-        await using var session = store.QuerySession();
-        return (await session.LoadAsync<EndpointState>(EndpointStream.StreamId(endpointId), ct))?.Models ?? [];
     }
 
     public static ModelsResource Models(EndpointState endpoint) =>

@@ -58,9 +58,9 @@ internal sealed class ServingEndpoints(CatalogReader catalog, EndpointReader end
         }
 
         var serving = new List<ServingEndpoint>();
-        foreach (var endpoint in await endpoints.ListAsync(caller, ct))
+        foreach (var (endpoint, models) in await endpoints.ListWithModelsAsync(caller, ct))
         {
-            foreach (var discovered in await endpoints.DiscoveredAsync(endpoint.Id, ct))
+            foreach (var discovered in models)
             {
                 (string? Match, int? Version) link = discovered.Digest is { } digest && sha256s.TryGetValue(digest, out var at) ? ("sha256", at)
                     : NamesMatch(discovered.Name, found.Name) ? ("name", null)

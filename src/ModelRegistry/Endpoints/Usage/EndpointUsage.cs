@@ -1,3 +1,4 @@
+using ModelRegistry.Common;
 using Npgsql;
 using Weasel.Postgresql.Tables;
 
@@ -76,10 +77,10 @@ internal sealed class EndpointUsage(NpgsqlDataSource dataSource)
         var models = new List<ModelUsage>();
         var daily = new List<DailyUsage>();
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command(
+        batch.BatchCommands.Add(SqlBatch.Command(
             $"SELECT model, sum(uses)::bigint, sum(tokens)::bigint, sum(latency_ms_total)::float8 / nullif(sum(latency_count), 0), max(last_used_at) FROM {Table} " +
             "WHERE endpoint_id = $1 GROUP BY model ORDER BY sum(uses) DESC, model", endpointId));
-        batch.BatchCommands.Add(Command(
+        batch.BatchCommands.Add(SqlBatch.Command(
             $"SELECT day, sum(uses)::bigint, sum(tokens)::bigint FROM {Table} WHERE endpoint_id = $1 AND day > ($2 AT TIME ZONE 'UTC')::date - $3 " +
             "GROUP BY day ORDER BY day", endpointId, now, days));
         await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -96,16 +97,5 @@ internal sealed class EndpointUsage(NpgsqlDataSource dataSource)
         }
 
         return new UsageSummary(models.Sum(m => m.Uses), models.Sum(m => m.Tokens), models.Count == 0 ? null : models.Max(m => m.LastUsedAt), models, daily);
-    }
-
-    private static NpgsqlBatchCommand Command(string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-
-        return command;
     }
 }
